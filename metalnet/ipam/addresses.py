@@ -1,0 +1,96 @@
+"""Parsing and formatting at the edge: inside the core an address is (version, int), a prefix a :class:`Cidr`.
+
+Parsing follows go-ipam's rules: a CIDR needs an explicit ``/length``, host bits are masked, zones and
+netmask notation are refused. Formatting is what :mod:`ipaddress` prints (RFC 5952), except that
+IPv4-mapped IPv6 addresses print in dotted form (``::ffff:1.2.3.4``), as go-ipam prints them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+from typing import NamedTuple
+
+from metalnet.ipam.errors import InvalidInputError
+
+WIDTH = {4: 32, 6: 128}
+#: counts reported in usage are capped here, as go-ipam reports them (int32 maximum)
+USAGE_CAP = 2**31 - 1
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class Cidr(NamedTuple):
+    """A masked prefix: address family, first address as an integer, prefix length."""
+
+    version: int
+    first: int
+    length: int
+
+    @property
+    def width(self) -> int:
+        return 32 if self.version == 4 else 128
+
+    @property
+    def host_bits(self) -> int:
+        return (32 if self.version == 4 else 128) - self.length
+
+    @property
+    def size(self) -> int:
+        return 1 << self.host_bits
+
+    @property
+    def last(self) -> int:
+        return self.first + (1 << self.host_bits) - 1
+
+    def contains(self, version: int, address: int) -> bool:
+        return version == self.version and self.first <= address <= self.last
+
+    def overlaps(self, other: Cidr) -> bool:
+        return self.version == other.version and self.first <= other.last and other.first <= self.last
+
+    def __str__(self) -> str:
+        return f"{format_address(self.version, self.first)}/{self.length}"
+
+
+@lru_cache(maxsize=65536)
+def parse_cidr(text: str) -> Cidr:
+    """Parse ``text`` as a CIDR with its host bits masked; :class:`InvalidInputError` names it otherwise."""
+    if not isinstance(text, str):
+        raise InvalidInputError(f"invalid cidr {text!r}: not a string")
+    address, slash, length = text.partition("/")
+    if not slash or not length.isdigit() or not length.isascii() or "%" in address or address != address.strip():
+        raise InvalidInputError(f"invalid cidr {text!r}: expected ADDRESS/LENGTH")
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError as exc:
+        raise InvalidInputError(f"invalid cidr {text!r}: {exc}") from None
+    return Cidr(network.version, int(network.network_address), network.prefixlen)
+
+
+@lru_cache(maxsize=65536)
+def parse_address(text: str) -> tuple[int, int]:
+    """Parse ``text`` as an IP address: (version, integer)."""
+    if not isinstance(text, str) or "%" in text or "/" in text or text != text.strip():
+        raise InvalidInputError(f"invalid ip address {text!r}")
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        raise InvalidInputError(f"invalid ip address {text!r}") from None
+    return address.version, int(address)
+
+
+def format_address(version: int, value: int) -> str:
+    if version == 4:
+        return f"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}.{value & 255}"
+    if value >> 32 == 0xFFFF:
+        return "::ffff:" + format_address(4, value & 0xFFFFFFFF)
+    return ipaddress.IPv6Address(value).compressed
+
+
+def to_ip_address(version: int, value: int) -> IPAddress:
+    return ipaddress.IPv4Address(value) if version == 4 else ipaddress.IPv6Address(value)
+
+
+def capped(count: int) -> int:
+    return min(count, USAGE_CAP)

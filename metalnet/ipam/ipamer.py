@@ -1,0 +1,102 @@
+"""``Ipamer``: the go-ipam API as plain synchronous calls, each one storage transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from metalnet.ipam.addresses import parse_cidr
+from metalnet.ipam.dump import dump_namespace, load_namespace
+from metalnet.ipam.errors import ConflictError
+from metalnet.ipam.model import IP, Prefix, Usage
+from metalnet.ipam.namespaces import ROOT_NAMESPACE
+from metalnet.ipam.session import IpamSession
+from metalnet.storage.base import Storage
+from metalnet.storage.memory import MemoryStorage
+
+T = TypeVar("T")
+
+
+class Ipamer:
+    """IP address management over a storage backend (in memory unless ``storage`` is given)."""
+
+    def __init__(self, storage: Storage | None = None) -> None:
+        self.storage = storage if storage is not None else MemoryStorage()
+
+    def _run(self, namespace: str, fn: Callable[[IpamSession], T], *, readonly: bool = False) -> T:
+        return self.storage.run(lambda tx: fn(IpamSession(tx, namespace)), readonly=readonly)
+
+    def _attached(self, prefix: Prefix) -> Prefix:
+        # a prefix handed out must read its usage through the store, not through a finished transaction
+        cidr, namespace = prefix.cidr, prefix.namespace
+        return Prefix(prefix.cidr, prefix.parent_cidr, namespace, lambda: self.prefix_usage(cidr, namespace=namespace))
+
+    def new_prefix(self, cidr: str, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
+        return self._attached(self._run(namespace, lambda s: s.new_prefix(cidr)))
+
+    def delete_prefix(self, cidr: str, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
+        return self._attached(self._run(namespace, lambda s: s.delete_prefix(cidr)))
+
+    def prefix_from(self, cidr: str, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
+        return self._attached(self._run(namespace, lambda s: s.prefix_from(cidr), readonly=True))
+
+    def prefix_usage(self, cidr: str, *, namespace: str = ROOT_NAMESPACE) -> Usage:
+        return self._run(namespace, lambda s: s.prefix_usage(cidr), readonly=True)
+
+    def acquire_child_prefix(self, parent_cidr: str, length: int, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
+        return self._attached(self._run(namespace, lambda s: s.acquire_child_prefix(parent_cidr, length)))
+
+    def acquire_specific_child_prefix(
+        self, parent_cidr: str, child_cidr: str, *, namespace: str = ROOT_NAMESPACE
+    ) -> Prefix:
+        return self._attached(
+            self._run(namespace, lambda s: s.acquire_specific_child_prefix(parent_cidr, child_cidr))
+        )
+
+    def release_child_prefix(self, child: Prefix | str, *, namespace: str | None = None) -> Prefix:
+        cidr = child if isinstance(child, str) else child.cidr
+        ns = namespace or (child.namespace if isinstance(child, Prefix) else ROOT_NAMESPACE)
+        return self._attached(self._run(ns, lambda s: s.release_child_prefix(cidr)))
+
+    def acquire_ip(self, prefix_cidr: str, *, namespace: str = ROOT_NAMESPACE) -> IP:
+        return self._run(namespace, lambda s: s.acquire_ip(prefix_cidr))
+
+    def acquire_specific_ip(self, prefix_cidr: str, ip: str, *, namespace: str = ROOT_NAMESPACE) -> IP:
+        return self._run(namespace, lambda s: s.acquire_specific_ip(prefix_cidr, ip))
+
+    def release_ip(self, ip: IP, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
+        return self._attached(self._run(namespace, lambda s: s.release_ip(ip)))
+
+    def release_ip_from_prefix(self, prefix_cidr: str, ip: str, *, namespace: str = ROOT_NAMESPACE) -> IP:
+        return self._run(namespace, lambda s: s.release_ip_from_prefix(prefix_cidr, ip))
+
+    def read_all_prefix_cidrs(self, *, namespace: str = ROOT_NAMESPACE) -> list[str]:
+        return self._run(namespace, lambda s: s.read_all_prefix_cidrs(), readonly=True)
+
+    def list_prefixes(self, *, namespace: str = ROOT_NAMESPACE) -> list[Prefix]:
+        return [self._attached(p) for p in self._run(namespace, lambda s: s.prefixes(), readonly=True)]
+
+    def dump(self, *, namespace: str = ROOT_NAMESPACE) -> str:
+        return self._run(namespace, dump_namespace, readonly=True)
+
+    def load(self, dump: str, *, namespace: str = ROOT_NAMESPACE) -> None:
+        self._run(namespace, lambda s: load_namespace(s, dump))
+
+    def create_namespace(self, name: str) -> None:
+        self._run(ROOT_NAMESPACE, lambda s: s.create_namespace(name))
+
+    def list_namespaces(self) -> list[str]:
+        return self._run(ROOT_NAMESPACE, lambda s: s.list_namespaces(), readonly=True)
+
+    def delete_namespace(self, name: str) -> None:
+        self._run(ROOT_NAMESPACE, lambda s: s.delete_namespace(name))
+
+
+def prefixes_overlapping(existing: list[str], new: list[str]) -> None:
+    """Raise :class:`ConflictError` naming the first pair of a new and an existing prefix that overlap."""
+    parsed = [(text, parse_cidr(text)) for text in existing]
+    for new_text in new:
+        candidate = parse_cidr(new_text)
+        for old_text, old in parsed:
+            if candidate.overlaps(old):
+                raise ConflictError(f"{new_text} overlaps {old_text}")

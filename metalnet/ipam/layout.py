@@ -1,0 +1,65 @@
+"""Where the IPAM core keeps its state in the key space (first key items "N", "P", "T", "R", "B").
+
+- ("N", namespace) → NamespaceRow                                   namespaces other than root
+- ("P", ns, version, first, length) → PrefixRow                       every prefix, children included
+- ("T", ns, version, first) → length                                top-level prefixes, for overlap checks
+- ("R", ns, version, first, length, range_last) → range_first       free address ranges of a prefix
+- ("B", ns, version, first, length, block_length, block_start) → 1  free child blocks of a prefix
+"""
+
+from __future__ import annotations
+
+from metalnet.ipam.addresses import Cidr
+from metalnet.storage.base import Key
+
+
+def namespace_key(name: str) -> Key:
+    return ("N", name)
+
+
+def namespace_space() -> Key:
+    return ("N",)
+
+
+def prefix_key(ns: str, prefix: Cidr) -> Key:
+    return ("P", ns, prefix.version, prefix.first, prefix.length)
+
+
+def prefix_space(ns: str) -> Key:
+    return ("P", ns)
+
+
+def top_key(ns: str, prefix: Cidr) -> Key:
+    return ("T", ns, prefix.version, prefix.first)
+
+
+def top_space(ns: str, version: int) -> Key:
+    return ("T", ns, version)
+
+
+def range_space(ns: str, prefix: Cidr) -> Key:
+    return ("R", ns, prefix.version, prefix.first, prefix.length)
+
+
+def range_key(ns: str, prefix: Cidr, last: int) -> Key:
+    return ("R", ns, prefix.version, prefix.first, prefix.length, last)
+
+
+def blocks_of(ns: str, prefix: Cidr) -> Key:
+    return ("B", ns, prefix.version, prefix.first, prefix.length)
+
+
+def block_space(ns: str, prefix: Cidr, block_length: int) -> Key:
+    return ("B", ns, prefix.version, prefix.first, prefix.length, block_length)
+
+
+def block_key(ns: str, prefix: Cidr, block_length: int, start: int) -> Key:
+    return ("B", ns, prefix.version, prefix.first, prefix.length, block_length, start)
+
+
+def namespace_lock(ns: str) -> str:
+    return f"ipam-ns/{ns}"
+
+
+def prefix_lock(ns: str, prefix: Cidr) -> str:
+    return f"ipam-prefix/{ns}/{prefix}"

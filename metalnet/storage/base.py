@@ -1,0 +1,130 @@
+"""The storage contract every backend fulfils.
+
+The core and the network layer see storage as an *ordered key-value store with transactions*:
+
+- A key is a tuple of ``str`` and non-negative ``int`` (< 2**128) items, ordered item by item.
+  Strings must not contain NUL. Backends that persist keys encode them with :mod:`metalnet.storage.keys`,
+  which preserves this order byte for byte (addresses become fixed-width 16-byte big-endian items).
+- A value is one of the row types in :mod:`metalnet.storage.rows`, an ``int`` or a ``str``. Values are
+  immutable: callers never change a value after ``put`` or one returned by ``get``.
+- ``Storage.run(fn)`` runs ``fn(tx)`` as one transaction: it commits when ``fn`` returns and rolls back when it
+  raises, re-raising the error. A backend may call ``fn`` more than once (after a serialisation failure or a
+  lost commit race), so ``fn`` must have no side effects outside ``tx``.
+- ``Transaction.lock(name)`` declares that the transaction reads-then-writes the state guarded by ``name``
+  (for example one prefix). Backends that run transactions concurrently serialise them per name; the others
+  treat it as a no-op. Every write to shared state happens under a lock or through ``insert``.
+
+Errors (all subclasses of :class:`StorageError`):
+
+- :class:`StorageUnavailableError`: the store cannot be reached or refused us (message names the URL, no password).
+- :class:`StorageBusyError`: a transaction kept conflicting and was given up after bounded retries.
+- :class:`SchemaVersionError`: the store was written by a newer metalnet.
+- :class:`KeyExistsError`: ``insert`` of a key that exists (inside ``run`` it is retried only when the backend
+  saw a concurrent writer; otherwise it reaches the caller, who turns it into a domain error).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+from metalnet.storage.rows import Value
+
+Key = tuple[str | int, ...]
+T = TypeVar("T")
+
+
+class StorageError(Exception):
+    """Base class of every storage failure."""
+
+
+class StorageUnavailableError(StorageError):
+    """The store cannot be reached, refused the credentials, or has no quorum."""
+
+
+class StorageBusyError(StorageError):
+    """A transaction conflicted with concurrent writers more often than the retry budget allows."""
+
+
+class SchemaVersionError(StorageError):
+    """The stored schema is newer (or otherwise unknown) to this version of metalnet."""
+
+
+class KeyExistsError(StorageError):
+    """``Transaction.insert`` found the key already present."""
+
+    def __init__(self, key: Key) -> None:
+        super().__init__(f"key {key!r} exists")
+        self.key = key
+
+
+class Transaction(ABC):
+    """One unit of work; see the module docstring for the contract."""
+
+    @abstractmethod
+    def get(self, key: Key) -> Value | None:
+        """The value stored under ``key``, or ``None``."""
+
+    @abstractmethod
+    def put(self, key: Key, value: Value) -> None:
+        """Store ``value`` under ``key``, replacing any previous value."""
+
+    @abstractmethod
+    def insert(self, key: Key, value: Value) -> None:
+        """Store ``value`` under a key that must not exist yet; raises :class:`KeyExistsError` otherwise."""
+
+    @abstractmethod
+    def delete(self, key: Key) -> None:
+        """Remove ``key``; a missing key is a no-op."""
+
+    @abstractmethod
+    def first(self, low: Key, within: Key) -> tuple[Key, Value] | None:
+        """The entry with the smallest key ``>= low`` among the keys starting with ``within``."""
+
+    @abstractmethod
+    def last(self, high: Key, within: Key) -> tuple[Key, Value] | None:
+        """The entry with the largest key ``<= high`` among the keys starting with ``within``."""
+
+    @abstractmethod
+    def scan(self, within: Key) -> list[tuple[Key, Value]]:
+        """Every entry whose key starts with ``within``, in key order."""
+
+    def lock(self, name: str) -> None:  # noqa: B027 - a no-op is the right default for serial backends
+        """Serialise this transaction against others that lock ``name`` (no-op where all are serial)."""
+
+    def exists(self, key: Key) -> bool:
+        return self.get(key) is not None
+
+
+class Storage(ABC):
+    """A store of keys and values that runs transactions."""
+
+    #: short backend name, shown in logs and metrics
+    name: str = "abstract"
+
+    @abstractmethod
+    def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False) -> T:
+        """Run ``fn`` in one transaction and return its result (see module docstring)."""
+
+    def close(self) -> None:  # noqa: B027 - stores without resources need nothing
+        """Release connections and files; the storage is unusable afterwards."""
+
+    def ping(self) -> None:
+        """Raise :class:`StorageUnavailableError` unless the store answers."""
+        self.run(lambda tx: tx.get(("ping",)), readonly=True)
+
+    def __enter__(self) -> Storage:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def within_prefix(key: Key, within: Key) -> bool:
+    return key[: len(within)] == within
+
+
+def iter_chunks(items: list[T], size: int) -> Iterator[list[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,48 @@
+"""The value types stored in a :class:`~metalnet.storage.base.Storage`.
+
+They are frozen msgspec Structs so that the memory backend can hand out shared objects safely and the
+persistent backends can encode them as JSON (msgspec's JSON keeps integers of any size, which 128-bit
+addresses and IPv6 block counts need). The ``tag`` lets one decoder read every row type back.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class PrefixRow(msgspec.Struct, frozen=True, tag="prefix"):
+    """One prefix of the IPAM core with the counters its usage is read from in O(1).
+
+    ``acquired_ips`` counts reserved addresses too; ``children`` the acquired child prefixes.
+    ``free_smallest`` is the number of (width-2)-length blocks in the part of the prefix not taken by
+    children; it is kept exact (it may exceed 2**64 for IPv6) and capped only when reported.
+    """
+
+    namespace: str
+    version: int
+    first: int
+    length: int
+    parent_cidr: str | None
+    acquired_ips: int
+    children: int
+    free_smallest: int
+    #: bit ``n`` is set while the prefix has at least one free block of length ``n`` (best fit in O(1))
+    free_lengths: int
+
+
+class NamespaceRow(msgspec.Struct, frozen=True, tag="namespace"):
+    name: str
+
+
+Value = PrefixRow | NamespaceRow | int | str
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(Value)
+
+
+def encode_value(value: Value) -> bytes:
+    return _encoder.encode(value)
+
+
+def decode_value(data: bytes | memoryview) -> Value:
+    return _decoder.decode(data)
