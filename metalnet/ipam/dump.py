@@ -75,7 +75,9 @@ def load_namespace(session: IpamSession, text: str) -> None:
     """Recreate every prefix of a dump in an empty namespace (inside the session's transaction)."""
     prefixes = _decode(text)
     if session.read_all_prefix_cidrs():
-        raise ConflictError(f"prefixes exist in namespace {session.namespace}, please drop existing data before loading")
+        raise ConflictError(
+            f"prefixes exist in namespace {session.namespace}, please drop existing data before loading"
+        )
     # parents before children: shorter prefixes first
     ordered = sorted(prefixes, key=lambda p: parse_cidr(p.cidr).length)
     for prefix in ordered:

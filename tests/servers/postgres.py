@@ -1,8 +1,145 @@
-"""PostgreSQL fixtures (placeholder until the server fixture lands)."""
+"""A throwaway PostgreSQL 15 cluster for the test session, and a fresh database per test.
+
+The cluster lives in a temporary directory under /tmp (owned by the ``postgres`` user when the tests run as
+root, because the server refuses to run as root), listens on a free loopback port and on a unix socket in the
+same directory, and is stopped and deleted when the session ends. Local connections are trusted, except for
+the role :data:`PASSWORD_USER`, which must give :data:`PASSWORD` (so that tests can check bad credentials).
+
+Without PostgreSQL binaries the fixtures skip with a reason; with ``CI=true`` they fail instead, because CI
+must run these tests.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
+#: a role that must authenticate with a password over TCP
+PASSWORD_USER = "metalnet_pw"
+PASSWORD = "s3cret-pw"
+_SEARCH_DIRS = ["/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin"]
+_HBA = f"""\
+local all all trust
+host all {PASSWORD_USER} 127.0.0.1/32 scram-sha-256
+host all all 127.0.0.1/32 trust
+"""
+
+
+@dataclass(frozen=True)
+class PostgresServer:
+    """Where the session's cluster listens."""
+
+    host: str
+    port: int
+    socket_dir: str
+
+    def url(self, database: str, user: str = "postgres", password: str | None = None) -> str:
+        auth = user if password is None else f"{user}:{password}"
+        return f"postgresql://{auth}@{self.host}:{self.port}/{database}"
+
+
+def find_bindir() -> Path | None:
+    """The directory holding ``initdb`` and ``pg_ctl``: env ``POSTGRES_BINDIR``, known dirs, pg_config, PATH."""
+    candidates = [os.environ.get("POSTGRES_BINDIR", ""), *_SEARCH_DIRS]
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        done = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)
+        candidates.append(done.stdout.strip())
+    initdb = shutil.which("initdb")
+    if initdb:
+        candidates.append(str(Path(initdb).parent))
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "initdb").is_file() and (Path(candidate) / "pg_ctl").is_file():
+            return Path(candidate)
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _as_server_user() -> list[str]:
+    """The command prefix that runs a server binary as ``postgres`` when we are root."""
+    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+
+def _run(command: list[str], what: str) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{what} failed ({done.returncode}): {done.stdout}\n{done.stderr}")
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"PostgreSQL tests must run in CI: {reason}", pytrace=False)
+    pytest.skip(f"PostgreSQL tests skipped: {reason}")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """Start one cluster for the whole session (initdb + pg_ctl), stop and delete it at the end."""
+    bindir = find_bindir()
+    if bindir is None:
+        _unavailable("no PostgreSQL server binaries (initdb, pg_ctl) found; set POSTGRES_BINDIR")
+    assert bindir is not None
+    if os.geteuid() == 0 and shutil.which("runuser") is None:
+        _unavailable("running as root but runuser is missing, so the server cannot run as postgres")
+    root = Path(tempfile.mkdtemp(prefix="metalnet-pg-", dir="/tmp"))
+    data = root / "data"
+    if os.geteuid() == 0:
+        shutil.chown(root, user="postgres", group="postgres")
+    os.chmod(root, 0o700)
+    sudo = _as_server_user()
+    port = _free_port()
+    try:
+        _run([*sudo, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
+              "-E", "UTF8", "--locale=C", "--no-sync"], "initdb")
+        (data / "pg_hba.conf").write_text(_HBA)
+        options = (f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={root} "
+                   "-c fsync=on -c max_connections=200 -c password_encryption=scram-sha-256")
+        _run([*sudo, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"),
+              "-w", "-t", "60", "-o", options, "start"], "pg_ctl start")
+        server = PostgresServer("127.0.0.1", port, str(root))
+        _admin(server, f"CREATE ROLE {PASSWORD_USER} LOGIN SUPERUSER PASSWORD '{PASSWORD}'")
+        yield server
+    finally:
+        if (data / "postmaster.pid").exists():
+            subprocess.run([*sudo, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
+                           capture_output=True, check=False)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _admin(server: PostgresServer, statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
+        conn.execute(statement.encode())
+
+
+_numbers = itertools.count(1)
+
 
 @pytest.fixture
-def postgres_url() -> str:
-    pytest.skip("PostgreSQL fixture not implemented yet")
+def postgres_database(postgres_server: PostgresServer) -> Iterator[str]:
+    """The name of a fresh, empty database (dropped after the test)."""
+    name = f"t_{os.getpid()}_{next(_numbers)}"
+    _admin(postgres_server, f"CREATE DATABASE {name} OWNER postgres")
+    yield name
+    _admin(postgres_server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer, postgres_database: str) -> str:
+    """The URL of a fresh, empty database on the session's cluster."""
+    return postgres_server.url(postgres_database)
