@@ -1,0 +1,58 @@
+"""The app factory: ``create_app(storage, settings)`` builds a Litestar app around an open storage."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from metalnet.api.context import ApiContext
+from metalnet.api.exceptions import handle_exception
+from metalnet.api.guards import auth_guard
+from metalnet.api.ipam_service import ipam_service_handlers
+from metalnet.api.settings import Settings
+from metalnet.api.system_routes import system_handlers
+from metalnet.api.telemetry import instrument
+from metalnet.storage.base import Storage
+
+#: where the OpenAPI document is served (``/schema/openapi.json``, ``/schema/openapi.yaml``, viewers)
+SCHEMA_PATH = "/schema"
+
+
+def _openapi(settings: Settings) -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="metalnet",
+        version=settings.version,
+        path=SCHEMA_PATH,
+        description="metal-api-compatible /v1 networks and IPs, and go-ipam's api.v1.IpamService over JSON.",
+        components=Components(
+            security_schemes={
+                "HMAC": SecurityScheme(type="apiKey", name="Authorization", security_scheme_in="header",
+                                       description="metal-api HMAC: '<Metal-View|Metal-Edit|Metal-Admin> <hex>'"),
+                "jwt": SecurityScheme(type="http", scheme="bearer"),
+            }
+        ),
+        security=[{"HMAC": []}, {"jwt": []}],
+    )
+
+
+def create_app(storage: Storage, settings: Settings | None = None) -> Litestar:
+    """A Litestar app serving ``storage``; the caller keeps ownership of the storage and closes it.
+
+    Args:
+        storage: an open store (see :func:`metalnet.storage.open_storage`).
+        settings: credentials and limits; the default has no credentials (authentication off).
+    """
+    settings = settings or Settings()
+    ctx = ApiContext.build(storage, settings)
+    app = Litestar(
+        route_handlers=[*system_handlers(ctx), *ipam_service_handlers(ctx)],
+        guards=[auth_guard(ctx.auth)],
+        exception_handlers={Exception: handle_exception},
+        openapi_config=_openapi(settings),
+        request_max_body_size=settings.max_body_bytes,
+        logging_config=None,
+    )
+    app.state.metalnet = ctx
+    app.asgi_handler = instrument(app.asgi_handler, ctx.metrics, log_requests=settings.request_log)
+    return app

@@ -1,0 +1,81 @@
+"""Turns every exception into an error response: metal-api's body on ``/v1``, Connect's on the IPAM service."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from metalnet.api.errors import CONNECT_CODE_BY_STATUS, connect_for, status_for
+from metalnet.api.ipam_service import SERVICE_PATH
+
+log = logging.getLogger("metalnet.api")
+_encode = msgspec.json.Encoder().encode
+
+
+class ErrorBody(msgspec.Struct):
+    """metal-api's error body (``httperrors.HTTPErrorResponse``)."""
+
+    statuscode: int
+    message: str
+
+
+class ConnectErrorBody(msgspec.Struct):
+    """Connect's error JSON."""
+
+    code: str
+    message: str
+
+
+def _validation_message(exc: ValidationException) -> str:
+    problems = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        key, text = item.get("key", ""), str(item.get("message", ""))
+        if key == "data" and text in ("'data'", "data"):
+            problems.append("request body is missing: expected a JSON object")
+        elif key == "data":
+            problems.append(f"request body: {text}")
+        else:
+            problems.append(f"invalid value for field {key!r}: {text}")
+    return "; ".join(problems) or str(exc.detail)
+
+
+def _http_exception(exc: HTTPException) -> tuple[int, str]:
+    if isinstance(exc, ValidationException):
+        return exc.status_code, _validation_message(exc)
+    message = str(exc.detail)
+    if exc.status_code == 413:
+        message = "request body too large"
+    return exc.status_code, message
+
+
+def _classify(request: Request[Any, Any, Any], exc: Exception) -> tuple[int, str, str | None]:
+    """(status, message, Connect code or None when the status decides it)."""
+    if isinstance(exc, HTTPException):
+        status, message = _http_exception(exc)
+        return status, message, None
+    if request.scope["path"].startswith(SERVICE_PATH):
+        found = connect_for(exc)
+        if found is not None:
+            return found[1], str(exc), found[0]
+    else:
+        status_found = status_for(exc)
+        if status_found is not None:
+            return status_found, str(exc), None
+    log.exception("unexpected error while serving %s %s", request.method, request.scope["path"])
+    return 500, "internal server error", None
+
+
+def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    """The Litestar exception handler for every exception type."""
+    status, message, code = _classify(request, exc)
+    body: msgspec.Struct
+    if request.scope["path"].startswith(SERVICE_PATH):
+        body = ConnectErrorBody(code or CONNECT_CODE_BY_STATUS.get(status, "unknown"), message)
+    else:
+        body = ErrorBody(status, message)
+    headers = {"WWW-Authenticate": 'Bearer realm="metalnet"'} if status == 401 else None
+    return Response(_encode(body), status_code=status, media_type="application/json", headers=headers)

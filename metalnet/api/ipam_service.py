@@ -1,0 +1,138 @@
+"""go-ipam's ``api.v1.IpamService``: ``POST /api.v1.IpamService/<Rpc>`` with protobuf-JSON bodies.
+
+Each RPC is one call of :class:`metalnet.ipam.Ipamer`; errors become Connect error JSON (see
+:mod:`metalnet.api.errors`). Reads need the view role, every write the admin role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from litestar import Request, post
+from litestar.handlers import HTTPRouteHandler
+
+from metalnet.api import ipam_wire as w
+from metalnet.api.context import ApiContext
+from metalnet.api.errors import BadRequestError
+from metalnet.api.settings import Role
+from metalnet.ipam import IP, Ipamer, Prefix, Usage
+
+SERVICE_PATH = "/api.v1.IpamService"
+ROOT = "root"
+
+
+def _ns(namespace: str | None) -> str:
+    return namespace or ROOT
+
+
+def _prefix(prefix: Prefix) -> w.PrefixResponse:
+    return w.PrefixResponse(prefix=w.PrefixMsg(cidr=prefix.cidr, parent_cidr=prefix.parent_cidr))
+
+
+def _ip(ip: IP) -> w.IPResponse:
+    return w.IPResponse(ip=w.IPMsg(ip=str(ip), parent_prefix=ip.parent_prefix))
+
+
+def _usage(usage: Usage) -> w.PrefixUsageResponse:
+    return w.PrefixUsageResponse(
+        available_ips=w.uint64(usage.available_ips),
+        acquired_ips=w.uint64(usage.acquired_ips),
+        available_smallest_prefixes=w.uint64(usage.available_smallest_prefixes),
+        available_prefixes=list(usage.available_prefixes),
+        acquired_prefixes=w.uint64(usage.acquired_prefixes),
+    )
+
+
+def _acquire_child(ipam: Ipamer, m: w.AcquireChildPrefixRequest) -> w.PrefixResponse:
+    if m.child_cidr:
+        return _prefix(ipam.acquire_specific_child_prefix(m.cidr or "", m.child_cidr, namespace=_ns(m.namespace)))
+    length = w.parse_length(m.length)
+    if length > 128:
+        raise BadRequestError("length must not be greater than 128")
+    return _prefix(ipam.acquire_child_prefix(m.cidr or "", length, namespace=_ns(m.namespace)))
+
+
+def _acquire_ip(ipam: Ipamer, m: w.AcquireIPRequest) -> w.IPResponse:
+    if m.ip:
+        return _ip(ipam.acquire_specific_ip(m.prefix_cidr or "", m.ip, namespace=_ns(m.namespace)))
+    return _ip(ipam.acquire_ip(m.prefix_cidr or "", namespace=_ns(m.namespace)))
+
+
+def _release_ip(ipam: Ipamer, m: w.ReleaseIPRequest) -> w.IPResponse:
+    if not m.ip:
+        raise BadRequestError("ip must not be empty")
+    released = ipam.release_ip_from_prefix(m.prefix_cidr or "", m.ip, namespace=_ns(m.namespace))
+    return _ip(released)
+
+
+def _load(ipam: Ipamer, m: w.LoadRequest) -> w.Empty:
+    ipam.load(m.dump or "", namespace=_ns(m.namespace))
+    return w.Empty()
+
+
+def _create_namespace(ipam: Ipamer, m: w.NamespaceRequest) -> w.Empty:
+    ipam.create_namespace(m.namespace or "")
+    return w.Empty()
+
+
+def _delete_namespace(ipam: Ipamer, m: w.NamespaceRequest) -> w.Empty:
+    ipam.delete_namespace(m.namespace or "")
+    return w.Empty()
+
+
+Rpc = tuple[str, type[Any], type[Any], Role, Callable[[Ipamer, Any], Any]]
+
+#: name, request message, response message, role needed, implementation
+RPCS: tuple[Rpc, ...] = (
+    ("CreatePrefix", w.PrefixRequest, w.PrefixResponse, Role.ADMIN,
+     lambda i, m: _prefix(i.new_prefix(m.cidr or "", namespace=_ns(m.namespace)))),
+    ("DeletePrefix", w.PrefixRequest, w.PrefixResponse, Role.ADMIN,
+     lambda i, m: _prefix(i.delete_prefix(m.cidr or "", namespace=_ns(m.namespace)))),
+    ("GetPrefix", w.PrefixRequest, w.PrefixResponse, Role.VIEW,
+     lambda i, m: _prefix(i.prefix_from(m.cidr or "", namespace=_ns(m.namespace)))),
+    ("ListPrefixes", w.NamespaceOnlyRequest, w.ListPrefixesResponse, Role.VIEW,
+     lambda i, m: w.ListPrefixesResponse(
+         prefixes=[_prefix(p).prefix for p in i.list_prefixes(namespace=_ns(m.namespace))])),  # type: ignore[misc]
+    ("PrefixUsage", w.PrefixRequest, w.PrefixUsageResponse, Role.VIEW,
+     lambda i, m: _usage(i.prefix_usage(m.cidr or "", namespace=_ns(m.namespace)))),
+    ("AcquireChildPrefix", w.AcquireChildPrefixRequest, w.PrefixResponse, Role.ADMIN, _acquire_child),
+    ("ReleaseChildPrefix", w.PrefixRequest, w.PrefixResponse, Role.ADMIN,
+     lambda i, m: _prefix(i.release_child_prefix(m.cidr or "", namespace=_ns(m.namespace)))),
+    ("AcquireIP", w.AcquireIPRequest, w.IPResponse, Role.ADMIN, _acquire_ip),
+    ("ReleaseIP", w.ReleaseIPRequest, w.IPResponse, Role.ADMIN, _release_ip),
+    ("Dump", w.NamespaceOnlyRequest, w.DumpResponse, Role.VIEW,
+     lambda i, m: w.DumpResponse(dump=i.dump(namespace=_ns(m.namespace)))),
+    ("Load", w.LoadRequest, w.Empty, Role.ADMIN, _load),
+    ("CreateNamespace", w.NamespaceRequest, w.Empty, Role.ADMIN, _create_namespace),
+    ("ListNamespaces", w.Empty, w.ListNamespacesResponse, Role.VIEW,
+     lambda i, m: w.ListNamespacesResponse(namespace=i.list_namespaces())),
+    ("DeleteNamespace", w.NamespaceRequest, w.Empty, Role.ADMIN, _delete_namespace),
+)
+
+
+def _handler(ctx: ApiContext, rpc: Rpc) -> HTTPRouteHandler:
+    name, request_type, response_type, role, implementation = rpc
+
+    async def call(request: Request[Any, Any, Any]) -> Any:
+        message = w.decode_request(await request.body(), request_type)
+        return await ctx.call(lambda: implementation(ctx.ipam, message))
+
+    call.__annotations__ = {"request": Request, "return": response_type}
+    call.__name__ = call.__qualname__ = f"ipam_{name}"
+    return post(
+        f"{SERVICE_PATH}/{name}", operation_id=f"IpamService.{name}", status_code=200, tags=["ipam service"],
+        opt={"role": role}, summary=name,
+    )(call)
+
+
+def ipam_service_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
+    """The route handlers of every RPC, the ``Version`` RPC included."""
+    version = w.VersionResponse(version=ctx.settings.version, revision="metalnet", git_sha1="", build_date="")
+
+    @post(f"{SERVICE_PATH}/Version", operation_id="IpamService.Version", status_code=200,
+          tags=["ipam service"], opt={"role": Role.VIEW}, summary="Version")
+    async def ipam_version() -> w.VersionResponse:
+        return version
+
+    return [*(_handler(ctx, rpc) for rpc in RPCS), ipam_version]

@@ -1,0 +1,80 @@
+"""Prometheus metrics of one app, in a registry of its own (several apps in one process stay apart).
+
+- ``metalnet_http_requests_total{method,route,status}`` and ``metalnet_http_request_duration_seconds{method,route}``
+  (``route`` is the route template, e.g. ``/v1/ip/{id}``, or ``unmatched``, so label values stay few);
+- ``metalnet_allocations_total{kind,family}`` / ``metalnet_frees_total{kind,family}`` (kind ``ip`` or ``network``);
+- ``metalnet_pool_{available,used}_ips{family}``, read from the store at scrape time by a collector the app
+  registers (:meth:`Metrics.add_pool_collector`), summed over the private super networks.
+
+With several worker processes each process counts its own requests; pool gauges come from the shared store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+#: family -> {"available_ips": n, "used_ips": n, ...}
+PoolReader = Callable[[], Mapping[str, Mapping[str, int]]]
+
+
+class _PoolCollector(Collector):
+    def __init__(self, read: PoolReader) -> None:
+        self._read = read
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            pools = self._read()
+        except Exception:  # a scrape must not fail because the store is briefly unavailable
+            pools = {}
+        names = ("available_ips", "used_ips", "available_prefixes", "used_prefixes")
+        for name in names:
+            gauge = GaugeMetricFamily(
+                f"metalnet_pool_{name}", f"{name.replace('_', ' ')} of the private super networks", labels=["family"]
+            )
+            for family, usage in sorted(pools.items()):
+                gauge.add_metric([family], usage.get(name, 0))
+            yield gauge
+
+    def describe(self) -> Iterator[Metric]:
+        return iter(())
+
+
+class Metrics:
+    """The counters and histograms the request middleware and the handlers update."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.requests = Counter(
+            "metalnet_http_requests", "HTTP requests", ["method", "route", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "metalnet_http_request_duration_seconds", "HTTP request latency", ["method", "route"],
+            buckets=LATENCY_BUCKETS, registry=self.registry,
+        )
+        self.allocations = Counter(
+            "metalnet_allocations", "successful allocations", ["kind", "family"], registry=self.registry
+        )
+        self.frees = Counter("metalnet_frees", "successful frees", ["kind", "family"], registry=self.registry)
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
+
+    def allocated(self, kind: str, family: str) -> None:
+        self.allocations.labels(kind, family).inc()
+
+    def freed(self, kind: str, family: str) -> None:
+        self.frees.labels(kind, family).inc()
+
+    def add_pool_collector(self, read: PoolReader) -> None:
+        self.registry.register(_PoolCollector(read))
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
