@@ -1,0 +1,84 @@
+"""Option types and decorators shared by the commands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from cli.state import OUTPUT_FORMATS, CliState
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ADDRESS_FAMILIES = ("IPv4", "IPv6")
+
+
+def split_list(ctx: click.Context, param: click.Parameter, values: tuple[str, ...] | None) -> list[str] | None:
+    """``--prefixes a,b --prefixes c`` → ``["a", "b", "c"]``; ``None`` when the option was not given."""
+    if not values:
+        return None
+    return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+def parse_labels(ctx: click.Context, param: click.Parameter, values: tuple[str, ...] | None) -> dict[str, str] | None:
+    """``--labels a=1,b=2`` (repeatable) → ``{"a": "1", "b": "2"}``; ``None`` when not given.
+
+    Raises:
+        click.BadParameter: an item without ``=`` or with an empty key.
+    """
+    items = split_list(ctx, param, values)
+    if items is None:
+        return None
+    labels: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", ctx=ctx, param=param)
+        labels[key.strip()] = value.strip()
+    return labels
+
+
+def address_family(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``ipv6`` / ``IPV6`` / ``IPv6`` → ``IPv6`` (the API's spelling)."""
+    if value is None:
+        return None
+    for family in ADDRESS_FAMILIES:
+        if value.lower() == family.lower():
+            return family
+    raise click.BadParameter(f"{value!r} is not one of IPv4, IPv6", ctx=ctx, param=param)
+
+
+def list_option(*names: str, help_text: str) -> Callable[[F], F]:
+    """A repeatable, comma-separated list option (``None`` when absent)."""
+    return click.option(*names, multiple=True, callback=split_list, metavar="A,B,...", help=help_text)
+
+
+def labels_option(*names: str, help_text: str = "Labels KEY=VALUE, comma-separated (repeatable).") -> Callable[[F], F]:
+    """A ``--labels k=v,...`` option."""
+    return click.option(*names, multiple=True, callback=parse_labels, metavar="K=V,...", help=help_text)
+
+
+def family_option(help_text: str) -> Callable[[F], F]:
+    """An ``--addressfamily IPv4|IPv6`` option (any case)."""
+    return click.option("--addressfamily", "addressfamily", callback=address_family, metavar="IPv4|IPv6",
+                        help=help_text)
+
+
+def _set_output(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.ensure_object(CliState).output = value
+
+
+def output_option(func: F) -> F:
+    """``-o/--output`` on a command (overrides the root group's ``-o``)."""
+    option = click.option(
+        "-o", "--output", type=click.Choice(OUTPUT_FORMATS), expose_value=False, callback=_set_output,
+        is_eager=False, help="Output format (default: table).",
+    )
+    return option(func)
+
+
+def file_option(help_text: str) -> Callable[[F], F]:
+    """A ``-f/--file PATH`` option (``-`` reads stdin), opened in binary mode."""
+    return click.option("-f", "--file", "file", type=click.File("rb"), help=help_text)
