@@ -1,0 +1,48 @@
+"""Network resources on top of the IPAM core: networks, IPs, partitions, projects, the VRF pool.
+
+The layer metal-stack's metal-api puts on go-ipam, as a library: :class:`NetworkService` runs each
+operation (records, IPAM prefixes and VRF ids together) in one storage transaction and raises
+:class:`NetworkError` (with a ``kind`` that maps to metal-api's status codes) when it refuses one.
+"""
+
+from metalnet.network.errors import ErrorKind, NetworkError
+from metalnet.network.model import IP, Consumption, Network, Partition, Project, Usage
+from metalnet.network.requests import (
+    IPAllocate,
+    IPFind,
+    IPUpdate,
+    NetworkAllocate,
+    NetworkCreate,
+    NetworkFind,
+    NetworkUpdate,
+    PartitionCreate,
+    PartitionUpdate,
+    ProjectCreate,
+    ProjectFind,
+    ProjectUpdate,
+)
+from metalnet.network.service import NetworkService
+
+__all__ = [
+    "IP",
+    "Consumption",
+    "ErrorKind",
+    "IPAllocate",
+    "IPFind",
+    "IPUpdate",
+    "Network",
+    "NetworkAllocate",
+    "NetworkCreate",
+    "NetworkError",
+    "NetworkFind",
+    "NetworkService",
+    "NetworkUpdate",
+    "Partition",
+    "PartitionCreate",
+    "PartitionUpdate",
+    "Project",
+    "ProjectCreate",
+    "ProjectFind",
+    "ProjectUpdate",
+    "Usage",
+]

@@ -1,0 +1,29 @@
+"""Consumption of a network: per family, the sum of its prefixes' usage counters (O(1) per prefix)."""
+
+from __future__ import annotations
+
+from metalnet.ipam.session import IpamSession
+from metalnet.network.addresses import IPV4, cidr_family
+from metalnet.network.errors import ipam_errors
+from metalnet.network.model import Consumption, Network, Usage
+
+
+def prefix_consumption(session: IpamSession, cidr: str) -> Usage:
+    """metal-api's mapping of go-ipam's usage: used_ips counts the reserved addresses too."""
+    with ipam_errors(f"cannot read usage of prefix {cidr} in ipam"):
+        counters = session.prefix_counters(cidr)
+    return Usage(
+        available_ips=counters.available_ips,
+        used_ips=counters.acquired_ips,
+        available_prefixes=counters.available_smallest_prefixes,
+        used_prefixes=counters.acquired_prefixes,
+    )
+
+
+def consumption(session: IpamSession, network: Network) -> Consumption:
+    totals: dict[str, Usage] = {}
+    for cidr in network.prefixes:
+        family = cidr_family(cidr)
+        usage = prefix_consumption(session, cidr)
+        totals[family] = totals[family] + usage if family in totals else usage
+    return Consumption(ipv4=totals.get(IPV4), ipv6=totals.get("IPv6"))

@@ -1,0 +1,233 @@
+"""IP allocation, update, free, get and find (metal-api's rules, checks in metal-api's order)."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import msgspec
+
+from metalnet.ipam.errors import AlreadyAllocatedError, InvalidInputError, IpamError, NoIPAvailableError
+from metalnet.network.addresses import (
+    IPV4,
+    address_value,
+    canonical_address,
+    canonical_cidr,
+    cidr_family,
+    contains,
+    families,
+    parse_family,
+)
+from metalnet.network.errors import conflict, from_ipam, invalid, ipam_errors, not_found, refused
+from metalnet.network.model import IP, MACHINE_TAG, Family, IPType, Network, now
+from metalnet.network.records import index_key, ip_prefix_key
+from metalnet.network.requests import IPAllocate, IPFind, IPUpdate
+from metalnet.network.work import Work, ip_lock, network_lock, project_lock
+from metalnet.storage.base import KeyExistsError
+
+
+def machine_tag(machineid: str) -> str:
+    return f"{MACHINE_TAG}={machineid}"
+
+
+def allocate_ip(work: Work, request: IPAllocate, specific: str | None = None) -> IP:
+    """``POST /v1/ip/allocate[/{ip}]``: the next free address of the chosen family, or ``specific``."""
+    if not request.networkid:
+        raise invalid("networkid should not be empty")
+    if not request.projectid:
+        raise invalid("projectid should not be empty")
+    work.tx.lock(project_lock(request.projectid))
+    work.tx.lock(network_lock(request.networkid))
+    network = work.network(request.networkid)
+    if not network.prefixes:
+        raise refused(f'network "{network.id}" has no prefixes')
+    family = _requested_family(network, request.addressfamily, specific)
+    project = work.project(request.projectid)
+    if network.parentnetworkid and not network.shared and project.id != network.projectid:
+        raise refused(
+            f'can not allocate ip for project "{project.id}" because network belongs to '
+            f'"{network.projectid}" and the network is not shared'
+        )
+    tags = set(request.tags or [])
+    if request.machineid:
+        tags.add(machine_tag(request.machineid))
+    if specific:
+        address, prefix = _acquire_specific(work, network, specific)
+    else:
+        address, prefix = _acquire_next(work, network, family or _default_family(network))
+    stamp = now()
+    ip = IP(
+        ipaddress=address,
+        allocationuuid=str(uuid4()),
+        networkid=network.id,
+        projectid=project.id,
+        prefix=prefix,
+        name=request.name or "",
+        description=request.description or "",
+        type="static" if request.type == "static" else "ephemeral",
+        tags=sorted(tags),
+        created=stamp,
+        changed=stamp,
+    )
+    try:
+        work.records.insert(ip)
+    except KeyExistsError:
+        raise conflict(f"ip already allocated: {address} has a record already") from None
+    work.tx.put(ip_prefix_key(prefix, address), address)
+    work.tx.put(index_key("ipproject", project.id, address), "")
+    return ip
+
+
+def _requested_family(network: Network, addressfamily: str | None, specific: str | None) -> Family | None:
+    if not addressfamily:
+        return None
+    family = parse_family(addressfamily)
+    if family is None:
+        raise refused(f'given addressfamily:"{addressfamily}" is invalid')
+    if family not in families(network.prefixes):
+        raise invalid(f"there is no prefix for the given addressfamily:{family} present in network:{network.id}")
+    if specific:
+        raise invalid("it is not possible to specify specificIP and addressfamily")
+    return family
+
+
+def _default_family(network: Network) -> Family:
+    # IPv4, unless the network has one family only (the dual-stack proposal's rule)
+    present = families(network.prefixes)
+    return present[0] if len(present) == 1 else IPV4
+
+
+def _acquire_next(work: Work, network: Network, family: Family) -> tuple[str, str]:
+    for cidr in network.prefixes:
+        if cidr_family(cidr) != family:
+            continue
+        try:
+            return str(work.ipam.acquire_ip(cidr)), cidr
+        except NoIPAvailableError:
+            continue  # a full prefix is skipped, the next one may have room (metal-api #551)
+        except IpamError as exc:
+            raise from_ipam(exc, f"cannot allocate ip in prefix {cidr} of network {network.id}") from exc
+    raise refused(f"cannot allocate free ip in ipam, no ips left: no free {family} address in network {network.id}")
+
+
+def _acquire_specific(work: Work, network: Network, specific: str) -> tuple[str, str]:
+    try:
+        address = canonical_address(specific)
+    except InvalidInputError as exc:
+        raise refused(f"unable to parse specific ip: {exc}") from None
+    for cidr in network.prefixes:
+        if not contains(cidr, address):
+            continue
+        try:
+            work.ipam.acquire_specific_ip(cidr, address)
+        except AlreadyAllocatedError:
+            raise conflict(f"ip already allocated: {address}") from None
+        except IpamError as exc:
+            raise from_ipam(exc, f"cannot allocate ip {address} in network {network.id}") from exc
+        return address, cidr
+    raise refused(
+        f"specific ip not contained in any of the defined prefixes: {address} is in none of {network.prefixes}"
+    )
+
+
+def _lookup_address(text: str) -> str:
+    try:
+        return canonical_address(text)
+    except InvalidInputError:
+        raise not_found(f'no ip with id "{text}" found') from None
+
+
+def get_ip(work: Work, address: str) -> IP:
+    return work.ip(_lookup_address(address))
+
+
+def update_ip(work: Work, request: IPUpdate) -> IP:
+    """``POST /v1/ip``: name, description, tags, and type (never static → ephemeral)."""
+    address = _lookup_address(request.ipaddress)
+    work.tx.lock(ip_lock(address))
+    ip = msgspec.structs.replace(work.ip(address), changed=now())
+    if request.name is not None:
+        ip.name = request.name
+    if request.description is not None:
+        ip.description = request.description
+    if request.tags is not None:
+        ip.tags = sorted(set(request.tags))
+    if request.type in ("static", "ephemeral"):
+        if ip.type == "static" and request.type == "ephemeral":
+            raise invalid(f"cannot change type of ip address from static to ephemeral: {address}")
+        new_type: IPType = "static" if request.type == "static" else "ephemeral"
+        ip.type = new_type
+    work.records.put(ip)
+    return ip
+
+
+def free_ip(work: Work, address_text: str) -> IP:
+    """``DELETE /v1/ip/free/{id}``: release the address; refused for an IP bound to a machine."""
+    address = _lookup_address(address_text)
+    work.tx.lock(ip_lock(address))
+    ip = work.ip(address)
+    if any(tag.startswith(MACHINE_TAG) for tag in ip.tags):
+        raise invalid(f"ip with machine scope can not be deleted: {address}")
+    with ipam_errors(f"cannot release IP {address}"):
+        work.ipam.release_ip_from_prefix(ip.prefix, address)
+    work.records.delete(IP, address)
+    work.tx.delete(ip_prefix_key(ip.prefix, address))
+    work.tx.delete(index_key("ipproject", ip.projectid, address))
+    return ip
+
+
+def list_ips(work: Work) -> list[IP]:
+    return _ordered(work.records.all(IP))
+
+
+def find_ips(work: Work, query: IPFind) -> list[IP]:
+    """IPs matching every given filter (metal-api's find), in address order."""
+    family = None
+    if query.addressfamily:
+        family = parse_family(query.addressfamily)
+        if family is None:
+            raise refused(f'given addressfamily:"{query.addressfamily}" is invalid')
+    tags = set(query.tags or [])
+    if query.machineid:
+        tags.add(machine_tag(query.machineid))
+    prefix = _canonical_or_raw(query.networkprefix)
+    expected = {
+        "allocationuuid": query.allocationuuid,
+        "name": query.name,
+        "networkid": query.networkid,
+        "projectid": query.projectid,
+        "type": query.type,
+        "prefix": prefix,
+    }
+    return _ordered([
+        ip
+        for ip in _candidates(work, query)
+        if all(value is None or getattr(ip, name) == value for name, value in expected.items())
+        and tags.issubset(ip.tags)
+        and (family is None or cidr_family(ip.ipaddress) == family)
+    ])
+
+
+def _candidates(work: Work, query: IPFind) -> list[IP]:
+    if query.ipaddress is not None:
+        try:
+            ip = work.records.get(IP, canonical_address(query.ipaddress))
+        except InvalidInputError:
+            return []
+        return [ip] if ip is not None else []
+    if query.projectid:
+        found = (work.records.get(IP, str(key[-1])) for key in work.records.keys_under("ipproject", query.projectid))
+        return [ip for ip in found if ip is not None]
+    return work.records.all(IP)
+
+
+def _canonical_or_raw(cidr: str | None) -> str | None:
+    if cidr is None:
+        return None
+    try:
+        return canonical_cidr(cidr)
+    except InvalidInputError:
+        return cidr
+
+
+def _ordered(ips: list[IP]) -> list[IP]:
+    return sorted(ips, key=lambda ip: address_value(ip.ipaddress))

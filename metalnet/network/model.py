@@ -1,0 +1,123 @@
+"""Domain types of the network layer: what is stored and what the service returns.
+
+These are not wire models: the API layer maps them to metal-api's JSON (``null`` where metal-api emits it,
+the deprecated ``usage`` field, …). Field names follow metal-api's where Python allows; the one camelCase
+field is renamed (``additional_announcable_cidrs``, encoded as ``additionalAnnouncableCIDRs``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+import msgspec
+
+Family = Literal["IPv4", "IPv6"]
+IPType = Literal["static", "ephemeral"]
+
+#: ``networktype`` values metal-api writes (``super-namespaced`` exists there but is never written)
+NETWORK_TYPES = ("external", "underlay", "super", "super-namespaced", "child", "child-shared")
+NAT_NONE = "none"
+NAT_IPV4_MASQ = "ipv4-masq"
+#: the tag that binds an IP to a machine; such IPs cannot be freed
+MACHINE_TAG = "machine.metal-stack.io/id"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Usage(msgspec.Struct, frozen=True, kw_only=True):
+    """Consumption of one address family: the sum over the network's prefixes of that family."""
+
+    available_ips: int = 0
+    used_ips: int = 0
+    available_prefixes: int = 0
+    used_prefixes: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            available_ips=self.available_ips + other.available_ips,
+            used_ips=self.used_ips + other.used_ips,
+            available_prefixes=self.available_prefixes + other.available_prefixes,
+            used_prefixes=self.used_prefixes + other.used_prefixes,
+        )
+
+
+class Consumption(msgspec.Struct, frozen=True, kw_only=True):
+    """Per-family usage; a family is ``None`` when the network has no prefix of it."""
+
+    ipv4: Usage | None = None
+    ipv6: Usage | None = None
+
+
+class Network(msgspec.Struct, kw_only=True):
+    """A network: prefixes of one or both families plus metal-api's flags.
+
+    ``prefixes`` and ``destinationprefixes`` are canonical CIDR strings (host bits masked, RFC 5952).
+    ``consumption`` is computed on every read and is not stored.
+    """
+
+    id: str
+    name: str = ""
+    description: str = ""
+    partitionid: str = ""
+    projectid: str = ""
+    parentnetworkid: str | None = None
+    prefixes: list[str] = msgspec.field(default_factory=list)
+    destinationprefixes: list[str] = msgspec.field(default_factory=list)
+    defaultchildprefixlength: dict[str, int] | None = None
+    privatesuper: bool = False
+    underlay: bool = False
+    nat: bool = False
+    shared: bool = False
+    vrf: int = 0
+    vrfshared: bool = False
+    labels: dict[str, str] = msgspec.field(default_factory=dict)
+    additional_announcable_cidrs: list[str] = msgspec.field(
+        default_factory=list, name="additionalAnnouncableCIDRs"
+    )
+    networktype: str = "external"
+    nattype: str = NAT_NONE
+    created: datetime = msgspec.field(default_factory=now)
+    changed: datetime = msgspec.field(default_factory=now)
+    consumption: Consumption = msgspec.field(default_factory=Consumption)
+
+
+class IP(msgspec.Struct, kw_only=True):
+    """An allocated address; ``ipaddress`` (canonical text) is its id, ``prefix`` the network prefix it is in."""
+
+    ipaddress: str
+    allocationuuid: str
+    networkid: str
+    projectid: str
+    prefix: str
+    name: str = ""
+    description: str = ""
+    type: IPType = "ephemeral"
+    tags: list[str] = msgspec.field(default_factory=list)
+    created: datetime = msgspec.field(default_factory=now)
+    changed: datetime = msgspec.field(default_factory=now)
+
+
+class Partition(msgspec.Struct, kw_only=True):
+    """A partition (a site or rack group); networks reference it by id."""
+
+    id: str
+    name: str = ""
+    description: str = ""
+    labels: dict[str, str] = msgspec.field(default_factory=dict)
+    created: datetime = msgspec.field(default_factory=now)
+    changed: datetime = msgspec.field(default_factory=now)
+
+
+class Project(msgspec.Struct, kw_only=True):
+    """A project (tenant's unit of ownership); networks and IPs reference it by id."""
+
+    id: str
+    name: str = ""
+    description: str = ""
+    tenant_id: str = ""
+    labels: dict[str, str] = msgspec.field(default_factory=dict)
+    created: datetime = msgspec.field(default_factory=now)
+    changed: datetime = msgspec.field(default_factory=now)

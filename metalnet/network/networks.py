@@ -1,0 +1,249 @@
+"""Network create, update, delete, get and find (metal-api's rules, checks in metal-api's order)."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import msgspec
+
+from metalnet.network.addresses import families, parse_family
+from metalnet.network.errors import ErrorKind, conflict, invalid, ipam_errors, refused
+from metalnet.network.model import NAT_IPV4_MASQ, NAT_NONE, Consumption, Network, now
+from metalnet.network.records import index_key
+from metalnet.network.requests import NetworkCreate, NetworkFind, NetworkUpdate
+from metalnet.network.rules import (
+    canonical_cidrs,
+    check_announcable,
+    check_prefixes_and_families,
+    family_lengths,
+)
+from metalnet.network.work import NETWORKS_LOCK, Work, check_id, network_lock
+
+
+def create_network(work: Work, request: NetworkCreate) -> Network:
+    """``PUT /v1/network``: validate, create the prefixes in IPAM, take the VRF, store the record."""
+    work.tx.lock(NETWORKS_LOCK)
+    projectid = request.projectid or ""
+    if projectid:
+        work.project(projectid)
+    if not request.prefixes:
+        raise invalid("no prefixes given")
+    privatesuper, underlay, nat = bool(request.privatesuper), bool(request.underlay), bool(request.nat)
+    lengths = None
+    if request.defaultchildprefixlength is not None:
+        if not privatesuper:
+            raise invalid("defaultchildprefixlength can only be set for privatesuper networks")
+        lengths = family_lengths(request.defaultchildprefixlength, "defaultchildprefixlength")
+    prefixes = canonical_cidrs(request.prefixes)
+    destinations = canonical_cidrs(request.destinationprefixes or [])
+    check_prefixes_and_families(prefixes, families(destinations), lengths, privatesuper)
+    announcable = check_announcable(request.additional_announcable_cidrs or [], privatesuper)
+    ident = check_id(request.id or str(uuid4()), "network")
+    if work.records.get(Network, ident) is not None:
+        raise conflict(f'entity already exists: network with id "{ident}"')
+    for cidr in prefixes:
+        # the core refuses overlap with every prefix of the namespace ("<new> overlaps <existing>", 422);
+        # a later refusal rolls these back with the rest of the transaction
+        with ipam_errors():
+            work.ipam.new_prefix(cidr)
+    partitionid = request.partitionid or ""
+    if partitionid:
+        _check_partition(work, partitionid, privatesuper=privatesuper, underlay=underlay)
+    if (privatesuper or underlay) and nat:
+        raise invalid("private super or underlay network is not supposed to NAT")
+    vrf = request.vrf or 0
+    if vrf:
+        work.vrfs.acquire(vrf, shared=bool(request.vrfshared))
+    stamp = now()
+    network = Network(
+        id=ident,
+        name=request.name or "",
+        description=request.description or "",
+        partitionid=partitionid,
+        projectid=projectid,
+        prefixes=prefixes,
+        destinationprefixes=destinations,
+        defaultchildprefixlength=dict(lengths) if lengths is not None else None,
+        privatesuper=privatesuper,
+        underlay=underlay,
+        nat=nat,
+        vrf=vrf,
+        vrfshared=bool(request.vrfshared),
+        labels=dict(request.labels or {}),
+        additional_announcable_cidrs=announcable,
+        networktype="underlay" if underlay else "super" if privatesuper else "external",
+        nattype=NAT_IPV4_MASQ if nat else NAT_NONE,
+        created=stamp,
+        changed=stamp,
+    )
+    work.records.insert(network)
+    work.link(network)
+    return work.with_consumption(network)
+
+
+def _check_partition(work: Work, partitionid: str, *, privatesuper: bool, underlay: bool) -> None:
+    work.partition(partitionid)
+    if privatesuper and work.tx.get(index_key("super", partitionid)) is not None:
+        raise invalid(f'partition with id "{partitionid}" already has a private super network')
+    if underlay and work.tx.get(index_key("underlay", partitionid)) is not None:
+        raise refused(f'partition with id "{partitionid}" already has an underlay network')
+
+
+def update_network(work: Work, request: NetworkUpdate, *, force: bool = False) -> Network:
+    """``POST /v1/network``: metal-api's update rules; prefix changes are applied in IPAM."""
+    work.tx.lock(NETWORKS_LOCK)
+    work.tx.lock(network_lock(request.id))
+    old = work.network(request.id)
+    new = msgspec.structs.replace(old, changed=now())
+    if request.name is not None:
+        new.name = request.name
+    if request.description is not None:
+        new.description = request.description
+    if request.labels is not None:
+        new.labels = dict(request.labels)
+    if request.shared is not None:
+        if old.shared and not request.shared:
+            raise invalid("once a network is marked as shared it is not possible to unshare it")
+        new.shared = request.shared
+        if new.shared and old.networktype == "child":
+            new.networktype = "child-shared"
+    if request.defaultchildprefixlength and not old.privatesuper:
+        raise refused("defaultchildprefixlength can only be set on privatesuper")
+    if request.prefixes:
+        new.prefixes = canonical_cidrs(request.prefixes)
+        for cidr in old.prefixes:
+            if cidr not in new.prefixes:
+                check_no_ips(work, cidr, "unable to update network")
+    if request.destinationprefixes:
+        new.destinationprefixes = canonical_cidrs(request.destinationprefixes)
+    lengths = old.defaultchildprefixlength
+    if request.defaultchildprefixlength:
+        lengths = family_lengths(request.defaultchildprefixlength, "defaultchildprefixlength")
+    check_prefixes_and_families(new.prefixes, families(new.destinationprefixes), lengths, old.privatesuper)
+    if request.defaultchildprefixlength:
+        _check_lengths_present(new.prefixes, lengths or {})
+        new.defaultchildprefixlength = dict(lengths or {})
+    _apply_prefix_changes(work, old.prefixes, new.prefixes)
+    new.additional_announcable_cidrs = check_announcable(
+        request.additional_announcable_cidrs or [], old.privatesuper, ErrorKind.REFUSED
+    )
+    if not force:
+        for cidr in old.additional_announcable_cidrs:
+            if cidr not in new.additional_announcable_cidrs:
+                raise invalid(f'you cannot remove "{cidr}" from additionalannouncablecidrs without force flag set')
+    work.records.put(new)
+    return work.with_consumption(new)
+
+
+def _check_lengths_present(prefixes: list[str], lengths: dict[str, int]) -> None:
+    present = families(prefixes)
+    for family, length in lengths.items():
+        if family not in present:
+            raise refused(f'no addressfamily "{family}" present for defaultchildprefixlength: {length}')
+
+
+def _apply_prefix_changes(work: Work, old: list[str], new: list[str]) -> None:
+    for cidr in old:
+        if cidr not in new:
+            with ipam_errors(f"unable to update network: cannot delete prefix {cidr} in ipam"):
+                work.ipam.delete_prefix(cidr)
+    for cidr in new:
+        if cidr not in old:
+            with ipam_errors():
+                work.ipam.new_prefix(cidr)
+
+
+def check_no_ips(work: Work, cidr: str, action: str) -> None:
+    """422 naming an IP when one is allocated in the network prefix ``cidr``."""
+    found = work.records.first_under("ipprefix", cidr)
+    if found is not None:
+        raise refused(f"{action}: prefix {cidr} has ip {found[1]} in use")
+
+
+def delete_network(work: Work, ident: str) -> Network:
+    """``DELETE /v1/network/{id}``: refused while children or IPs exist; prefixes and VRF are released."""
+    work.tx.lock(NETWORKS_LOCK)
+    work.tx.lock(network_lock(ident))
+    network = work.network(ident)
+    if work.records.first_under("child", ident) is not None:
+        raise refused(f'network cannot be deleted because there are children of this network: "{ident}"')
+    for cidr in network.prefixes:
+        check_no_ips(work, cidr, "unable to delete network")
+    return remove_network(work, network)
+
+
+def remove_network(work: Work, network: Network) -> Network:
+    """Give back the network's prefixes (a child's to its parent) and VRF; delete the record."""
+    for cidr in network.prefixes:
+        with ipam_errors(f"cannot release prefix {cidr} of network {network.id} in ipam"):
+            work.ipam.delete_prefix(cidr)
+    if network.vrf:
+        work.vrfs.release(network.vrf)
+    work.unlink(network)
+    work.records.delete(Network, network.id)
+    return msgspec.structs.replace(network, consumption=Consumption())
+
+
+def get_network(work: Work, ident: str) -> Network:
+    return work.with_consumption(work.network(ident))
+
+
+def list_networks(work: Work) -> list[Network]:
+    return [work.with_consumption(network) for network in work.records.all(Network)]
+
+
+def find_networks(work: Work, query: NetworkFind) -> list[Network]:
+    """Networks matching every given filter (metal-api's find), with consumption."""
+    prefixes = canonical_cidrs(query.prefixes or [])
+    destinations = canonical_cidrs(query.destinationprefixes or [])
+    family = None
+    if query.addressfamily:
+        family = parse_family(query.addressfamily)
+        if family is None:
+            raise refused(f'given addressfamily:"{query.addressfamily}" is invalid')
+    result = []
+    for network in _candidates(work, query):
+        if (
+            _flags_match(network, query)
+            and all(cidr in network.prefixes for cidr in prefixes)
+            and all(cidr in network.destinationprefixes for cidr in destinations)
+            and (family is None or family in families(network.prefixes))
+        ):
+            result.append(work.with_consumption(network))
+    return result
+
+
+def _candidates(work: Work, query: NetworkFind) -> list[Network]:
+    # the narrowest index the query allows, so that a find by id or partition does not read every network
+    if query.id is not None:
+        network = work.records.get(Network, query.id)
+        return [network] if network is not None else []
+    for kind, value in (("partition", query.partitionid), ("project", query.projectid),
+                        ("child", query.parentnetworkid)):
+        if value:
+            found = (work.records.get(Network, str(key[-1])) for key in work.records.keys_under(kind, value))
+            return [network for network in found if network is not None]
+    return work.records.all(Network)
+
+
+def _flags_match(network: Network, query: NetworkFind) -> bool:
+    expected = {
+        "name": query.name,
+        "partitionid": query.partitionid,
+        "projectid": query.projectid,
+        "parentnetworkid": query.parentnetworkid,
+        "vrf": query.vrf,
+        "nat": query.nat,
+        "privatesuper": query.privatesuper,
+        "underlay": query.underlay,
+    }
+    if any(value is not None and _field(network, name) != value for name, value in expected.items()):
+        return False
+    labels = query.labels or {}
+    return all(network.labels.get(key) == value for key, value in labels.items())
+
+
+def _field(network: Network, name: str) -> object:
+    value = getattr(network, name)
+    # a network without parent has parentnetworkid None; a filter of "" asks for exactly those
+    return "" if value is None else value

@@ -1,0 +1,100 @@
+"""How network-layer records live in the storage key space (first key items "network", "ip", "partition",
+"project", "vrf" and "netidx").
+
+- ("network", id) → Network as msgspec JSON (without consumption)
+- ("ip", address) → IP as msgspec JSON; the key makes an address unique across the whole store
+- ("partition", id) → Partition JSON, ("project", id) → Project JSON
+- ("vrf", n) → how many networks use VRF id n (more than one only through ``vrfshared``)
+- ("netidx", …) → secondary keys, so that no rule needs a scan:
+  ("netidx", "super", partition) → id of the partition's private super network
+  ("netidx", "underlay", partition) → id of the partition's underlay network
+  ("netidx", "child", parent, child) → ""                 children of a network
+  ("netidx", "partition", partition, network) → ""       networks of a partition
+  ("netidx", "project", project, network) → ""           networks of a project
+  ("netidx", "ipprefix", cidr, version, value) → address  IPs allocated in a network prefix
+  ("netidx", "ipproject", project, address) → ""         IPs of a project
+  ("netidx", "vrfused",) → number of distinct VRF ids in use
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import msgspec
+
+from metalnet.network.addresses import address_value
+from metalnet.network.model import IP, Consumption, Network, Partition, Project
+from metalnet.storage.base import Key, Transaction
+
+R = TypeVar("R", Network, IP, Partition, Project)
+
+Record = Network | IP | Partition | Project
+
+_encoder = msgspec.json.Encoder()
+_KIND: dict[type[Record], str] = {Network: "network", IP: "ip", Partition: "partition", Project: "project"}
+_EMPTY = Consumption()
+
+
+def record_key(kind: type[Record], ident: str) -> Key:
+    return (_KIND[kind], ident)
+
+
+def index_key(*items: str | int) -> Key:
+    return ("netidx", *items)
+
+
+def ip_prefix_key(cidr: str, address: str) -> Key:
+    return index_key("ipprefix", cidr, *address_value(address))
+
+
+def encode(record: Record) -> str:
+    if isinstance(record, Network):
+        record = msgspec.structs.replace(record, consumption=_EMPTY)
+    return _encoder.encode(record).decode()
+
+
+class Records:
+    """Typed reads and writes of records and their secondary keys inside one transaction."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self.tx = tx
+
+    def get(self, kind: type[R], ident: str) -> R | None:
+        value = self.tx.get(record_key(kind, ident))
+        if value is None:
+            return None
+        assert isinstance(value, str)
+        return msgspec.json.decode(value, type=kind)
+
+    def all(self, kind: type[R]) -> list[R]:
+        result: list[R] = []
+        for _, value in self.tx.scan((_KIND[kind],)):
+            assert isinstance(value, str)
+            result.append(msgspec.json.decode(value, type=kind))
+        return result
+
+    def insert(self, record: Record) -> None:
+        """Store a new record; :class:`~metalnet.storage.base.KeyExistsError` if its id is taken."""
+        self.tx.insert(record_key(type(record), _ident(record)), encode(record))
+
+    def put(self, record: Record) -> None:
+        self.tx.put(record_key(type(record), _ident(record)), encode(record))
+
+    def delete(self, kind: type[R], ident: str) -> None:
+        self.tx.delete(record_key(kind, ident))
+
+    def first_under(self, *items: str | int) -> tuple[Key, str] | None:
+        """The first secondary key starting with ``("netidx", *items)`` and its value."""
+        space = index_key(*items)
+        found = self.tx.first(space, space)
+        if found is None:
+            return None
+        assert isinstance(found[1], str)
+        return found[0], found[1]
+
+    def keys_under(self, *items: str | int) -> list[Key]:
+        return [key for key, _ in self.tx.scan(index_key(*items))]
+
+
+def _ident(record: Record) -> str:
+    return record.ipaddress if isinstance(record, IP) else record.id

@@ -1,0 +1,160 @@
+"""Inputs of the service's operations; ``None`` means "not given" (metal-api treats null and absent alike).
+
+The API layer builds these from its wire models (field names are metal-api's, so ``msgspec.convert`` of a
+decoded request with ``from_attributes=True`` works); library users build them directly.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class NetworkCreate(msgspec.Struct, kw_only=True):
+    """``PUT /v1/network``. ``shared``, ``parentnetworkid``, ``networktype`` and ``nattype`` are ignored."""
+
+    id: str | None = None
+    name: str | None = None
+    description: str | None = None
+    partitionid: str | None = None
+    projectid: str | None = None
+    prefixes: list[str] | None = None
+    destinationprefixes: list[str] | None = None
+    defaultchildprefixlength: dict[str, int] | None = None
+    privatesuper: bool | None = None
+    underlay: bool | None = None
+    nat: bool | None = None
+    shared: bool | None = None
+    vrf: int | None = None
+    vrfshared: bool | None = None
+    parentnetworkid: str | None = None
+    labels: dict[str, str] | None = None
+    additional_announcable_cidrs: list[str] | None = msgspec.field(
+        default=None, name="additionalAnnouncableCIDRs"
+    )
+    networktype: str | None = None
+    nattype: str | None = None
+
+
+class NetworkAllocate(msgspec.Struct, kw_only=True):
+    """``POST /v1/network/allocate``: a child of the partition's private super network."""
+
+    partitionid: str | None = None
+    projectid: str | None = None
+    name: str | None = None
+    description: str | None = None
+    labels: dict[str, str] | None = None
+    destinationprefixes: list[str] | None = None
+    shared: bool | None = None
+    nat: bool | None = None
+    addressfamily: str | None = None
+    length: dict[str, int] | None = None
+
+
+class NetworkUpdate(msgspec.Struct, kw_only=True):
+    """``POST /v1/network``; ``id`` is required."""
+
+    id: str
+    name: str | None = None
+    description: str | None = None
+    labels: dict[str, str] | None = None
+    prefixes: list[str] | None = None
+    destinationprefixes: list[str] | None = None
+    shared: bool | None = None
+    defaultchildprefixlength: dict[str, int] | None = None
+    additional_announcable_cidrs: list[str] | None = msgspec.field(
+        default=None, name="additionalAnnouncableCIDRs"
+    )
+
+
+class NetworkFind(msgspec.Struct, kw_only=True):
+    """``POST /v1/network/find``: every given field must match (AND)."""
+
+    id: str | None = None
+    name: str | None = None
+    partitionid: str | None = None
+    projectid: str | None = None
+    prefixes: list[str] | None = None
+    destinationprefixes: list[str] | None = None
+    nat: bool | None = None
+    privatesuper: bool | None = None
+    underlay: bool | None = None
+    vrf: int | None = None
+    parentnetworkid: str | None = None
+    labels: dict[str, str] | None = None
+    addressfamily: str | None = None
+
+
+class IPAllocate(msgspec.Struct, kw_only=True):
+    """``POST /v1/ip/allocate[/{ip}]``."""
+
+    networkid: str | None = None
+    projectid: str | None = None
+    name: str | None = None
+    description: str | None = None
+    type: str | None = None
+    tags: list[str] | None = None
+    machineid: str | None = None
+    addressfamily: str | None = None
+
+
+class IPUpdate(msgspec.Struct, kw_only=True):
+    """``POST /v1/ip``; ``ipaddress`` is required."""
+
+    ipaddress: str
+    name: str | None = None
+    description: str | None = None
+    type: str | None = None
+    tags: list[str] | None = None
+
+
+class IPFind(msgspec.Struct, kw_only=True):
+    """``POST /v1/ip/find``: every given field must match (AND)."""
+
+    ipaddress: str | None = None
+    allocationuuid: str | None = None
+    name: str | None = None
+    networkid: str | None = None
+    networkprefix: str | None = None
+    projectid: str | None = None
+    machineid: str | None = None
+    type: str | None = None
+    tags: list[str] | None = None
+    addressfamily: str | None = None
+
+
+class PartitionCreate(msgspec.Struct, kw_only=True):
+    id: str | None = None
+    name: str | None = None
+    description: str | None = None
+    labels: dict[str, str] | None = None
+
+
+class PartitionUpdate(msgspec.Struct, kw_only=True):
+    id: str
+    name: str | None = None
+    description: str | None = None
+    labels: dict[str, str] | None = None
+
+
+class ProjectCreate(msgspec.Struct, kw_only=True):
+    """A project; an empty ``id`` gets a generated UUID (as metal-stack's masterdata does)."""
+
+    id: str | None = None
+    name: str | None = None
+    description: str | None = None
+    tenant_id: str | None = None
+    labels: dict[str, str] | None = None
+
+
+class ProjectUpdate(msgspec.Struct, kw_only=True):
+    id: str
+    name: str | None = None
+    description: str | None = None
+    tenant_id: str | None = None
+    labels: dict[str, str] | None = None
+
+
+class ProjectFind(msgspec.Struct, kw_only=True):
+    id: str | None = None
+    name: str | None = None
+    tenant_id: str | None = None

@@ -1,0 +1,126 @@
+"""Partitions and projects: minimal records, so that networks and IPs reference something real.
+
+Deleting one is refused (422) while networks (or, for a project, IPs) still reference it.
+"""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import msgspec
+
+from metalnet.network.errors import conflict, invalid, refused
+from metalnet.network.model import Partition, Project, now
+from metalnet.network.requests import (
+    PartitionCreate,
+    PartitionUpdate,
+    ProjectCreate,
+    ProjectFind,
+    ProjectUpdate,
+)
+from metalnet.network.work import NETWORKS_LOCK, Work, check_id, project_lock
+from metalnet.storage.base import KeyExistsError
+
+PARTITIONS_LOCK = "network-layer/partitions"
+
+
+def create_partition(work: Work, request: PartitionCreate) -> Partition:
+    if not request.id:
+        raise invalid("partition id should not be empty")
+    stamp = now()
+    partition = Partition(
+        id=check_id(request.id, "partition"),
+        name=request.name or "",
+        description=request.description or "",
+        labels=dict(request.labels or {}),
+        created=stamp,
+        changed=stamp,
+    )
+    try:
+        work.records.insert(partition)
+    except KeyExistsError:
+        raise conflict(f'entity already exists: partition with id "{partition.id}"') from None
+    return partition
+
+
+def update_partition(work: Work, request: PartitionUpdate) -> Partition:
+    work.tx.lock(PARTITIONS_LOCK)
+    partition = msgspec.structs.replace(work.partition(request.id), changed=now())
+    if request.name is not None:
+        partition.name = request.name
+    if request.description is not None:
+        partition.description = request.description
+    if request.labels is not None:
+        partition.labels = dict(request.labels)
+    work.records.put(partition)
+    return partition
+
+
+def delete_partition(work: Work, ident: str) -> Partition:
+    work.tx.lock(NETWORKS_LOCK)
+    work.tx.lock(PARTITIONS_LOCK)
+    partition = work.partition(ident)
+    found = work.records.first_under("partition", ident)
+    if found is not None:
+        raise refused(f'partition "{ident}" cannot be deleted: network "{found[0][-1]}" is in it')
+    work.records.delete(Partition, ident)
+    return partition
+
+
+def create_project(work: Work, request: ProjectCreate) -> Project:
+    stamp = now()
+    project = Project(
+        id=check_id(request.id or str(uuid4()), "project"),
+        name=request.name or "",
+        description=request.description or "",
+        tenant_id=request.tenant_id or "",
+        labels=dict(request.labels or {}),
+        created=stamp,
+        changed=stamp,
+    )
+    try:
+        work.records.insert(project)
+    except KeyExistsError:
+        raise conflict(f'entity already exists: project with id "{project.id}"') from None
+    return project
+
+
+def update_project(work: Work, request: ProjectUpdate) -> Project:
+    work.tx.lock(project_lock(request.id))
+    project = msgspec.structs.replace(work.project(request.id), changed=now())
+    for name in ("name", "description", "tenant_id"):
+        value = getattr(request, name)
+        if value is not None:
+            setattr(project, name, value)
+    if request.labels is not None:
+        project.labels = dict(request.labels)
+    work.records.put(project)
+    return project
+
+
+def delete_project(work: Work, ident: str) -> Project:
+    work.tx.lock(NETWORKS_LOCK)
+    work.tx.lock(project_lock(ident))
+    project = work.project(ident)
+    network = work.records.first_under("project", ident)
+    if network is not None:
+        raise refused(f'project "{ident}" cannot be deleted: network "{network[0][-1]}" belongs to it')
+    ip = work.records.first_under("ipproject", ident)
+    if ip is not None:
+        raise refused(f'project "{ident}" cannot be deleted: ip "{ip[0][-1]}" belongs to it')
+    work.records.delete(Project, ident)
+    return project
+
+
+def find_projects(work: Work, query: ProjectFind) -> list[Project]:
+    if query.id is not None:
+        project = work.records.get(Project, query.id)
+        candidates = [project] if project is not None else []
+    else:
+        candidates = work.records.all(Project)
+    return [
+        project
+        for project in candidates
+        if (query.name is None or project.name == query.name)
+        and (query.tenant_id is None or project.tenant_id == query.tenant_id)
+    ]

@@ -1,0 +1,79 @@
+"""Pure validation rules of metal-api's network create and update (no storage access)."""
+
+from __future__ import annotations
+
+from metalnet.ipam.errors import InvalidInputError
+from metalnet.network.addresses import canonical_cidr, cidr_family, families, parse_family, prefix_length
+from metalnet.network.errors import ErrorKind, NetworkError, invalid
+from metalnet.network.model import Family
+
+#: metal-api decodes child prefix lengths as uint8
+MAX_LENGTH = 255
+
+
+def canonical_cidrs(cidrs: list[str], what: str = "cidr") -> list[str]:
+    """Canonical forms of ``cidrs``, in order; 400 naming the first unparsable one."""
+    result = []
+    for text in cidrs:
+        try:
+            result.append(canonical_cidr(text))
+        except InvalidInputError as exc:
+            raise invalid(f"given {what} {text} is not a valid ip with mask: {exc}") from None
+    return result
+
+
+def family_lengths(lengths: dict[str, int], what: str) -> dict[str, int]:
+    """``lengths`` with its keys normalised to ``IPv4``/``IPv6``; 400 for a bad key or value."""
+    result: dict[str, int] = {}
+    for key, length in lengths.items():
+        parsed = parse_family(key)
+        if parsed is None:
+            raise invalid(f'addressfamily of {what} is invalid given addressfamily:"{key}" is invalid')
+        if isinstance(length, bool) or not isinstance(length, int) or not 0 <= length <= MAX_LENGTH:
+            raise invalid(f"{what} {length!r} for {parsed} is not a length between 0 and {MAX_LENGTH}")
+        result[parsed] = length
+    return result
+
+
+def check_prefixes_and_families(
+    prefixes: list[str],
+    destination_families: list[Family],
+    lengths: dict[str, int] | None,
+    privatesuper: bool,
+) -> None:
+    """metal-api's ``validatePrefixesAndAddressFamilies`` (every failure is a 400)."""
+    present = families(prefixes)
+    for family in destination_families:
+        if family not in present:
+            raise invalid(f"addressfamily:{family} of destination prefixes is not present in existing prefixes")
+    if not privatesuper:
+        return
+    if not lengths:
+        raise invalid("private super network must always contain a defaultchildprefixlength")
+    for key, length in lengths.items():
+        for cidr in prefixes:
+            if cidr_family(cidr) == key and length <= prefix_length(cidr):
+                raise invalid(f"given defaultchildprefixlength {length} is not greater than prefix length of:{cidr}")
+    for family in present:
+        if family not in lengths:
+            raise invalid(
+                f"private super network must always contain a defaultchildprefixlength per addressfamily:{family}"
+            )
+
+
+def check_announcable(cidrs: list[str], privatesuper: bool, kind: ErrorKind = ErrorKind.INVALID) -> list[str]:
+    """Canonical additionalAnnouncableCIDRs; only a private super network may carry some.
+
+    metal-api answers these checks with 400 on create and 422 on update, hence ``kind``.
+    """
+    if cidrs and not privatesuper:
+        raise NetworkError(kind, "additionalannouncablecidrs can only be set in a private super network")
+    result = []
+    for text in cidrs:
+        try:
+            result.append(canonical_cidr(text))
+        except InvalidInputError as exc:
+            raise NetworkError(
+                kind, f'given cidr:"{text}" in additionalannouncablecidrs is malformed:{exc}'
+            ) from None
+    return result

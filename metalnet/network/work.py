@@ -1,0 +1,121 @@
+"""One unit of work: the records, the IPAM session and the VRF pool of one storage transaction.
+
+Lock names (every read-then-write decision is made under one of them, always taken in this order, so
+that transactions never wait on each other in a cycle):
+
+- ``network-layer/networks``: every network create/allocate/free/update/delete, partition and project delete
+  (global rules: overlap, one private super network per partition, children, references);
+- ``network-layer/project/<id>``: IP allocation in the project, project update and delete;
+- ``network-layer/network/<id>``: IP allocation in the network and every change of the network;
+- ``network-layer/ip/<address>``: update and free of the IP.
+
+The IPAM core takes its own prefix locks after these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import msgspec
+
+from metalnet.ipam.session import IpamSession
+from metalnet.network.consumption import consumption
+from metalnet.network.errors import invalid, not_found
+from metalnet.network.model import IP, Network, Partition, Project
+from metalnet.network.records import Records, index_key
+from metalnet.network.vrf import VrfPool
+from metalnet.storage.base import Transaction
+
+SessionFactory = Callable[[Transaction], IpamSession]
+NETWORKS_LOCK = "network-layer/networks"
+#: ids become key items; keep them printable and of a size a key can carry
+MAX_ID_LENGTH = 256
+
+
+def network_lock(ident: str) -> str:
+    return f"network-layer/network/{ident}"
+
+
+def project_lock(ident: str) -> str:
+    return f"network-layer/project/{ident}"
+
+
+def ip_lock(address: str) -> str:
+    return f"network-layer/ip/{address}"
+
+
+@dataclass
+class Work:
+    """What an operation needs inside its transaction."""
+
+    tx: Transaction
+    records: Records
+    ipam: IpamSession
+    vrfs: VrfPool
+
+    @classmethod
+    def open(cls, tx: Transaction, sessions: SessionFactory, vrf_range: tuple[int, int]) -> Work:
+        return cls(tx, Records(tx), sessions(tx), VrfPool(tx, *vrf_range))
+
+    def network(self, ident: str) -> Network:
+        network = self.records.get(Network, ident)
+        if network is None:
+            raise not_found(f'no network with id "{ident}" found')
+        return network
+
+    def project(self, ident: str) -> Project:
+        project = self.records.get(Project, ident)
+        if project is None:
+            raise not_found(f'no project with id "{ident}" found')
+        return project
+
+    def partition(self, ident: str) -> Partition:
+        partition = self.records.get(Partition, ident)
+        if partition is None:
+            raise not_found(f'no partition with id "{ident}" found')
+        return partition
+
+    def ip(self, address: str) -> IP:
+        ip = self.records.get(IP, address)
+        if ip is None:
+            raise not_found(f'no ip with id "{address}" found')
+        return ip
+
+    def with_consumption(self, network: Network) -> Network:
+        return msgspec.structs.replace(network, consumption=consumption(self.ipam, network))
+
+    def link(self, network: Network) -> None:
+        """Write the secondary keys of a new network."""
+        put = self.tx.put
+        for key in _network_index_keys(network):
+            put(key, "")
+        if network.partitionid and network.underlay:
+            put(index_key("underlay", network.partitionid), network.id)
+        if network.partitionid and network.privatesuper:
+            put(index_key("super", network.partitionid), network.id)
+
+    def unlink(self, network: Network) -> None:
+        for key in _network_index_keys(network):
+            self.tx.delete(key)
+        for kind in ("super", "underlay"):
+            if network.partitionid and self.tx.get(index_key(kind, network.partitionid)) == network.id:
+                self.tx.delete(index_key(kind, network.partitionid))
+
+
+def _network_index_keys(network: Network) -> list[tuple[str | int, ...]]:
+    keys = []
+    if network.parentnetworkid:
+        keys.append(index_key("child", network.parentnetworkid, network.id))
+    if network.partitionid:
+        keys.append(index_key("partition", network.partitionid, network.id))
+    if network.projectid:
+        keys.append(index_key("project", network.projectid, network.id))
+    return keys
+
+
+def check_id(ident: str, what: str) -> str:
+    """``ident`` if usable as a record id; 400 naming it otherwise."""
+    if len(ident) > MAX_ID_LENGTH or not ident.isprintable():
+        raise invalid(f"{what} id {ident!r} must be at most {MAX_ID_LENGTH} printable characters")
+    return ident
