@@ -1,0 +1,107 @@
+"""One RethinkDB connection that fails over between hosts and turns driver errors into storage errors.
+
+Error mapping (the driver's names on the left):
+
+- ``ReqlAuthError``, ``ReqlPermissionError`` → :class:`StorageUnavailableError` at once (wrong credentials
+  do not heal by waiting).
+- ``ReqlDriverError`` (connection refused, reset, timed out), ``ReqlAvailabilityError`` (no primary, no
+  majority: ``ReqlOpFailedError``, ``ReqlOpIndeterminateError``) → retried until the caller's deadline, then
+  :class:`StorageUnavailableError` ("unavailable, retry"). Callers only pass queries that are safe to repeat:
+  reads, and the commit insert, whose repeat is resolved by its nonce.
+- any other ``ReqlError`` → :class:`StorageError` (a bug or a broken database, not worth retrying).
+
+A ``Connector`` is not thread-safe; the storage uses it under its lock and gives background work its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from rethinkdb import RethinkDB
+from rethinkdb.errors import (
+    ReqlAuthError,
+    ReqlAvailabilityError,
+    ReqlDriverError,
+    ReqlError,
+    ReqlPermissionError,
+)
+
+from metalnet.storage.base import StorageError, StorageUnavailableError
+from metalnet.storage.rethink_config import RethinkConfig
+
+T = TypeVar("T")
+r = RethinkDB()
+#: the driver's connection object (untyped)
+Connection = Any
+_TRANSIENT = (ReqlDriverError, ReqlAvailabilityError, OSError)
+
+
+class Connector:
+    """Runs queries on a connection to the first reachable host, reconnecting when it breaks."""
+
+    def __init__(self, config: RethinkConfig) -> None:
+        self.config = config
+        self._conn: Connection | None = None
+        self._host_index = 0
+
+    def run(self, query: Callable[[Connection], T], *, deadline: float | None = None) -> T:
+        """Run ``query(conn)``; retry transient failures until ``deadline`` (``time.monotonic()``).
+
+        Without a deadline each host is tried once, for start-up: an address that is wrong should be
+        reported at once, not after a wait.
+        """
+        pause = 0.02
+        attempts = 0
+        while True:
+            try:
+                return query(self._connection())
+            except (ReqlAuthError, ReqlPermissionError) as exc:
+                self.close()
+                raise StorageUnavailableError(f"{self.config.safe_url} refused the credentials: {exc}") from exc
+            except _TRANSIENT as exc:
+                if isinstance(exc, ReqlDriverError | OSError):
+                    self.close()  # the connection is gone; the next attempt opens a new one
+                attempts += 1
+                give_up = attempts >= len(self.config.hosts) if deadline is None else time.monotonic() >= deadline
+                if give_up:
+                    raise StorageUnavailableError(
+                        f"{self.config.safe_url} is unavailable, retry: {_reason(exc)}"
+                    ) from exc
+                time.sleep(pause * random.uniform(0.5, 1.0))
+                pause = min(pause * 2, 0.5)
+            except ReqlError as exc:
+                raise StorageError(f"{self.config.safe_url}: {_reason(exc)}") from exc
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(ReqlError, OSError):  # a broken connection has nothing left to release
+                conn.close(noreply_wait=False)
+
+    def _connection(self) -> Connection:
+        if self._conn is not None and self._conn.is_open():
+            return self._conn
+        host, port = self.config.hosts[self._host_index]
+        try:
+            self._conn = r.connect(
+                host=host,
+                port=port,
+                db=self.config.db,
+                user=self.config.user,
+                password=self.config.password,
+                timeout=self.config.timeout,
+            )
+        except (ReqlDriverError, OSError):
+            # next time, try the next server of the cluster
+            self._host_index = (self._host_index + 1) % len(self.config.hosts)
+            raise
+        return self._conn
+
+
+def _reason(exc: BaseException) -> str:
+    text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return str(text).splitlines()[0]

@@ -1,0 +1,57 @@
+"""Start-up of the RethinkDB backend: database, tables, readiness and the stored format version.
+
+Tables (all keyed by ``id``):
+
+- ``log``: one document per committed transaction, ``{id: n, nonce, effects, at, by}`` (see rethink_log).
+- ``snapshots``: chunks ``{id: [log_id, i], data}`` of the encoded key space at log entry ``log_id``.
+- ``meta``: ``{id: "format", version}`` and ``{id: "snapshot", log_id, chunks}`` (the newest snapshot).
+
+The format version says how these documents are to be read. A store written by a newer metalnet (a higher
+version) is refused, so an old binary never misreads or overwrites what it does not understand.
+"""
+
+from __future__ import annotations
+
+from rethinkdb.errors import ReqlOpFailedError
+
+from metalnet.storage.base import SchemaVersionError, StorageError
+from metalnet.storage.rethink_conn import Connection, Connector, r
+
+FORMAT_VERSION = 1
+TABLES = ("log", "snapshots", "meta")
+
+
+def ensure_schema(connector: Connector) -> None:
+    """Create what is missing, wait until every replica is ready, then check the format version."""
+    config = connector.config
+
+    def setup(conn: Connection) -> object:
+        if config.db not in r.db_list().run(conn):
+            _create(conn, r.db_create(config.db), f"database {config.db!r}")
+        existing = set(r.db(config.db).table_list().run(conn))
+        for name in TABLES:
+            if name not in existing:
+                term = r.db(config.db).table_create(name, replicas=config.replicas)
+                _create(conn, term, f"table {config.db}.{name} with {config.replicas} replica(s)")
+        r.db(config.db).wait(wait_for="all_replicas_ready", timeout=config.timeout).run(conn)
+        meta = r.db(config.db).table("meta", read_mode="majority")
+        meta.insert({"id": "format", "version": FORMAT_VERSION}, conflict="error", durability="hard").run(conn)
+        return meta.get("format")["version"].default(None).run(conn)
+
+    version = connector.run(setup)
+    if not isinstance(version, int | float) or int(version) != version or version < 1:
+        raise SchemaVersionError(f"{config.safe_url} holds an unreadable metalnet format version {version!r}")
+    if version > FORMAT_VERSION:
+        raise SchemaVersionError(
+            f"{config.safe_url} was written by a newer metalnet (storage format {int(version)}; this version "
+            f"reads up to {FORMAT_VERSION}): upgrade metalnet"
+        )
+
+
+def _create(conn: Connection, term: object, what: str) -> None:
+    try:
+        term.run(conn)  # type: ignore[attr-defined]
+    except ReqlOpFailedError as exc:
+        # another process may have created it between our look and our create
+        if "already exists" not in str(exc):
+            raise StorageError(f"cannot create {what}: {str(exc).splitlines()[0]}") from exc

@@ -1,0 +1,100 @@
+"""Snapshots of the whole key space, so that a new process loads one and replays only the log's tail.
+
+A snapshot at log entry ``X`` is the state after entries ``1..X``: every (key, value) pair, encoded as one
+msgspec JSON text, compressed with zlib and cut into chunks of at most ``CHUNK_BYTES`` (RethinkDB documents
+should stay small). Writing one:
+
+1. insert the chunks ``{id: [X, i], data}`` (they are invisible until step 2);
+2. point ``meta["snapshot"]`` at ``{log_id: X, chunks: n}``, atomically and only forwards (an older
+   snapshot finishing late never replaces a newer one);
+3. delete chunks of older snapshots and log entries ``<= X - retain`` (compaction).
+
+A reader that follows the pointer while a newer snapshot deletes the old chunks sees fewer chunks than the
+pointer promised and simply reads the pointer again.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from functools import partial
+
+import msgspec
+
+from metalnet.storage.base import Key, StorageError
+from metalnet.storage.rethink_conn import Connection, Connector, r
+from metalnet.storage.rethink_log import compact
+from metalnet.storage.rows import Value
+
+CHUNK_BYTES = 1 << 20
+#: chunks sent per insert query
+CHUNKS_PER_QUERY = 8
+Item = tuple[Key, Value]
+
+_encoder = msgspec.json.Encoder()
+_items_decoder = msgspec.json.Decoder(list[tuple[Key, Value]])
+
+
+def encode_items(items: list[Item]) -> bytes:
+    return zlib.compress(_encoder.encode(items), 1)
+
+
+def decode_items(data: bytes) -> list[Item]:
+    return _items_decoder.decode(zlib.decompress(data))
+
+
+def write_snapshot(connector: Connector, log_id: int, items: list[Item], *, retain: int) -> None:
+    """Store the state at ``log_id``, move the pointer to it, drop what it makes obsolete."""
+    config = connector.config
+    deadline = time.monotonic() + config.timeout
+    data = encode_items(items)
+    chunks = [data[start : start + CHUNK_BYTES] for start in range(0, len(data), CHUNK_BYTES)] or [b""]
+    snapshots = r.db(config.db).table("snapshots")
+    for first in range(0, len(chunks), CHUNKS_PER_QUERY):
+        docs = [
+            {"id": [log_id, index], "data": r.binary(chunk)}
+            for index, chunk in enumerate(chunks[first : first + CHUNKS_PER_QUERY], start=first)
+        ]
+        connector.run(partial(_insert_chunks, db=config.db, docs=docs), deadline=deadline)
+    newest = connector.run(lambda conn: _move_pointer(conn, config.db, log_id, len(chunks)), deadline=deadline)
+    connector.run(
+        lambda conn: snapshots.between(r.minval, [newest, r.minval]).delete(durability="soft").run(conn),
+        deadline=deadline,
+    )
+    # entry ``newest`` itself stays (retain >= 1): a process behind the cut then sees a gap, not an empty tail
+    connector.run(lambda conn: compact(conn, config.db, newest - retain + 1), deadline=deadline)
+
+
+def _insert_chunks(conn: Connection, db: str, docs: list[dict[str, object]]) -> None:
+    r.db(db).table("snapshots").insert(docs, conflict="replace", durability="hard").run(conn)
+
+
+def _move_pointer(conn: Connection, db: str, log_id: int, chunks: int) -> int:
+    meta = r.db(db).table("meta")
+    new = {"id": "snapshot", "log_id": log_id, "chunks": chunks}
+    meta.get("snapshot").replace(
+        lambda old: r.branch(old.eq(None) | (old["log_id"] < log_id), new, old), durability="hard"
+    ).run(conn)
+    return int(meta.get("snapshot")["log_id"].run(conn))
+
+
+def load_snapshot(connector: Connector, deadline: float) -> tuple[int, list[Item]] | None:
+    """The newest complete snapshot as ``(log_id, items)``, or ``None`` when there is none yet."""
+    db = connector.config.db
+    for _ in range(10):
+        pointer = connector.run(
+            lambda conn: r.db(db).table("meta", read_mode="majority").get("snapshot").run(conn), deadline=deadline
+        )
+        if pointer is None:
+            return None
+        log_id, expected = int(pointer["log_id"]), int(pointer["chunks"])
+        rows = connector.run(partial(_chunks, db=db, log_id=log_id), deadline=deadline)
+        if len(rows) == expected:
+            return log_id, decode_items(b"".join(rows))
+    raise StorageError(f"{connector.config.safe_url}: snapshot kept changing while being read; try again")
+
+
+def _chunks(conn: Connection, db: str, log_id: int) -> list[bytes]:
+    table = r.db(db).table("snapshots", read_mode="majority")
+    query = table.between([log_id, r.minval], [log_id, r.maxval]).order_by(index="id")["data"]
+    return [bytes(chunk) for chunk in query.run(conn)]

@@ -1,0 +1,223 @@
+"""RethinkDB backend: an append-only log of committed transactions, applied to an in-memory state.
+
+RethinkDB changes one document atomically, never several, so the database holds the log and the log is the
+truth (DESIGN.md, "Storage on RethinkDB"; docs/rethinkdb.md). Each process keeps a
+:class:`~metalnet.storage.memory.MemoryState` equal to the log's entries ``1..head`` and runs a transaction so:
+
+1. ``fn`` runs on a :class:`~metalnet.storage.memory.MemoryTransaction` over the local state.
+2. With effects, commit = insert ``{id: head + 1, effects}`` with ``conflict="error"`` and hard durability.
+   Inserted: committed. Place taken: another process was first; roll back, apply the entries we missed,
+   run ``fn`` again (bounded, with jitter; then :class:`StorageBusyError`).
+3. Without effects (a read, or ``fn`` raised), the answer holds only if the state was current: check once
+   that the log has nothing past ``head`` (``readonly=True`` checks before ``fn`` instead); otherwise catch
+   up and run ``fn`` again.
+
+Writes need no read beforehand: the insert at ``head + 1`` succeeding proves the state was current. A lost
+answer to the insert (connection broken, failover) is resolved by sending the same document again and, if
+the place is taken, comparing the stored nonce with ours. ``tx.lock`` is a no-op: within a process a lock
+serialises transactions, across processes the log's primary key does.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import TypeVar
+
+from sortedcontainers import SortedDict
+
+from metalnet.storage.base import Storage, StorageBusyError, StorageError, Transaction
+from metalnet.storage.memory import Effect, MemoryState, MemoryTransaction
+from metalnet.storage.rethink_config import RethinkConfig, parse_url
+from metalnet.storage.rethink_conn import Connector
+from metalnet.storage.rethink_log import decode_effects, encode_effects, entries_after, has_entries_after, insert_entry
+from metalnet.storage.rethink_schema import ensure_schema
+from metalnet.storage.rethink_snapshot import Item, load_snapshot, write_snapshot
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+#: log entries fetched per query while catching up
+FETCH_BATCH = 2_000
+#: attempts of one transaction that keeps losing the race for the next log place
+MAX_ATTEMPTS = 200
+_RELOADS = 5
+
+
+class _Retry:
+    """Marker: the attempt must be repeated on the (now current) state."""
+
+
+_RETRY = _Retry()
+
+
+class RethinkStorage(Storage):
+    """Storage on a RethinkDB database (one server or a replicated cluster)."""
+
+    name = "rethinkdb"
+
+    def __init__(self, config: RethinkConfig) -> None:
+        self.config = config
+        self._connector = Connector(config)
+        self._lock = threading.Lock()
+        self._state = MemoryState()
+        self._head = 0
+        self._snapshotter: threading.Thread | None = None
+        self._closed = False
+        try:
+            ensure_schema(self._connector)
+            deadline = time.monotonic() + config.timeout
+            self._reload(deadline)
+            self._catch_up(deadline)
+        except BaseException:
+            self._connector.close()
+            raise
+
+    @classmethod
+    def from_url(cls, url: str) -> RethinkStorage:
+        """Open ``rethinkdb://…`` (see :mod:`metalnet.storage.rethink_config` for the options)."""
+        return cls(parse_url(url))
+
+    @property
+    def head(self) -> int:
+        """Id of the last log entry applied to this process's state."""
+        return self._head
+
+    def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False) -> T:
+        with self._lock:
+            if self._closed:
+                raise StorageError(f"{self.config.safe_url}: storage is closed")
+            deadline = time.monotonic() + self.config.timeout
+            if readonly:
+                self._refresh(deadline)
+            # after any retry the state has just been caught up, so a read-only outcome is valid as it is
+            current = readonly
+            for attempt in range(MAX_ATTEMPTS):
+                outcome = self._attempt(fn, deadline, current=current)
+                if not isinstance(outcome, _Retry):
+                    return outcome
+                current = True
+                if attempt:
+                    time.sleep(random.uniform(0, min(0.05, 0.0005 * 2**attempt)))
+        raise StorageBusyError(
+            f"{self.config.safe_url}: transaction lost the race for the next log entry {MAX_ATTEMPTS} times"
+        )
+
+    def snapshot(self) -> int:
+        """Write a snapshot of the current state now (normally done every ``snapshot_every`` entries).
+
+        Returns the log id the snapshot stands for.
+        """
+        with self._lock:
+            deadline = time.monotonic() + self.config.timeout
+            self._refresh(deadline)
+            head, items = self._head, list(self._state.data.items())
+        self._write_snapshot(head, items)
+        return head
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            snapshotter = self._snapshotter
+        if snapshotter is not None:
+            snapshotter.join(self.config.timeout)
+        self._connector.close()
+
+    def _attempt(self, fn: Callable[[Transaction], T], deadline: float, *, current: bool) -> T | _Retry:
+        tx = MemoryTransaction(self._state)
+        try:
+            result = fn(tx)
+        except Exception:
+            tx.rollback()
+            # an error found on a stale state (say "no such prefix") may not hold on the current one
+            if current or not self._refresh(deadline):
+                raise
+            return _RETRY
+        except BaseException:
+            tx.rollback()
+            raise
+        effects = tx.effects()
+        if not effects:
+            return result if current or not self._refresh(deadline) else _RETRY
+        return result if self._commit(tx, effects, deadline) else _RETRY
+
+    def _commit(self, tx: MemoryTransaction, effects: list[Effect], deadline: float) -> bool:
+        entry_id, nonce, text = self._head + 1, secrets.token_hex(8), encode_effects(effects)
+        db = self.config.db
+        try:
+            inserted = self._connector.run(lambda c: insert_entry(c, db, entry_id, nonce, text), deadline=deadline)
+        except BaseException:
+            tx.rollback()
+            raise
+        if inserted:
+            self._head = entry_id
+            self._maybe_snapshot()
+            return True
+        tx.rollback()
+        # the place is taken; by us if an earlier send of this insert landed but its answer was lost
+        return self._catch_up(deadline, watch=entry_id)[1] == nonce
+
+    def _refresh(self, deadline: float) -> bool:
+        """Catch up if the log moved past our head; True if the state changed."""
+        db, head, mode = self.config.db, self._head, self.config.read_mode
+        if not self._connector.run(lambda c: has_entries_after(c, db, head, mode), deadline=deadline):
+            return False
+        return self._catch_up(deadline)[0]
+
+    def _catch_up(self, deadline: float, watch: int = 0) -> tuple[bool, str | None]:
+        """Apply every entry past ``head``: (whether the state changed, nonce of entry ``watch`` if applied)."""
+        db, changed, seen, reloads = self.config.db, False, None, 0
+        while True:
+            head = self._head
+            batch = self._connector.run(partial(entries_after, db=db, head=head, limit=FETCH_BATCH), deadline=deadline)
+            if batch and batch[0][0] != head + 1:
+                # compacted past our head while we were away: start again from the newest snapshot
+                reloads += 1
+                if reloads > _RELOADS:
+                    raise StorageError(f"{self.config.safe_url}: the log moved on faster than it could be read")
+                self._reload(deadline)
+                changed = True
+                continue
+            for entry_id, nonce, text in batch:
+                self._state.apply(decode_effects(text))
+                self._head = entry_id
+                if entry_id == watch:
+                    seen = nonce
+            changed = changed or bool(batch)
+            if len(batch) < FETCH_BATCH:
+                return changed, seen
+
+    def _reload(self, deadline: float) -> None:
+        loaded = load_snapshot(self._connector, deadline)
+        if loaded is None:
+            return
+        log_id, items = loaded
+        state = MemoryState()
+        state.data = SortedDict(items)
+        self._state, self._head = state, log_id
+
+    def _maybe_snapshot(self) -> None:
+        if self._head % self.config.snapshot_every:
+            return
+        if self._snapshotter is not None and self._snapshotter.is_alive():
+            return  # the previous one is still being written; the next multiple will do
+        items = list(self._state.data.items())  # values are immutable: a shallow copy is a consistent state
+        self._snapshotter = threading.Thread(
+            target=self._write_snapshot, args=(self._head, items), name="metalnet-rethink-snapshot", daemon=True
+        )
+        self._snapshotter.start()
+
+    def _write_snapshot(self, head: int, items: list[Item]) -> None:
+        connector = Connector(self.config)
+        try:
+            write_snapshot(connector, head, items, retain=self.config.retain)
+        except StorageError as exc:
+            # a missed snapshot costs only start-up time; the next multiple writes one
+            log.warning("snapshot at log entry %d not written: %s", head, exc)
+        finally:
+            connector.close()
