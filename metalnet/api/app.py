@@ -13,6 +13,9 @@ from metalnet.api.ipam_service import ipam_service_handlers
 from metalnet.api.settings import Settings
 from metalnet.api.system_routes import system_handlers
 from metalnet.api.telemetry import instrument
+from metalnet.api.v1_ips import ip_handlers
+from metalnet.api.v1_networks import network_handlers
+from metalnet.api.v1_resources import partition_handlers, project_handlers
 from metalnet.storage.base import Storage
 
 #: where the OpenAPI document is served (``/schema/openapi.json``, ``/schema/openapi.yaml``, viewers)
@@ -46,7 +49,10 @@ def create_app(storage: Storage, settings: Settings | None = None) -> Litestar:
     settings = settings or Settings()
     ctx = ApiContext.build(storage, settings)
     app = Litestar(
-        route_handlers=[*system_handlers(ctx), *ipam_service_handlers(ctx)],
+        route_handlers=[
+            *system_handlers(ctx), *network_handlers(ctx), *ip_handlers(ctx), *partition_handlers(ctx),
+            *project_handlers(ctx), *ipam_service_handlers(ctx),
+        ],
         guards=[auth_guard(ctx.auth)],
         exception_handlers={Exception: handle_exception},
         openapi_config=_openapi(settings),

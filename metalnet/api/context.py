@@ -12,6 +12,7 @@ from metalnet.api.auth import Authenticator
 from metalnet.api.metrics import Metrics
 from metalnet.api.settings import Settings
 from metalnet.ipam import Ipamer
+from metalnet.network import NetworkService
 from metalnet.storage.base import Storage
 
 T = TypeVar("T")
@@ -27,6 +28,7 @@ class ApiContext:
     storage: Storage
     settings: Settings
     ipam: Ipamer
+    networks: NetworkService
     auth: Authenticator
     metrics: Metrics
     offload: bool
@@ -37,6 +39,7 @@ class ApiContext:
             storage=storage,
             settings=settings,
             ipam=Ipamer(storage),
+            networks=NetworkService(storage),
             auth=Authenticator(settings),
             metrics=Metrics(),
             offload=storage.name in NETWORKED_BACKENDS,

@@ -11,13 +11,15 @@ answers them as Connect does, ``{"code": "<connect code>", "message": "<text>"}`
     ├── ForbiddenError       403 authenticated, but the role or project does not allow it
     └── NotFoundApiError     404 unknown route or resource looked up by the API
 
-Domain errors (IPAM core, network layer, storage) keep their own classes; :data:`STATUS_TABLE` and
+Domain errors keep their own classes. The network layer's :class:`NetworkError` carries its status (its
+``kind``: invalid 400, not found 404, conflict 409, refused 422); for the others :data:`STATUS_TABLE` and
 :data:`CONNECT_TABLE` translate them, the first matching row (most specific class first) wins.
 """
 
 from __future__ import annotations
 
 from metalnet.ipam import errors as ipam
+from metalnet.network.errors import NetworkError
 from metalnet.storage.base import StorageBusyError, StorageError, StorageUnavailableError
 
 
@@ -95,7 +97,7 @@ def register_status(error: type[BaseException], status: int) -> None:
 
 def status_for(exc: BaseException) -> int | None:
     """The HTTP status for a domain or API error, or ``None`` when it is unexpected (a bug: 500)."""
-    if isinstance(exc, ApiError):
+    if isinstance(exc, ApiError | NetworkError):
         return exc.status
     for error, status in _extra_rows:
         if isinstance(exc, error):

@@ -1,0 +1,115 @@
+"""Between metal-api's wire models and the network layer's requests and records."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import msgspec
+
+from metalnet.api import v1_wire as w
+from metalnet.api.errors import BadRequestError
+from metalnet.network import IP, Consumption, Network, Partition, Project, Usage
+from metalnet.network.requests import PartitionCreate, PartitionUpdate, ProjectCreate, ProjectUpdate
+
+D = TypeVar("D", bound=msgspec.Struct)
+EMPTY_CONSUMPTION = Consumption()
+ZERO_USAGE = w.V1NetworkUsage(available_ips=0, used_ips=0, available_prefixes=0, used_prefixes=0)
+EMPTY_BOOT = w.V1PartitionBootConfiguration(commandline="", imageurl="", kernelurl="")
+
+
+def to_domain(wire: msgspec.Struct, domain: type[D], **overrides: Any) -> D:
+    """The network-layer request with the same field names as ``wire`` (extra wire fields are dropped)."""
+    values = {name: getattr(wire, name) for name in domain.__struct_fields__ if hasattr(wire, name)}
+    values.update(overrides)
+    return domain(**values)
+
+
+def require(value: str | None, name: str) -> str:
+    """A required identifier of a request body (400 naming it when missing or empty)."""
+    if not value:
+        raise BadRequestError(f"{name} should not be empty")
+    return value
+
+
+def _usage(usage: Usage | None) -> w.V1NetworkUsage | None:
+    if usage is None:
+        return None
+    return w.V1NetworkUsage(
+        available_ips=usage.available_ips, used_ips=usage.used_ips,
+        available_prefixes=usage.available_prefixes, used_prefixes=usage.used_prefixes,
+    )
+
+
+def network_response(network: Network, *, consumption: Consumption | None = None) -> w.V1NetworkResponse:
+    """metal-api's JSON of ``network``; ``consumption`` overrides the computed one (empty after a delete)."""
+    used = network.consumption if consumption is None else consumption
+    ipv4 = _usage(used.ipv4)
+    return w.V1NetworkResponse(
+        id=network.id, name=network.name, description=network.description,
+        partitionid=network.partitionid, projectid=network.projectid, labels=network.labels,
+        shared=network.shared, prefixes=network.prefixes, destinationprefixes=network.destinationprefixes,
+        defaultchildprefixlength=network.defaultchildprefixlength, nat=network.nat,
+        privatesuper=network.privatesuper, underlay=network.underlay, vrf=network.vrf,
+        vrfshared=None, parentnetworkid=network.parentnetworkid or None,
+        additional_announcable_cidrs=network.additional_announcable_cidrs,
+        networktype=network.networktype, nattype=network.nattype,
+        consumption=w.V1NetworkConsumption(ipv4=ipv4, ipv6=_usage(used.ipv6)),
+        usage=ipv4 or ZERO_USAGE, created=network.created, changed=network.changed,
+    )
+
+
+def ip_response(ip: IP) -> w.V1IPResponse:
+    return w.V1IPResponse(
+        name=ip.name, description=ip.description, projectid=ip.projectid, networkid=ip.networkid,
+        type=ip.type, tags=ip.tags, ipaddress=ip.ipaddress, allocationuuid=ip.allocationuuid,
+        created=ip.created, changed=ip.changed,
+    )
+
+
+def partition_response(partition: Partition) -> w.V1PartitionResponse:
+    return w.V1PartitionResponse(
+        id=partition.id, name=partition.name, description=partition.description, labels=partition.labels,
+        bootconfig=EMPTY_BOOT, created=partition.created, changed=partition.changed,
+    )
+
+
+def partition_create(wire: w.V1PartitionCreateRequest) -> PartitionCreate:
+    return PartitionCreate(id=wire.id, name=wire.name, description=wire.description, labels=wire.labels)
+
+
+def partition_update(wire: w.V1PartitionUpdateRequest) -> PartitionUpdate:
+    return PartitionUpdate(id=require(wire.id, "id"), name=wire.name, description=wire.description,
+                           labels=wire.labels)
+
+
+def _labels(items: list[str] | None) -> dict[str, str] | None:
+    """masterdata labels (``key=value`` strings) as a mapping."""
+    if items is None:
+        return None
+    return dict(item.partition("=")[::2] for item in items)
+
+
+def project_response(project: Project) -> w.V1ProjectResponse:
+    meta = w.V1Meta(
+        id=project.id, kind="Project", apiversion="v1", version=0,
+        labels=[f"{k}={v}" for k, v in sorted(project.labels.items())], annotations={},
+        created_time=project.created, updated_time=project.changed,
+    )
+    return w.V1ProjectResponse(meta=meta, name=project.name, description=project.description,
+                               tenant_id=project.tenant_id)
+
+
+def project_create(wire: w.V1ProjectCreateRequest) -> ProjectCreate:
+    meta = wire.meta or w.V1Meta()
+    return ProjectCreate(id=meta.id, name=wire.name, description=wire.description, tenant_id=wire.tenant_id,
+                         labels=_labels(meta.labels))
+
+
+def project_update(wire: w.V1ProjectUpdateRequest) -> ProjectUpdate:
+    meta = wire.meta or w.V1Meta()
+    return ProjectUpdate(id=require(meta.id, "meta.id"), name=wire.name, description=wire.description,
+                         tenant_id=wire.tenant_id, labels=_labels(meta.labels))
+
+
+def family_of(address: str) -> str:
+    return "IPv6" if ":" in address else "IPv4"

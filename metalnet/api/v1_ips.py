@@ -1,0 +1,81 @@
+"""``/v1/ip``: allocate (next free or specific), get, list, find, update and free IPs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, delete, get, post
+from litestar.handlers import HTTPRouteHandler
+
+from metalnet.api import v1_wire as w
+from metalnet.api.context import ApiContext
+from metalnet.api.guards import principal_of
+from metalnet.api.settings import Role
+from metalnet.api.v1_convert import family_of, ip_response, require, to_domain
+from metalnet.network import IPAllocate, IPFind, IPUpdate
+
+TAGS = ["ip"]
+Req = Request[Any, Any, Any]
+
+
+def ip_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
+    service = ctx.networks
+
+    def owned(request: Req, address: str) -> None:
+        principal = principal_of(request)
+        if principal.project is not None:
+            principal.require_project(service.get_ip(address).projectid)
+
+    async def _allocate(request: Req, data: w.V1IPAllocateRequest, specific: str | None) -> w.V1IPResponse:
+        principal_of(request).require_project(data.projectid or None)
+        ip = await ctx.call(lambda: service.allocate_ip(to_domain(data, IPAllocate), specific))
+        ctx.metrics.allocated("ip", family_of(ip.ipaddress))
+        return ip_response(ip)
+
+    @post("/v1/ip/allocate", operation_id="allocateIP", tags=TAGS, opt={"role": Role.EDIT}, status_code=201)
+    async def allocate_ip(request: Req, data: w.V1IPAllocateRequest) -> w.V1IPResponse:
+        return await _allocate(request, data, None)
+
+    @post("/v1/ip/allocate/{ip:str}", operation_id="allocateSpecificIP", tags=TAGS, opt={"role": Role.EDIT},
+          status_code=201)
+    async def allocate_specific_ip(request: Req, ip: str, data: w.V1IPAllocateRequest) -> w.V1IPResponse:
+        return await _allocate(request, data, ip)
+
+    @get("/v1/ip/{id:str}", operation_id="findIP", tags=TAGS, opt={"role": Role.VIEW})
+    async def find_ip(request: Req, id: str) -> w.V1IPResponse:
+        ip = await ctx.call(lambda: service.get_ip(id))
+        principal_of(request).require_project(ip.projectid)
+        return ip_response(ip)
+
+    @get("/v1/ip", operation_id="listIPs", tags=TAGS, opt={"role": Role.VIEW})
+    async def list_ips(request: Req) -> list[w.V1IPResponse]:
+        principal = principal_of(request)
+        return [ip_response(ip) for ip in await ctx.call(service.list_ips) if principal.sees(ip.projectid)]
+
+    @post("/v1/ip/find", operation_id="findIPs", tags=TAGS, opt={"role": Role.VIEW}, status_code=200)
+    async def find_ips(request: Req, data: w.V1IPFindRequest) -> list[w.V1IPResponse]:
+        principal = principal_of(request)
+        found = await ctx.call(lambda: service.find_ips(to_domain(data, IPFind)))
+        return [ip_response(ip) for ip in found if principal.sees(ip.projectid)]
+
+    @post("/v1/ip", operation_id="updateIP", tags=TAGS, opt={"role": Role.EDIT}, status_code=200)
+    async def update_ip(request: Req, data: w.V1IPUpdateRequest) -> w.V1IPResponse:
+        address = require(data.ipaddress, "ipaddress")
+
+        def run() -> w.V1IPResponse:
+            owned(request, address)
+            return ip_response(service.update_ip(to_domain(data, IPUpdate, ipaddress=address)))
+
+        return await ctx.call(run)
+
+    @delete("/v1/ip/free/{id:str}", operation_id="freeIP", tags=TAGS, opt={"role": Role.EDIT}, status_code=200)
+    async def free_ip(request: Req, id: str) -> w.V1IPResponse:
+        def run() -> w.V1IPResponse:
+            owned(request, id)
+            return ip_response(service.free_ip(id))
+
+        response = await ctx.call(run)
+        ctx.metrics.freed("ip", family_of(response.ipaddress))
+        return response
+
+    return [allocate_ip, allocate_specific_ip, find_ip, list_ips, find_ips, update_ip, free_ip]

@@ -1,0 +1,103 @@
+"""``/v1/network``: create, update, get, list, find, delete, allocate and free networks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, delete, get, post, put
+from litestar.handlers import HTTPRouteHandler
+
+from metalnet.api import v1_wire as w
+from metalnet.api.context import ApiContext
+from metalnet.api.guards import principal_of
+from metalnet.api.settings import Role
+from metalnet.api.v1_convert import EMPTY_CONSUMPTION, family_of, network_response, require, to_domain
+from metalnet.network import NetworkAllocate, NetworkCreate, NetworkFind, NetworkUpdate
+
+TAGS = ["network"]
+Req = Request[Any, Any, Any]
+
+
+def network_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
+    service = ctx.networks
+
+    def owned(request: Req, ident: str) -> None:
+        """Project-bound callers may only touch networks of their project."""
+        principal = principal_of(request)
+        if principal.project is not None:
+            principal.require_project(service.get_network(ident).projectid)
+
+    @put("/v1/network", operation_id="createNetwork", tags=TAGS, opt={"role": Role.ADMIN}, status_code=201)
+    async def create_network(request: Req, data: w.V1NetworkCreateRequest) -> w.V1NetworkResponse:
+        principal_of(request).require_project(data.projectid or None)
+        created = await ctx.call(lambda: service.create_network(to_domain(data, NetworkCreate)))
+        return network_response(created)
+
+    @post("/v1/network", operation_id="updateNetwork", tags=TAGS, opt={"role": Role.ADMIN}, status_code=200)
+    async def update_network(request: Req, data: w.V1NetworkUpdateRequest, force: bool = False) -> w.V1NetworkResponse:
+        ident = require(data.id, "id")
+
+        def run() -> w.V1NetworkResponse:
+            owned(request, ident)
+            return network_response(service.update_network(to_domain(data, NetworkUpdate, id=ident), force=force))
+
+        return await ctx.call(run)
+
+    @get("/v1/network/{id:str}", operation_id="findNetwork", tags=TAGS, opt={"role": Role.VIEW})
+    async def find_network(request: Req, id: str) -> w.V1NetworkResponse:
+        network = await ctx.call(lambda: service.get_network(id))
+        principal_of(request).require_project(network.projectid)
+        return network_response(network)
+
+    @get("/v1/network", operation_id="listNetworks", tags=TAGS, opt={"role": Role.VIEW})
+    async def list_networks(request: Req) -> list[w.V1NetworkResponse]:
+        principal = principal_of(request)
+        found = await ctx.call(service.list_networks)
+        return [network_response(n) for n in found if principal.sees(n.projectid)]
+
+    @post("/v1/network/find", operation_id="findNetworks", tags=TAGS, opt={"role": Role.VIEW}, status_code=200)
+    async def find_networks(request: Req, data: w.V1NetworkFindRequest) -> list[w.V1NetworkResponse]:
+        principal = principal_of(request)
+        found = await ctx.call(lambda: service.find_networks(to_domain(data, NetworkFind)))
+        return [network_response(n) for n in found if principal.sees(n.projectid)]
+
+    @delete("/v1/network/{id:str}", operation_id="deleteNetwork", tags=TAGS, opt={"role": Role.ADMIN},
+            status_code=200)
+    async def delete_network(request: Req, id: str) -> w.V1NetworkResponse:
+        def run() -> w.V1NetworkResponse:
+            owned(request, id)
+            return network_response(service.delete_network(id), consumption=EMPTY_CONSUMPTION)
+
+        return await ctx.call(run)
+
+    @post("/v1/network/allocate", operation_id="allocateNetwork", tags=TAGS, opt={"role": Role.EDIT},
+          status_code=201)
+    async def allocate_network(request: Req, data: w.V1NetworkAllocateRequest) -> w.V1NetworkResponse:
+        principal_of(request).require_project(data.projectid or None)
+        network = await ctx.call(lambda: service.allocate_network(to_domain(data, NetworkAllocate)))
+        for prefix in network.prefixes:
+            ctx.metrics.allocated("network", family_of(prefix))
+        return network_response(network)
+
+    async def _free(request: Req, ident: str) -> w.V1NetworkResponse:
+        def run() -> w.V1NetworkResponse:
+            owned(request, ident)
+            return network_response(service.free_network(ident), consumption=EMPTY_CONSUMPTION)
+
+        response = await ctx.call(run)
+        for prefix in response.prefixes:
+            ctx.metrics.freed("network", family_of(prefix))
+        return response
+
+    @delete("/v1/network/free/{id:str}", operation_id="freeNetwork", tags=TAGS, opt={"role": Role.EDIT},
+            status_code=200)
+    async def free_network(request: Req, id: str) -> w.V1NetworkResponse:
+        return await _free(request, id)
+
+    @post("/v1/network/free/{id:str}", operation_id="freeNetworkDeprecated", tags=TAGS, opt={"role": Role.EDIT},
+          status_code=200, deprecated=True)
+    async def free_network_deprecated(request: Req, id: str) -> w.V1NetworkResponse:
+        return await _free(request, id)
+
+    return [create_network, update_network, find_network, list_networks, find_networks, delete_network,
+            allocate_network, free_network, free_network_deprecated]

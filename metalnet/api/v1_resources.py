@@ -1,0 +1,90 @@
+"""``/v1/partition`` and ``/v1/project``: the minimal resources networks and IPs refer to.
+
+Writes need admin and a caller not bound to a project (these resources are global).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, delete, get, post, put
+from litestar.handlers import HTTPRouteHandler
+
+from metalnet.api import v1_convert as c
+from metalnet.api import v1_wire as w
+from metalnet.api.context import ApiContext
+from metalnet.api.guards import principal_of
+from metalnet.api.settings import Role
+from metalnet.network import ProjectFind
+
+Req = Request[Any, Any, Any]
+VIEW, ADMIN = {"role": Role.VIEW}, {"role": Role.ADMIN}
+
+
+def _global_write(request: Req) -> None:
+    principal_of(request).require_project(None)
+
+
+def partition_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
+    service, tags = ctx.networks, ["partition"]
+
+    @put("/v1/partition", operation_id="createPartition", tags=tags, opt=ADMIN, status_code=201)
+    async def create_partition(request: Req, data: w.V1PartitionCreateRequest) -> w.V1PartitionResponse:
+        _global_write(request)
+        return c.partition_response(await ctx.call(lambda: service.create_partition(c.partition_create(data))))
+
+    @post("/v1/partition", operation_id="updatePartition", tags=tags, opt=ADMIN, status_code=200)
+    async def update_partition(request: Req, data: w.V1PartitionUpdateRequest) -> w.V1PartitionResponse:
+        _global_write(request)
+        update = c.partition_update(data)
+        return c.partition_response(await ctx.call(lambda: service.update_partition(update)))
+
+    @get("/v1/partition/{id:str}", operation_id="findPartition", tags=tags, opt=VIEW)
+    async def find_partition(id: str) -> w.V1PartitionResponse:
+        return c.partition_response(await ctx.call(lambda: service.get_partition(id)))
+
+    @get("/v1/partition", operation_id="listPartitions", tags=tags, opt=VIEW)
+    async def list_partitions() -> list[w.V1PartitionResponse]:
+        return [c.partition_response(p) for p in await ctx.call(service.list_partitions)]
+
+    @delete("/v1/partition/{id:str}", operation_id="deletePartition", tags=tags, opt=ADMIN, status_code=200)
+    async def delete_partition(request: Req, id: str) -> w.V1PartitionResponse:
+        _global_write(request)
+        return c.partition_response(await ctx.call(lambda: service.delete_partition(id)))
+
+    return [create_partition, update_partition, find_partition, list_partitions, delete_partition]
+
+
+def project_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
+    service, tags = ctx.networks, ["project"]
+
+    @put("/v1/project", operation_id="createProject", tags=tags, opt=ADMIN, status_code=201)
+    async def create_project(request: Req, data: w.V1ProjectCreateRequest) -> w.V1ProjectResponse:
+        _global_write(request)
+        return c.project_response(await ctx.call(lambda: service.create_project(c.project_create(data))))
+
+    @post("/v1/project", operation_id="updateProject", tags=tags, opt=ADMIN, status_code=200)
+    async def update_project(request: Req, data: w.V1ProjectUpdateRequest) -> w.V1ProjectResponse:
+        _global_write(request)
+        update = c.project_update(data)
+        return c.project_response(await ctx.call(lambda: service.update_project(update)))
+
+    @get("/v1/project/{id:str}", operation_id="findProject", tags=tags, opt=VIEW)
+    async def find_project(id: str) -> w.V1ProjectResponse:
+        return c.project_response(await ctx.call(lambda: service.get_project(id)))
+
+    @get("/v1/project", operation_id="listProjects", tags=tags, opt=VIEW)
+    async def list_projects() -> list[w.V1ProjectResponse]:
+        return [c.project_response(p) for p in await ctx.call(service.list_projects)]
+
+    @post("/v1/project/find", operation_id="findProjects", tags=tags, opt=VIEW, status_code=200)
+    async def find_projects(data: w.V1ProjectFindRequest) -> list[w.V1ProjectResponse]:
+        query = ProjectFind(id=data.id, name=data.name, tenant_id=data.tenant_id)
+        return [c.project_response(p) for p in await ctx.call(lambda: service.find_projects(query))]
+
+    @delete("/v1/project/{id:str}", operation_id="deleteProject", tags=tags, opt=ADMIN, status_code=200)
+    async def delete_project(request: Req, id: str) -> w.V1ProjectResponse:
+        _global_write(request)
+        return c.project_response(await ctx.call(lambda: service.delete_project(id)))
+
+    return [create_project, update_project, find_project, list_projects, find_projects, delete_project]

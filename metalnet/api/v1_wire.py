@@ -1,0 +1,251 @@
+"""metal-api v1 wire models (``/v1/network``, ``/v1/ip``, ``/v1/partition``, ``/v1/project``).
+
+Requests: every field optional and nullable (metalctl sends explicit ``null``s; null = absent), unknown
+fields ignored, wrong types refused by msgspec with the field's path. Responses: the keys metal-api emits,
+in its order, with ``null`` exactly where metal-api emits it (``defaultchildprefixlength`` unless set,
+``vrfshared`` always, ``parentnetworkid`` without a parent, a family without prefixes in ``consumption``)
+and ``additionalAnnouncableCIDRs`` left out when empty.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+Uint8 = Annotated[int, msgspec.Meta(ge=0, le=255)]
+Uint = Annotated[int, msgspec.Meta(ge=0)]
+
+
+class Request(msgspec.Struct, kw_only=True):
+    """Base of the request models."""
+
+
+# --- networks ---------------------------------------------------------------------------------------------
+
+
+class V1NetworkCreateRequest(Request):
+    id: str | None = None
+    name: str | None = None
+    description: str | None = None
+    partitionid: str | None = None
+    projectid: str | None = None
+    labels: dict[str, str] | None = None
+    shared: bool | None = None
+    prefixes: list[str] | None = None
+    destinationprefixes: list[str] | None = None
+    defaultchildprefixlength: dict[str, Uint8] | None = None
+    nat: bool | None = None
+    privatesuper: bool | None = None
+    underlay: bool | None = None
+    vrf: Uint | None = None
+    vrfshared: bool | None = None
+    parentnetworkid: str | None = None
+    additional_announcable_cidrs: list[str] | None = msgspec.field(default=None, name="additionalAnnouncableCIDRs")
+    networktype: str | None = None
+    nattype: str | None = None
+
+
+class V1NetworkAllocateRequest(Request):
+    name: str | None = None
+    description: str | None = None
+    partitionid: str | None = None
+    projectid: str | None = None
+    labels: dict[str, str] | None = None
+    shared: bool | None = None
+    destinationprefixes: list[str] | None = None
+    nat: bool | None = None
+    length: dict[str, Uint8] | None = None
+    addressfamily: str | None = None
+
+
+class V1NetworkUpdateRequest(Request):
+    id: str | None = None
+    name: str | None = None
+    description: str | None = None
+    prefixes: list[str] | None = None
+    destinationprefixes: list[str] | None = None
+    labels: dict[str, str] | None = None
+    shared: bool | None = None
+    additional_announcable_cidrs: list[str] | None = msgspec.field(default=None, name="additionalAnnouncableCIDRs")
+    defaultchildprefixlength: dict[str, Uint8] | None = None
+
+
+class V1NetworkFindRequest(Request):
+    id: str | None = None
+    name: str | None = None
+    partitionid: str | None = None
+    projectid: str | None = None
+    prefixes: list[str] | None = None
+    destinationprefixes: list[str] | None = None
+    nat: bool | None = None
+    privatesuper: bool | None = None
+    underlay: bool | None = None
+    vrf: int | None = None
+    parentnetworkid: str | None = None
+    labels: dict[str, str] | None = None
+    addressfamily: str | None = None
+
+
+class V1NetworkUsage(msgspec.Struct, kw_only=True):
+    available_ips: int
+    used_ips: int
+    available_prefixes: int
+    used_prefixes: int
+
+
+class V1NetworkConsumption(msgspec.Struct, kw_only=True):
+    ipv4: V1NetworkUsage | None
+    ipv6: V1NetworkUsage | None
+
+
+class V1NetworkResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Only ``additionalAnnouncableCIDRs`` has a default: it is the one key metal-api leaves out (empty)."""
+
+    id: str
+    name: str
+    description: str
+    partitionid: str
+    projectid: str
+    labels: dict[str, str]
+    shared: bool
+    prefixes: list[str]
+    destinationprefixes: list[str]
+    defaultchildprefixlength: dict[str, int] | None
+    nat: bool
+    privatesuper: bool
+    underlay: bool
+    vrf: int
+    vrfshared: bool | None
+    parentnetworkid: str | None
+    additional_announcable_cidrs: list[str] = msgspec.field(default_factory=list, name="additionalAnnouncableCIDRs")
+    networktype: str
+    nattype: str
+    consumption: V1NetworkConsumption
+    usage: V1NetworkUsage
+    created: datetime
+    changed: datetime
+
+
+# --- IPs --------------------------------------------------------------------------------------------------
+
+
+class V1IPAllocateRequest(Request):
+    name: str | None = None
+    description: str | None = None
+    projectid: str | None = None
+    networkid: str | None = None
+    type: str | None = None
+    tags: list[str] | None = None
+    machineid: str | None = None
+    addressfamily: str | None = None
+
+
+class V1IPUpdateRequest(Request):
+    ipaddress: str | None = None
+    name: str | None = None
+    description: str | None = None
+    type: str | None = None
+    tags: list[str] | None = None
+
+
+class V1IPFindRequest(Request):
+    ipaddress: str | None = None
+    allocationuuid: str | None = None
+    name: str | None = None
+    networkprefix: str | None = None
+    networkid: str | None = None
+    tags: list[str] | None = None
+    projectid: str | None = None
+    type: str | None = None
+    machineid: str | None = None
+    addressfamily: str | None = None
+
+
+class V1IPResponse(msgspec.Struct, kw_only=True):
+    name: str
+    description: str
+    projectid: str
+    networkid: str
+    type: str
+    tags: list[str]
+    ipaddress: str
+    allocationuuid: str
+    created: datetime
+    changed: datetime
+
+
+# --- partitions -------------------------------------------------------------------------------------------
+
+
+class V1PartitionBootConfiguration(msgspec.Struct, kw_only=True):
+    commandline: str | None = None
+    imageurl: str | None = None
+    kernelurl: str | None = None
+
+
+class V1PartitionCreateRequest(Request):
+    """Boot, DNS and NTP settings are accepted for compatibility and not stored."""
+
+    id: str | None = None
+    name: str | None = None
+    description: str | None = None
+    labels: dict[str, str] | None = None
+    bootconfig: V1PartitionBootConfiguration | None = None
+    mgmtserviceaddress: str | None = None
+
+
+class V1PartitionUpdateRequest(V1PartitionCreateRequest):
+    pass
+
+
+class V1PartitionResponse(msgspec.Struct, kw_only=True):
+    id: str
+    name: str
+    description: str
+    labels: dict[str, str]
+    bootconfig: V1PartitionBootConfiguration
+    created: datetime
+    changed: datetime
+
+
+# --- projects ---------------------------------------------------------------------------------------------
+
+
+class V1Meta(msgspec.Struct, kw_only=True):
+    """masterdata's meta block; labels are ``key=value`` strings there."""
+
+    id: str | None = None
+    kind: str | None = None
+    apiversion: str | None = None
+    version: int | None = None
+    labels: list[str] | None = None
+    annotations: dict[str, str] | None = None
+    created_time: datetime | None = None
+    updated_time: datetime | None = None
+
+
+class V1ProjectCreateRequest(Request):
+    meta: V1Meta | None = None
+    name: str | None = None
+    description: str | None = None
+    tenant_id: str | None = None
+
+
+class V1ProjectUpdateRequest(V1ProjectCreateRequest):
+    pass
+
+
+class V1ProjectFindRequest(Request):
+    id: str | None = None
+    name: str | None = None
+    description: str | None = None
+    tenant_id: str | None = None
+
+
+class V1ProjectResponse(msgspec.Struct, kw_only=True):
+    meta: V1Meta
+    name: str
+    description: str
+    tenant_id: str
