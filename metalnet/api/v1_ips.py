@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request, delete, get, post
 from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath, JSONBody
 
 from metalnet.api import v1_wire as w
 from metalnet.api.context import ApiContext
@@ -33,16 +34,18 @@ def ip_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
         return ip_response(ip)
 
     @post("/v1/ip/allocate", operation_id="allocateIP", tags=TAGS, opt={"role": Role.EDIT}, status_code=201)
-    async def allocate_ip(request: Req, data: w.V1IPAllocateRequest) -> w.V1IPResponse:
+    async def allocate_ip(request: Req, data: JSONBody[w.V1IPAllocateRequest]) -> w.V1IPResponse:
         return await _allocate(request, data, None)
 
     @post("/v1/ip/allocate/{ip:str}", operation_id="allocateSpecificIP", tags=TAGS, opt={"role": Role.EDIT},
           status_code=201)
-    async def allocate_specific_ip(request: Req, ip: str, data: w.V1IPAllocateRequest) -> w.V1IPResponse:
+    async def allocate_specific_ip(
+        request: Req, ip: FromPath[str], data: JSONBody[w.V1IPAllocateRequest]
+    ) -> w.V1IPResponse:
         return await _allocate(request, data, ip)
 
     @get("/v1/ip/{id:str}", operation_id="findIP", tags=TAGS, opt={"role": Role.VIEW})
-    async def find_ip(request: Req, id: str) -> w.V1IPResponse:
+    async def find_ip(request: Req, id: FromPath[str]) -> w.V1IPResponse:
         ip = await ctx.call(lambda: service.get_ip(id))
         principal_of(request).require_project(ip.projectid)
         return ip_response(ip)
@@ -53,13 +56,13 @@ def ip_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
         return [ip_response(ip) for ip in await ctx.call(service.list_ips) if principal.sees(ip.projectid)]
 
     @post("/v1/ip/find", operation_id="findIPs", tags=TAGS, opt={"role": Role.VIEW}, status_code=200)
-    async def find_ips(request: Req, data: w.V1IPFindRequest) -> list[w.V1IPResponse]:
+    async def find_ips(request: Req, data: JSONBody[w.V1IPFindRequest]) -> list[w.V1IPResponse]:
         principal = principal_of(request)
         found = await ctx.call(lambda: service.find_ips(to_domain(data, IPFind)))
         return [ip_response(ip) for ip in found if principal.sees(ip.projectid)]
 
     @post("/v1/ip", operation_id="updateIP", tags=TAGS, opt={"role": Role.EDIT}, status_code=200)
-    async def update_ip(request: Req, data: w.V1IPUpdateRequest) -> w.V1IPResponse:
+    async def update_ip(request: Req, data: JSONBody[w.V1IPUpdateRequest]) -> w.V1IPResponse:
         address = require(data.ipaddress, "ipaddress")
 
         def run() -> w.V1IPResponse:
@@ -69,7 +72,7 @@ def ip_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
         return await ctx.call(run)
 
     @delete("/v1/ip/free/{id:str}", operation_id="freeIP", tags=TAGS, opt={"role": Role.EDIT}, status_code=200)
-    async def free_ip(request: Req, id: str) -> w.V1IPResponse:
+    async def free_ip(request: Req, id: FromPath[str]) -> w.V1IPResponse:
         def run() -> w.V1IPResponse:
             owned(request, id)
             return ip_response(service.free_ip(id))

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request, delete, get, post, put
 from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from metalnet.api import v1_wire as w
 from metalnet.api.context import ApiContext
@@ -28,13 +29,15 @@ def network_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
             principal.require_project(service.get_network(ident).projectid)
 
     @put("/v1/network", operation_id="createNetwork", tags=TAGS, opt={"role": Role.ADMIN}, status_code=201)
-    async def create_network(request: Req, data: w.V1NetworkCreateRequest) -> w.V1NetworkResponse:
+    async def create_network(request: Req, data: JSONBody[w.V1NetworkCreateRequest]) -> w.V1NetworkResponse:
         principal_of(request).require_project(data.projectid or None)
         created = await ctx.call(lambda: service.create_network(to_domain(data, NetworkCreate)))
         return network_response(created)
 
     @post("/v1/network", operation_id="updateNetwork", tags=TAGS, opt={"role": Role.ADMIN}, status_code=200)
-    async def update_network(request: Req, data: w.V1NetworkUpdateRequest, force: bool = False) -> w.V1NetworkResponse:
+    async def update_network(
+        request: Req, data: JSONBody[w.V1NetworkUpdateRequest], force: FromQuery[bool] = False
+    ) -> w.V1NetworkResponse:
         ident = require(data.id, "id")
 
         def run() -> w.V1NetworkResponse:
@@ -44,7 +47,7 @@ def network_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
         return await ctx.call(run)
 
     @get("/v1/network/{id:str}", operation_id="findNetwork", tags=TAGS, opt={"role": Role.VIEW})
-    async def find_network(request: Req, id: str) -> w.V1NetworkResponse:
+    async def find_network(request: Req, id: FromPath[str]) -> w.V1NetworkResponse:
         network = await ctx.call(lambda: service.get_network(id))
         principal_of(request).require_project(network.projectid)
         return network_response(network)
@@ -56,14 +59,14 @@ def network_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
         return [network_response(n) for n in found if principal.sees(n.projectid)]
 
     @post("/v1/network/find", operation_id="findNetworks", tags=TAGS, opt={"role": Role.VIEW}, status_code=200)
-    async def find_networks(request: Req, data: w.V1NetworkFindRequest) -> list[w.V1NetworkResponse]:
+    async def find_networks(request: Req, data: JSONBody[w.V1NetworkFindRequest]) -> list[w.V1NetworkResponse]:
         principal = principal_of(request)
         found = await ctx.call(lambda: service.find_networks(to_domain(data, NetworkFind)))
         return [network_response(n) for n in found if principal.sees(n.projectid)]
 
     @delete("/v1/network/{id:str}", operation_id="deleteNetwork", tags=TAGS, opt={"role": Role.ADMIN},
             status_code=200)
-    async def delete_network(request: Req, id: str) -> w.V1NetworkResponse:
+    async def delete_network(request: Req, id: FromPath[str]) -> w.V1NetworkResponse:
         def run() -> w.V1NetworkResponse:
             owned(request, id)
             return network_response(service.delete_network(id), consumption=EMPTY_CONSUMPTION)
@@ -72,7 +75,7 @@ def network_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
 
     @post("/v1/network/allocate", operation_id="allocateNetwork", tags=TAGS, opt={"role": Role.EDIT},
           status_code=201)
-    async def allocate_network(request: Req, data: w.V1NetworkAllocateRequest) -> w.V1NetworkResponse:
+    async def allocate_network(request: Req, data: JSONBody[w.V1NetworkAllocateRequest]) -> w.V1NetworkResponse:
         principal_of(request).require_project(data.projectid or None)
         network = await ctx.call(lambda: service.allocate_network(to_domain(data, NetworkAllocate)))
         for prefix in network.prefixes:
@@ -91,12 +94,12 @@ def network_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
 
     @delete("/v1/network/free/{id:str}", operation_id="freeNetwork", tags=TAGS, opt={"role": Role.EDIT},
             status_code=200)
-    async def free_network(request: Req, id: str) -> w.V1NetworkResponse:
+    async def free_network(request: Req, id: FromPath[str]) -> w.V1NetworkResponse:
         return await _free(request, id)
 
     @post("/v1/network/free/{id:str}", operation_id="freeNetworkDeprecated", tags=TAGS, opt={"role": Role.EDIT},
           status_code=200, deprecated=True)
-    async def free_network_deprecated(request: Req, id: str) -> w.V1NetworkResponse:
+    async def free_network_deprecated(request: Req, id: FromPath[str]) -> w.V1NetworkResponse:
         return await _free(request, id)
 
     return [create_network, update_network, find_network, list_networks, find_networks, delete_network,

@@ -9,6 +9,7 @@ from typing import Any
 
 from litestar import Request, delete, get, post, put
 from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath, JSONBody
 
 from metalnet.api import v1_convert as c
 from metalnet.api import v1_wire as w
@@ -29,18 +30,18 @@ def partition_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
     service, tags = ctx.networks, ["partition"]
 
     @put("/v1/partition", operation_id="createPartition", tags=tags, opt=ADMIN, status_code=201)
-    async def create_partition(request: Req, data: w.V1PartitionCreateRequest) -> w.V1PartitionResponse:
+    async def create_partition(request: Req, data: JSONBody[w.V1PartitionCreateRequest]) -> w.V1PartitionResponse:
         _global_write(request)
         return c.partition_response(await ctx.call(lambda: service.create_partition(c.partition_create(data))))
 
     @post("/v1/partition", operation_id="updatePartition", tags=tags, opt=ADMIN, status_code=200)
-    async def update_partition(request: Req, data: w.V1PartitionUpdateRequest) -> w.V1PartitionResponse:
+    async def update_partition(request: Req, data: JSONBody[w.V1PartitionUpdateRequest]) -> w.V1PartitionResponse:
         _global_write(request)
         update = c.partition_update(data)
         return c.partition_response(await ctx.call(lambda: service.update_partition(update)))
 
     @get("/v1/partition/{id:str}", operation_id="findPartition", tags=tags, opt=VIEW)
-    async def find_partition(id: str) -> w.V1PartitionResponse:
+    async def find_partition(id: FromPath[str]) -> w.V1PartitionResponse:
         return c.partition_response(await ctx.call(lambda: service.get_partition(id)))
 
     @get("/v1/partition", operation_id="listPartitions", tags=tags, opt=VIEW)
@@ -48,7 +49,7 @@ def partition_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
         return [c.partition_response(p) for p in await ctx.call(service.list_partitions)]
 
     @delete("/v1/partition/{id:str}", operation_id="deletePartition", tags=tags, opt=ADMIN, status_code=200)
-    async def delete_partition(request: Req, id: str) -> w.V1PartitionResponse:
+    async def delete_partition(request: Req, id: FromPath[str]) -> w.V1PartitionResponse:
         _global_write(request)
         return c.partition_response(await ctx.call(lambda: service.delete_partition(id)))
 
@@ -59,18 +60,18 @@ def project_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
     service, tags = ctx.networks, ["project"]
 
     @put("/v1/project", operation_id="createProject", tags=tags, opt=ADMIN, status_code=201)
-    async def create_project(request: Req, data: w.V1ProjectCreateRequest) -> w.V1ProjectResponse:
+    async def create_project(request: Req, data: JSONBody[w.V1ProjectCreateRequest]) -> w.V1ProjectResponse:
         _global_write(request)
         return c.project_response(await ctx.call(lambda: service.create_project(c.project_create(data))))
 
     @post("/v1/project", operation_id="updateProject", tags=tags, opt=ADMIN, status_code=200)
-    async def update_project(request: Req, data: w.V1ProjectUpdateRequest) -> w.V1ProjectResponse:
+    async def update_project(request: Req, data: JSONBody[w.V1ProjectUpdateRequest]) -> w.V1ProjectResponse:
         _global_write(request)
         update = c.project_update(data)
         return c.project_response(await ctx.call(lambda: service.update_project(update)))
 
     @get("/v1/project/{id:str}", operation_id="findProject", tags=tags, opt=VIEW)
-    async def find_project(id: str) -> w.V1ProjectResponse:
+    async def find_project(id: FromPath[str]) -> w.V1ProjectResponse:
         return c.project_response(await ctx.call(lambda: service.get_project(id)))
 
     @get("/v1/project", operation_id="listProjects", tags=tags, opt=VIEW)
@@ -78,12 +79,12 @@ def project_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
         return [c.project_response(p) for p in await ctx.call(service.list_projects)]
 
     @post("/v1/project/find", operation_id="findProjects", tags=tags, opt=VIEW, status_code=200)
-    async def find_projects(data: w.V1ProjectFindRequest) -> list[w.V1ProjectResponse]:
+    async def find_projects(data: JSONBody[w.V1ProjectFindRequest]) -> list[w.V1ProjectResponse]:
         query = ProjectFind(id=data.id, name=data.name, tenant_id=data.tenant_id)
         return [c.project_response(p) for p in await ctx.call(lambda: service.find_projects(query))]
 
     @delete("/v1/project/{id:str}", operation_id="deleteProject", tags=tags, opt=ADMIN, status_code=200)
-    async def delete_project(request: Req, id: str) -> w.V1ProjectResponse:
+    async def delete_project(request: Req, id: FromPath[str]) -> w.V1ProjectResponse:
         _global_write(request)
         return c.project_response(await ctx.call(lambda: service.delete_project(id)))
 
