@@ -77,3 +77,34 @@ def assert_connect_error(response: object, status: int, code: str, *fragments: s
     assert body["code"] == code
     for fragment in fragments:
         assert fragment in body["message"], body["message"]
+
+
+EXAMPLES = Path("/work/shared/examples")
+PROJECT = "4b9b17c4-2d7c-4190-ae95-dda44e430fa6"
+PARTITION = "mini-lab"
+SUPER = "tenant-super-network-mini-lab"
+
+
+def example_documents() -> tuple[dict[str, object], dict[str, object]]:
+    """(the tenant super network of tenant-super.yaml, the expected child of expected-allocation.yaml)."""
+    import yaml
+
+    (super_network,) = yaml.safe_load_all((EXAMPLES / "tenant-super.yaml").read_text())
+    (expected,) = yaml.safe_load_all((EXAMPLES / "expected-allocation.yaml").read_text())
+    return super_network, expected
+
+
+def setup_mini_lab(client: TestClient, headers: dict[str, str] | None = None) -> None:  # type: ignore[type-arg]
+    """Partition mini-lab, the example project and the dual-stack tenant super network."""
+    super_network, _ = example_documents()
+    assert client.put("/v1/partition", json={"id": PARTITION, "name": "mini lab"}, headers=headers).status_code == 201
+    project = client.put("/v1/project", json={"meta": {"id": PROJECT}, "name": "example"}, headers=headers)
+    assert project.status_code == 201, project.text
+    created = client.put("/v1/network", json=super_network, headers=headers)
+    assert created.status_code == 201, created.text
+
+
+@pytest.fixture
+def mini_lab(client: TestClient) -> TestClient:  # type: ignore[type-arg]
+    setup_mini_lab(client)
+    return client
