@@ -66,7 +66,12 @@ class VrfPool:
             self.tx.put(("vrf", vrf), users - 1)
             return
         self.tx.delete(("vrf", vrf))
-        self.tx.put(_USED, self._used() - 1)
+        used = self._used() - 1
+        # an empty pool leaves no key behind, so that allocate + free restores the store exactly
+        if used:
+            self.tx.put(_USED, used)
+        else:
+            self.tx.delete(_USED)
 
     def in_use(self, vrf: int) -> int:
         users = self.tx.get(("vrf", vrf))

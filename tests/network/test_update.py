@@ -1,0 +1,142 @@
+"""Network update and delete."""
+
+from __future__ import annotations
+
+from metalnet.network import (
+    ErrorKind,
+    IPAllocate,
+    Network,
+    NetworkAllocate,
+    NetworkCreate,
+    NetworkService,
+    NetworkUpdate,
+)
+from metalnet.storage import Storage
+from tests.network.support import PARTITION, PROJECT, SUPER_ID, refused, unchanged
+
+INVALID, NOT_FOUND, REFUSED = ErrorKind.INVALID, ErrorKind.NOT_FOUND, ErrorKind.REFUSED
+
+
+def _child(service: NetworkService) -> Network:
+    return service.allocate_network(NetworkAllocate(partitionid=PARTITION, projectid=PROJECT, name="c"))
+
+
+def test_plain_fields_are_replaced_when_given(service: NetworkService) -> None:
+    network = service.create_network(NetworkCreate(id="n", name="a", description="b", labels={"x": "1"},
+                                                   prefixes=["10.1.0.0/24"]))
+    updated = service.update_network(NetworkUpdate(id="n", name="", labels={}))
+    assert (updated.name, updated.description, updated.labels) == ("", "b", {})
+    assert updated.created == network.created
+    assert updated.changed >= network.changed
+    assert service.get_network("n") == updated
+
+
+def test_shared_is_one_way(service: NetworkService, storage: Storage, lab: Network) -> None:
+    child = _child(service)
+    shared = service.update_network(NetworkUpdate(id=child.id, shared=True))
+    assert (shared.shared, shared.networktype) == (True, "child-shared")
+    unchanged(storage, INVALID, "once a network is marked as shared it is not possible to unshare it",
+              lambda: service.update_network(NetworkUpdate(id=child.id, shared=False)))
+
+
+def test_default_child_prefix_length_rules(service: NetworkService, storage: Storage, lab: Network) -> None:
+    child = _child(service)
+    unchanged(storage, REFUSED, "defaultchildprefixlength can only be set on privatesuper",
+              lambda: service.update_network(NetworkUpdate(id=child.id, defaultchildprefixlength={"IPv4": 24})))
+    unchanged(storage, INVALID, "given defaultchildprefixlength 16 is not greater than prefix length of:10.0.0.0/16",
+              lambda: service.update_network(NetworkUpdate(id=SUPER_ID, defaultchildprefixlength={"IPv4": 16})))
+    updated = service.update_network(NetworkUpdate(id=SUPER_ID, defaultchildprefixlength={"IPv4": 24, "IPv6": 80}))
+    assert updated.defaultchildprefixlength == {"IPv4": 24, "IPv6": 80}
+    assert _child(service).prefixes == ["10.0.4.0/24", "2001:db8:0:10:1::/80"]
+
+
+def test_length_for_an_absent_family_is_refused(service: NetworkService, storage: Storage) -> None:
+    service.create_network(NetworkCreate(id="s", prefixes=["10.1.0.0/16"], privatesuper=True,
+                                         defaultchildprefixlength={"IPv4": 24}))
+    unchanged(storage, REFUSED, 'no addressfamily "IPv6" present for defaultchildprefixlength: 64',
+              lambda: service.update_network(
+                  NetworkUpdate(id="s", defaultchildprefixlength={"IPv4": 24, "IPv6": 64})))
+    # the sent map replaces the old one whole, so it must still cover every family present
+    unchanged(storage, INVALID, "defaultchildprefixlength per addressfamily:IPv4",
+              lambda: service.update_network(NetworkUpdate(id="s", defaultchildprefixlength={"IPv6": 64})))
+    # adding an IPv6 prefix together with its length works (metal-api checks against the old lengths)
+    unchanged(storage, INVALID, "defaultchildprefixlength per addressfamily:IPv6",
+              lambda: service.update_network(NetworkUpdate(id="s", prefixes=["10.1.0.0/16", "fd00::/48"])))
+    both = service.update_network(NetworkUpdate(id="s", prefixes=["10.1.0.0/16", "fd00::/48"],
+                                                defaultchildprefixlength={"IPv4": 24, "IPv6": 64}))
+    assert both.consumption.ipv6 is not None
+    assert both.consumption.ipv6.used_ips == 1
+
+
+def test_prefix_changes_go_to_ipam(service: NetworkService, storage: Storage, lab: Network) -> None:
+    service.create_network(NetworkCreate(id="ext", prefixes=["185.1.2.0/24"], projectid=PROJECT))
+    grown = service.update_network(NetworkUpdate(id="ext", prefixes=["185.1.2.0/24", "185.1.3.0/24"]))
+    assert grown.consumption.ipv4 is not None
+    assert grown.consumption.ipv4.available_ips == 512
+    unchanged(storage, REFUSED, "10.0.1.0/24 overlaps 10.0.0.0/16",
+              lambda: service.update_network(NetworkUpdate(id="ext", prefixes=["185.1.2.0/24", "10.0.1.0/24"])))
+    ip = service.allocate_ip(IPAllocate(networkid="ext", projectid=PROJECT))
+    unchanged(storage, REFUSED, f"unable to update network: prefix 185.1.2.0/24 has ip {ip.ipaddress} in use",
+              lambda: service.update_network(NetworkUpdate(id="ext", prefixes=["185.1.3.0/24"])))
+    service.free_ip(ip.ipaddress)
+    shrunk = service.update_network(NetworkUpdate(id="ext", prefixes=["185.1.3.0/24"], destinationprefixes=[]))
+    assert shrunk.prefixes == ["185.1.3.0/24"]
+    # the removed prefix is gone from IPAM too, so another network may take it
+    service.create_network(NetworkCreate(prefixes=["185.1.2.0/24"]))
+
+
+def test_destination_families_must_be_present(service: NetworkService, storage: Storage) -> None:
+    service.create_network(NetworkCreate(id="n", prefixes=["10.1.0.0/24"]))
+    unchanged(storage, INVALID, "addressfamily:IPv6 of destination prefixes is not present",
+              lambda: service.update_network(NetworkUpdate(id="n", destinationprefixes=["::/0"])))
+    unchanged(storage, INVALID, "given cidr nope",
+              lambda: service.update_network(NetworkUpdate(id="n", prefixes=["nope"])))
+    assert service.update_network(NetworkUpdate(id="n", destinationprefixes=["0.0.0.0/0"])).destinationprefixes == [
+        "0.0.0.0/0"
+    ]
+
+
+def test_announcable_cidrs_need_force_to_shrink(service: NetworkService, storage: Storage, lab: Network) -> None:
+    cidrs = ["10.240.0.0/12", "10.100.0.0/16"]
+    assert service.update_network(
+        NetworkUpdate(id=SUPER_ID, additional_announcable_cidrs=cidrs)).additional_announcable_cidrs == cidrs
+    unchanged(storage, INVALID, 'you cannot remove "10.100.0.0/16" from additionalannouncablecidrs without force',
+              lambda: service.update_network(NetworkUpdate(id=SUPER_ID, additional_announcable_cidrs=cidrs[:1])))
+    unchanged(storage, INVALID, 'you cannot remove "10.240.0.0/12"',
+              lambda: service.update_network(NetworkUpdate(id=SUPER_ID, name="x")))
+    forced = service.update_network(NetworkUpdate(id=SUPER_ID, additional_announcable_cidrs=cidrs[:1]), force=True)
+    assert forced.additional_announcable_cidrs == cidrs[:1]
+    child = _child(service)
+    unchanged(storage, REFUSED, "additionalannouncablecidrs can only be set in a private super network",
+              lambda: service.update_network(NetworkUpdate(id=child.id, additional_announcable_cidrs=cidrs)))
+    unchanged(storage, REFUSED, 'given cidr:"x" in additionalannouncablecidrs is malformed',
+              lambda: service.update_network(NetworkUpdate(id=SUPER_ID, additional_announcable_cidrs=["x"])))
+
+
+def test_update_unknown_network(service: NetworkService) -> None:
+    with refused(NOT_FOUND, 'no network with id "nope" found'):
+        service.update_network(NetworkUpdate(id="nope", name="x"))
+
+
+def test_delete_rules(service: NetworkService, storage: Storage, lab: Network) -> None:
+    child = _child(service)
+    unchanged(storage, REFUSED, "network cannot be deleted because there are children of this network",
+              lambda: service.delete_network(SUPER_ID))
+    ip = service.allocate_ip(IPAllocate(networkid=child.id, projectid=PROJECT))
+    unchanged(storage, REFUSED, f"unable to delete network: prefix 10.0.0.0/22 has ip {ip.ipaddress} in use",
+              lambda: service.delete_network(child.id))
+    unchanged(storage, NOT_FOUND, 'no network with id "nope" found', lambda: service.delete_network("nope"))
+    service.free_ip(ip.ipaddress)
+    deleted = service.delete_network(child.id)  # a child's blocks go back to the parent
+    assert deleted.consumption.ipv4 is None
+    assert _child(service).prefixes == child.prefixes
+    external = service.create_network(NetworkCreate(prefixes=["185.1.2.0/24"], vrf=7))
+    service.delete_network(external.id)
+    assert service.create_network(NetworkCreate(prefixes=["185.1.2.0/24"], vrf=7)).vrf == 7
+
+
+def test_private_super_can_be_replaced_after_delete(service: NetworkService, lab: Network) -> None:
+    service.delete_network(SUPER_ID)
+    again = service.create_network(NetworkCreate(id="s2", prefixes=["10.0.0.0/16"], partitionid=PARTITION,
+                                                 privatesuper=True, defaultchildprefixlength={"IPv4": 24}))
+    assert _child(service).parentnetworkid == again.id
