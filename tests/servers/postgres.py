@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL 15 cluster for the test session, and a fresh database per test.
+"""A throwaway PostgreSQL 15 cluster for the test session, and a fresh store (schema) per test.
 
 The cluster lives in a temporary directory under /tmp (owned by the ``postgres`` user when the tests run as
 root, because the server refuses to run as root), listens on a free loopback port and on a unix socket in the
@@ -26,6 +26,8 @@ import pytest
 #: a role that must authenticate with a password over TCP
 PASSWORD_USER = "metalnet_pw"
 PASSWORD = "s3cret-pw"
+#: the database that holds one schema per test
+TEST_DATABASE = "metalnet_test"
 _SEARCH_DIRS = ["/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin"]
 _HBA = f"""\
 local all all trust
@@ -112,6 +114,7 @@ def postgres_server() -> Iterator[PostgresServer]:
               "-w", "-t", "60", "-o", options, "start"], "pg_ctl start")
         server = PostgresServer("127.0.0.1", port, str(root))
         _admin(server, f"CREATE ROLE {PASSWORD_USER} LOGIN SUPERUSER PASSWORD '{PASSWORD}'")
+        _admin(server, f"CREATE DATABASE {TEST_DATABASE}")
         yield server
     finally:
         if (data / "postmaster.pid").exists():
@@ -120,10 +123,10 @@ def postgres_server() -> Iterator[PostgresServer]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _admin(server: PostgresServer, statement: str) -> None:
+def _admin(server: PostgresServer, statement: str, database: str = "postgres") -> None:
     import psycopg
 
-    with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
+    with psycopg.connect(server.url(database), autocommit=True) as conn:
         conn.execute(statement.encode())
 
 
@@ -131,15 +134,20 @@ _numbers = itertools.count(1)
 
 
 @pytest.fixture
-def postgres_database(postgres_server: PostgresServer) -> Iterator[str]:
-    """The name of a fresh, empty database (dropped after the test)."""
-    name = f"t_{os.getpid()}_{next(_numbers)}"
-    _admin(postgres_server, f"CREATE DATABASE {name} OWNER postgres")
+def postgres_schema(postgres_server: PostgresServer) -> Iterator[str]:
+    """The name of a fresh, empty schema in the session's test database (dropped after the test)."""
+    name = f"t_{next(_numbers)}"
+    _admin(postgres_server, f"CREATE SCHEMA {name}", TEST_DATABASE)
     yield name
-    _admin(postgres_server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    _admin(postgres_server, f"DROP SCHEMA IF EXISTS {name} CASCADE", TEST_DATABASE)
 
 
 @pytest.fixture
-def postgres_url(postgres_server: PostgresServer, postgres_database: str) -> str:
-    """The URL of a fresh, empty database on the session's cluster."""
-    return postgres_server.url(postgres_database)
+def postgres_url(postgres_server: PostgresServer, postgres_schema: str) -> str:
+    """The URL of a fresh, empty store on the session's cluster.
+
+    Each test gets its own schema (``options=-csearch_path=t_N`` in the URL) rather than its own database:
+    on this machine CREATE/DROP DATABASE cost 0.2-1.8 s (a copy of template1 and a checkpoint), a schema
+    a few milliseconds, and metalnet names no schema, so the isolation is the same.
+    """
+    return postgres_server.url(TEST_DATABASE) + f"?options=-csearch_path%3D{postgres_schema}"

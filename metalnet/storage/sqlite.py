@@ -1,0 +1,176 @@
+"""SQLite backend (stdlib ``sqlite3``): the embedded default, one file in WAL mode.
+
+URL: ``sqlite:///PATH`` — everything after the third slash is the path, so ``sqlite:///metalnet.db`` is
+relative to the working directory and ``sqlite:////var/lib/metalnet.db`` is absolute. Query options:
+``synchronous=normal`` (default: a committed transaction survives a crash or SIGKILL of the process, since
+it is in the WAL file; a power cut or kernel crash may undo the last few commits but never corrupts the file)
+or ``synchronous=full`` (every commit is fsynced before it returns, so it also survives a power cut, at about
+one fsync per transaction — see docs/storage.md for the measured cost), and
+``timeout=SECONDS`` (how long a writer waits for the write lock, default 10).
+
+Concurrency: every writing transaction starts with ``BEGIN IMMEDIATE``, which takes the database's single
+write lock up front, so writers — threads and OS processes alike — run one after the other and a
+read-then-write can never race; readers (``readonly=True``) use ``BEGIN DEFERRED`` and read a snapshot
+without blocking anyone. Each thread gets its own connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+from urllib.parse import parse_qsl, urlsplit
+
+from metalnet.storage import migrations
+from metalnet.storage.base import Storage, StorageBusyError, StorageError, StorageUnavailableError, Transaction
+from metalnet.storage.sql_common import (
+    KV,
+    Row,
+    SqlTransaction,
+    backoff,
+    check_schema_version,
+)
+
+T = TypeVar("T")
+_SYNCHRONOUS = ("full", "normal")
+#: a writer already waits up to ``timeout`` inside SQLite's busy handler, so few extra attempts are needed
+_ATTEMPTS = 3
+_BUSY_MARKERS = ("database is locked", "database is busy", "database table is locked")
+
+
+class SqliteTransaction(SqlTransaction):
+    """Statements on the calling thread's connection (``sqlite3`` caches their prepared form)."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        super().__init__(KV)
+        self._execute = connection.execute
+
+    def _one(self, sql: str, params: tuple[bytes, ...]) -> Row | None:
+        row: Row | None = self._execute(sql, params).fetchone()
+        return row
+
+    def _all(self, sql: str, params: tuple[bytes, ...]) -> list[Row]:
+        return self._execute(sql, params).fetchall()
+
+    def _write(self, sql: str, params: tuple[bytes, ...]) -> None:
+        self._execute(sql, params)
+
+
+class SqliteStorage(Storage):
+    """A store in one SQLite file; thread-safe and safe for several processes sharing the file."""
+
+    name = "sqlite"
+    persistent = True
+
+    def __init__(self, path: str, *, synchronous: str = "normal", timeout: float = 10.0, url: str = "") -> None:
+        if synchronous not in _SYNCHRONOUS:
+            raise StorageUnavailableError(f"synchronous must be one of {_SYNCHRONOUS}, not {synchronous!r}")
+        self.path = path
+        self.url = url or f"sqlite:///{path}"
+        self._synchronous = synchronous
+        self._timeout = timeout
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._guard = threading.Lock()
+        self._closed = False
+        self._migrate(self._connection())
+
+    @classmethod
+    def from_url(cls, url: str) -> SqliteStorage:
+        """Open ``sqlite:///PATH[?synchronous=full|normal&timeout=SECONDS]`` (see the module docstring)."""
+        parts = urlsplit(url)
+        path = parts.path[1:]
+        if parts.scheme != "sqlite" or parts.netloc or not path:
+            raise StorageUnavailableError(
+                f"bad SQLite URL {url!r}: use sqlite:///relative/path.db or sqlite:////absolute/path.db"
+            )
+        options = dict(parse_qsl(parts.query))
+        unknown = set(options) - {"synchronous", "timeout"}
+        if unknown:
+            raise StorageUnavailableError(f"unknown option(s) {sorted(unknown)} in SQLite URL {url!r}")
+        try:
+            timeout = float(options.get("timeout", "10"))
+        except ValueError:
+            raise StorageUnavailableError(f"timeout must be a number of seconds in {url!r}") from None
+        return cls(path, synchronous=options.get("synchronous", "normal").lower(), timeout=timeout, url=url)
+
+    def _connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is not None:
+            return connection
+        if self._closed:
+            raise StorageError(f"the store {self.url} is closed")
+        try:
+            connection = sqlite3.connect(
+                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+            )
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute(f"PRAGMA synchronous={self._synchronous}")
+        except sqlite3.Error as exc:
+            raise StorageUnavailableError(f"cannot open SQLite store {self.url}: {exc}") from exc
+        with self._guard:
+            self._connections.append(connection)
+        self._local.connection = connection
+        return connection
+
+    def _migrate(self, connection: sqlite3.Connection) -> None:
+        """Bring the file to the newest schema in one transaction (``PRAGMA user_version`` is the version)."""
+        steps = migrations.load("sqlite")
+
+        def migrate(_tx: Transaction) -> None:
+            found = int(connection.execute("PRAGMA user_version").fetchone()[0])
+            check_schema_version(found, len(steps), self.url)
+            for step in steps[found:]:
+                for statement in step.statements:
+                    connection.execute(statement)
+            if found < len(steps):
+                connection.execute(f"PRAGMA user_version = {len(steps)}")
+
+        self.run(migrate)
+
+    def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False) -> T:
+        connection = self._connection()
+        begin = "BEGIN DEFERRED" if readonly else "BEGIN IMMEDIATE"
+        for attempt in range(_ATTEMPTS):
+            try:
+                connection.execute(begin)
+                result = fn(SqliteTransaction(connection))
+                connection.execute("COMMIT")
+                return result
+            except sqlite3.Error as exc:
+                _rollback(connection)
+                if not _is_busy(exc):
+                    raise _translate(exc, self.url) from exc
+                backoff(attempt)
+            except BaseException:
+                _rollback(connection)
+                raise
+        raise StorageBusyError(f"the store {self.url} stayed locked through {_ATTEMPTS} attempts")
+
+    def close(self) -> None:
+        with self._guard:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            connection.close()
+        self._local = threading.local()
+
+
+def _rollback(connection: sqlite3.Connection) -> None:
+    if connection.in_transaction:
+        # the failed transaction is gone either way; the original error is the one to report
+        with contextlib.suppress(sqlite3.Error):
+            connection.execute("ROLLBACK")
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and any(m in str(exc) for m in _BUSY_MARKERS)
+
+
+def _translate(exc: sqlite3.Error, url: str) -> StorageError:
+    if isinstance(exc, sqlite3.IntegrityError | sqlite3.ProgrammingError | sqlite3.InterfaceError):
+        return StorageError(f"SQLite store {url}: {exc}")
+    # the rest (I/O error, read-only file, not a database, corrupt) means the file cannot serve us
+    return StorageUnavailableError(f"SQLite store {url} failed: {exc}")

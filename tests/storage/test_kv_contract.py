@@ -1,0 +1,301 @@
+"""The storage primitive contract (metalnet/storage/base.py), run against every backend.
+
+Tests see only the :class:`~metalnet.storage.base.Storage` interface; the ``storage`` fixture from
+tests/conftest.py supplies memory, sqlite, postgres and rethinkdb in turn.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from metalnet.storage import Key, KeyExistsError, Storage, Transaction, open_storage
+from metalnet.storage.rows import NamespaceRow, PrefixRow, Value
+
+BIG = 2**128 - 1
+
+
+def put_all(storage: Storage, entries: dict[Key, Value]) -> None:
+    def write(tx: Transaction) -> None:
+        for key, value in entries.items():
+            tx.put(key, value)
+
+    storage.run(write)
+
+
+def read(storage: Storage, key: Key) -> Value | None:
+    return storage.run(lambda tx: tx.get(key), readonly=True)
+
+
+@pytest.fixture
+def persistent_url(storage: Storage, storage_url: str) -> str:
+    """The URL of the store, for backends whose data outlives the process (a capability of the store)."""
+    if not getattr(storage, "persistent", False):
+        pytest.skip(f"{storage.name} storage keeps nothing across a reopen")
+    return storage_url
+
+
+# -- single keys ---------------------------------------------------------------------------------
+
+
+def test_get_of_missing_key_is_none(storage: Storage) -> None:
+    assert read(storage, ("nothing", 1)) is None
+
+
+def test_put_then_get_and_replace(storage: Storage) -> None:
+    storage.run(lambda tx: tx.put(("k", 1), "first"))
+    assert read(storage, ("k", 1)) == "first"
+    storage.run(lambda tx: tx.put(("k", 1), "second"))
+    assert read(storage, ("k", 1)) == "second"
+
+
+def test_delete_removes_and_missing_delete_is_a_noop(storage: Storage) -> None:
+    put_all(storage, {("k", 1): 1, ("k", 2): 2})
+    storage.run(lambda tx: tx.delete(("k", 1)))
+    storage.run(lambda tx: tx.delete(("k", 99)))
+    assert read(storage, ("k", 1)) is None
+    assert read(storage, ("k", 2)) == 2
+
+
+def test_reads_inside_a_transaction_see_its_own_writes(storage: Storage) -> None:
+    def work(tx: Transaction) -> tuple[Value | None, Value | None, list[tuple[Key, Value]]]:
+        tx.put(("w", 1), "a")
+        tx.put(("w", 2), "b")
+        tx.delete(("w", 1))
+        return tx.get(("w", 1)), tx.get(("w", 2)), tx.scan(("w",))
+
+    assert storage.run(work) == (None, "b", [(("w", 2), "b")])
+
+
+def test_insert_of_existing_key_raises_and_keeps_the_transaction_usable(storage: Storage) -> None:
+    storage.run(lambda tx: tx.insert(("i", 1), "original"))
+
+    def work(tx: Transaction) -> Key:
+        with pytest.raises(KeyExistsError) as raised:
+            tx.insert(("i", 1), "duplicate")
+        tx.insert(("i", 2), "new")
+        return raised.value.key
+
+    assert storage.run(work) == ("i", 1)
+    assert read(storage, ("i", 1)) == "original"
+    assert read(storage, ("i", 2)) == "new"
+
+
+def test_key_exists_error_escaping_run_rolls_back(storage: Storage) -> None:
+    storage.run(lambda tx: tx.insert(("i", 1), 1))
+
+    def work(tx: Transaction) -> None:
+        tx.put(("i", 2), 2)
+        tx.insert(("i", 1), 3)
+
+    with pytest.raises(KeyExistsError):
+        storage.run(work)
+    assert read(storage, ("i", 2)) is None
+    assert read(storage, ("i", 1)) == 1
+
+
+# -- values --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        PrefixRow(
+            namespace="root", version=6, first=0x20010DB8 << 96, length=48, parent_cidr="2001:db8::/32",
+            acquired_ips=2**64 + 1, children=65_536, free_smallest=2**126, free_lengths=BIG,
+        ),
+        PrefixRow(
+            namespace="tenant-ä", version=4, first=10 << 24, length=8, parent_cidr=None,
+            acquired_ips=0, children=0, free_smallest=0, free_lengths=0,
+        ),
+        NamespaceRow("tenant-ü"),
+        "",
+        "text with ünïcode and \"quotes\"",
+        0,
+        -1,
+        2**127 + 3,
+    ],
+    ids=["prefix-v6-128bit", "prefix-v4", "namespace", "empty-str", "str", "zero", "negative", "big-int"],
+)
+def test_values_round_trip(storage: Storage, value: Value) -> None:
+    storage.run(lambda tx: tx.put(("v",), value))
+    stored = read(storage, ("v",))
+    assert stored == value
+    assert type(stored) is type(value)
+
+
+# -- ordered access ------------------------------------------------------------------------------
+
+ORDERED: dict[Key, Value] = {
+    ("a",): "a",
+    ("a", 0): "a0",
+    ("a", 1): "a1",
+    ("a", 2**64): "a64",
+    ("a", BIG - 1): "a-big-1",
+    ("a", BIG): "a-big",
+    ("a", 7, "x"): "a7x",
+    ("ab",): "ab",
+    ("ab", 0): "ab0",
+    ("b", "z"): "bz",
+}
+
+
+@pytest.fixture
+def ordered(storage: Storage) -> Storage:
+    put_all(storage, ORDERED)
+    return storage
+
+
+def test_scan_returns_keys_under_the_prefix_in_order(ordered: Storage) -> None:
+    expected = sorted(key for key in ORDERED if key[:1] == ("a",))
+    found = ordered.run(lambda tx: tx.scan(("a",)), readonly=True)
+    assert [key for key, _ in found] == expected
+    assert [value for _, value in found] == [ORDERED[key] for key in expected]
+
+
+def test_scan_does_not_confuse_string_prefixes(ordered: Storage) -> None:
+    # ("ab",) starts with the characters "a" but not with the key item "a"
+    assert [key for key, _ in ordered.run(lambda tx: tx.scan(("ab",)))] == [("ab",), ("ab", 0)]
+    assert ordered.run(lambda tx: tx.scan(("a", 7))) == [(("a", 7, "x"), "a7x")]
+    assert ordered.run(lambda tx: tx.scan(("c",))) == []
+
+
+def test_scan_of_the_empty_prefix_is_everything(ordered: Storage) -> None:
+    assert [key for key, _ in ordered.run(lambda tx: tx.scan(()))] == sorted(ORDERED)
+
+
+def test_first_finds_the_smallest_key_at_or_above_low(ordered: Storage) -> None:
+    def first(low: Key, within: Key) -> tuple[Key, Value] | None:
+        return ordered.run(lambda tx: tx.first(low, within), readonly=True)
+
+    assert first(("a",), ("a",)) == (("a",), "a")
+    assert first(("a", 1), ("a",)) == (("a", 1), "a1")
+    assert first(("a", 2), ("a",)) == (("a", 7, "x"), "a7x")
+    assert first(("a", 8), ("a",)) == (("a", 2**64), "a64")
+    assert first(("a", 2**64 + 1), ("a",)) == (("a", BIG - 1), "a-big-1")
+    assert first(("a", BIG), ("a",)) == (("a", BIG), "a-big")
+
+
+def test_first_stays_within_the_prefix(ordered: Storage) -> None:
+    # the next key overall is ("ab",), which is not under ("a",)
+    assert ordered.run(lambda tx: tx.first(("a", BIG, "zzz"), ("a",))) is None
+    assert ordered.run(lambda tx: tx.first(("ab", 1), ("ab",))) is None
+    assert ordered.run(lambda tx: tx.first(("c",), ("c",))) is None
+
+
+def test_last_finds_the_largest_key_at_or_below_high(ordered: Storage) -> None:
+    def last(high: Key, within: Key) -> tuple[Key, Value] | None:
+        return ordered.run(lambda tx: tx.last(high, within), readonly=True)
+
+    assert last(("a", BIG), ("a",)) == (("a", BIG), "a-big")
+    assert last(("a", BIG - 2), ("a",)) == (("a", 2**64), "a64")
+    assert last(("a", 2**64 - 1), ("a",)) == (("a", 7, "x"), "a7x")
+    assert last(("a", 7), ("a",)) == (("a", 1), "a1")
+    assert last(("a", 0), ("a",)) == (("a", 0), "a0")
+    assert last(("ab", 5), ("ab",)) == (("ab", 0), "ab0")
+
+
+def test_last_stays_within_the_prefix(ordered: Storage) -> None:
+    # below ("ab",) lies nothing of ("ab",); the entries of ("a",) must not leak in
+    assert ordered.run(lambda tx: tx.last(("ab",), ("ab",))) == (("ab",), "ab")
+    assert ordered.run(lambda tx: tx.last(("a",), ("a",))) == (("a",), "a")
+    assert ordered.run(lambda tx: tx.last(("b", "a"), ("b",))) is None
+
+
+# -- transactions --------------------------------------------------------------------------------
+
+
+class BoomError(Exception):
+    pass
+
+
+def test_exception_rolls_back_every_write_and_propagates(storage: Storage) -> None:
+    put_all(storage, {("r", 1): "keep", ("r", 2): "keep"})
+    boom = BoomError()
+
+    def work(tx: Transaction) -> None:
+        tx.put(("r", 1), "changed")
+        tx.delete(("r", 2))
+        tx.insert(("r", 3), "new")
+        raise boom
+
+    with pytest.raises(BoomError) as raised:
+        storage.run(work)
+    assert raised.value is boom
+    assert storage.run(lambda tx: tx.scan(("r",))) == [(("r", 1), "keep"), (("r", 2), "keep")]
+
+
+def test_run_returns_the_result_of_fn(storage: Storage) -> None:
+    assert storage.run(lambda tx: (tx.put(("x",), 1), "done")[1]) == "done"
+    assert storage.run(lambda tx: tx.get(("x",)), readonly=True) == 1
+
+
+def test_ping_answers(storage: Storage) -> None:
+    storage.ping()
+
+
+def test_threads_incrementing_under_a_lock_lose_no_update(storage: Storage) -> None:
+    storage.run(lambda tx: tx.put(("counter",), 0))
+    threads, rounds = 4, 40
+
+    def increment(tx: Transaction) -> None:
+        tx.lock("counter")
+        value = tx.get(("counter",))
+        assert isinstance(value, int)
+        tx.put(("counter",), value + 1)
+
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            for _ in range(rounds):
+                storage.run(increment)
+        except BaseException as exc:  # reported below; a thread cannot fail the test itself
+            errors.append(exc)
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    assert errors == []
+    assert read(storage, ("counter",)) == threads * rounds
+
+
+def test_concurrent_inserts_of_one_key_admit_exactly_one(storage: Storage) -> None:
+    winners: list[int] = []
+    losers: list[int] = []
+    barrier = threading.Barrier(4)
+
+    def worker(number: int) -> None:
+        barrier.wait()
+        try:
+            storage.run(lambda tx: tx.insert(("claim",), number))
+            winners.append(number)
+        except KeyExistsError:
+            losers.append(number)
+
+    pool = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    assert len(winners) == 1
+    assert sorted(winners + losers) == [0, 1, 2, 3]
+    assert read(storage, ("claim",)) == winners[0]
+
+
+# -- persistence ---------------------------------------------------------------------------------
+
+
+def test_state_survives_close_and_reopen(storage: Storage, persistent_url: str) -> None:
+    row = PrefixRow("root", 6, 1 << 127, 1, None, 3, 2, 2**126, 2**127)
+    put_all(storage, {("p", 1): row, ("p", 2): "two", ("p", BIG): BIG})
+    storage.run(lambda tx: tx.delete(("p", 2)))
+    storage.close()
+    with open_storage(persistent_url) as reopened:
+        assert reopened.run(lambda tx: tx.scan(("p",))) == [(("p", 1), row), (("p", BIG), BIG)]
+        reopened.run(lambda tx: tx.put(("p", 3), 3))
+    with open_storage(persistent_url) as again:
+        assert read(again, ("p", 3)) == 3
