@@ -24,7 +24,7 @@ _HINTS: dict[int, str] = {
     404: "check the id or address",
     409: "it exists already or is taken",
     413: "the request is too large",
-    422: "the request was refused as it stands",
+    422: "refused in the current state",
 }
 
 

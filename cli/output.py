@@ -52,8 +52,10 @@ def yes(value: Any) -> str:
 
 
 def compact(number: int) -> str:
-    """A count people can read at a glance: ``1024``, ``65.5k``, ``2.1G``."""
-    for factor, suffix in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**4, "k")):
+    """A count people can read at a glance: exact below ten million (``65536``), then ``16.8M``, ``2.1G``."""
+    if number < 10**7:
+        return str(number)
+    for factor, suffix in ((10**12, "T"), (10**9, "G"), (10**6, "M")):
         if number >= factor:
             return f"{number / factor:.1f}{suffix}"
     return str(number)

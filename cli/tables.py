@@ -161,28 +161,29 @@ def field(obj: dict[str, Any], *names: str) -> Any:
 
 
 def prefixes_table(data: Any, wide: bool) -> str:
-    """CIDR, Parent, Namespace of IPAM prefixes."""
-    rows = [[text(field(p, "cidr")), text(field(p, "parentCidr", "parent_cidr")), text(field(p, "namespace"))]
-            for p in as_list(data)]
-    return render_table(["CIDR", "PARENT", "NAMESPACE"], rows)
+    """CIDR and parent of IPAM prefixes."""
+    rows = [[text(field(p, "cidr")), text(field(p, "parentCidr", "parent_cidr"))] for p in as_list(data)]
+    return render_table(["CIDR", "PARENT"], rows)
 
 
 def ipam_ips_table(data: Any, wide: bool) -> str:
-    """IP, Parent prefix of IPAM addresses."""
-    rows = [[text(field(ip, "ip")), text(field(ip, "parentPrefix", "parent_prefix")), text(field(ip, "namespace"))]
-            for ip in as_list(data)]
-    return render_table(["IP", "PREFIX", "NAMESPACE"], rows)
+    """IP and parent prefix of IPAM addresses."""
+    rows = [[text(field(ip, "ip")), text(field(ip, "parentPrefix", "parent_prefix"))] for ip in as_list(data)]
+    return render_table(["IP", "PREFIX"], rows)
 
 
 def usage_table(data: Any, wide: bool) -> str:
-    """One prefix's usage as label/value rows."""
+    """One prefix's usage as label/value rows (protobuf JSON leaves zero counters out: they show as 0)."""
     usage = data if isinstance(data, dict) else {}
+
+    def count(*names: str) -> str:
+        return text(field(usage, *names)) or "0"
+
     rows = [
-        ["available IPs", text(field(usage, "availableIps", "available_ips"))],
-        ["acquired IPs", text(field(usage, "acquiredIps", "acquired_ips"))],
-        ["available smallest prefixes",
-         text(field(usage, "availableSmallestPrefixes", "available_smallest_prefixes"))],
-        ["acquired prefixes", text(field(usage, "acquiredPrefixes", "acquired_prefixes"))],
+        ["available IPs", count("availableIps", "available_ips")],
+        ["acquired IPs", count("acquiredIps", "acquired_ips")],
+        ["available smallest prefixes", count("availableSmallestPrefixes", "available_smallest_prefixes")],
+        ["acquired prefixes", count("acquiredPrefixes", "acquired_prefixes")],
         ["available prefixes", text(field(usage, "availablePrefixes", "available_prefixes"))],
     ]
     return render_table(["USAGE", "VALUE"], rows)

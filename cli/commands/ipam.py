@@ -24,12 +24,16 @@ def namespace_option(func: F) -> F:
     return click.option("--namespace", help="IPAM namespace (default: root).")(func)
 
 
-def call(ctx: click.Context, rpc: str, body: dict[str, Any], key: str | None, table: TableRenderer) -> None:
-    """Call ``rpc`` with the non-``None`` fields of ``body`` and print the answer's ``key`` member."""
+def call(ctx: click.Context, rpc: str, body: dict[str, Any], key: str | None, table: TableRenderer,
+         *, many: bool = False) -> None:
+    """Call ``rpc`` with the non-``None`` fields of ``body`` and print the answer's ``key`` member.
+
+    ``many`` marks a repeated member, which protobuf JSON leaves out when it is empty.
+    """
     st = state(ctx)
     answer = st.api.ipam(rpc, {k: v for k, v in body.items() if v is not None})
-    if key is not None and isinstance(answer, dict) and key in answer:
-        answer = answer[key]
+    if key is not None and isinstance(answer, dict):
+        answer = answer.get(key, [] if many else answer)
     emit(answer, st.output, table)
 
 
@@ -54,7 +58,7 @@ def prefix_create(ctx: click.Context, cidr: str, namespace: str | None) -> None:
 @click.pass_context
 def prefix_list(ctx: click.Context, namespace: str | None) -> None:
     """List the prefixes of a namespace."""
-    call(ctx, "ListPrefixes", {"namespace": namespace}, "prefixes", prefixes_table)
+    call(ctx, "ListPrefixes", {"namespace": namespace}, "prefixes", prefixes_table, many=True)
 
 
 @prefix.command("describe")
@@ -161,7 +165,7 @@ def namespace_create(ctx: click.Context, name: str) -> None:
 @click.pass_context
 def namespace_list(ctx: click.Context) -> None:
     """List namespaces."""
-    call(ctx, "ListNamespaces", {}, "namespace", namespaces_table)
+    call(ctx, "ListNamespaces", {}, "namespace", namespaces_table, many=True)
 
 
 @namespace.command("delete")

@@ -56,8 +56,9 @@ def test_family_without_prefixes_is_empty() -> None:
 def test_ratio_and_compact() -> None:
     assert ratio(512, 1024) == "512/1024 (50%)"
     assert ratio(0, 0) == "0/0"
-    assert compact(65536) == "65.5k"
+    assert compact(65536) == "65536"
     assert compact(9999) == "9999"
+    assert compact(16777216) == "16.8M"
     assert compact(3 * 10**12) == "3.0T"
 
 
@@ -72,5 +73,6 @@ def test_ips_sorted_numerically_v4_first_and_tags_shortened() -> None:
 
 def test_usage_table_reads_protobuf_json() -> None:
     table = usage_table({"availableIps": "256", "acquiredIps": "2", "availablePrefixes": ["10.0.0.0/24"]}, False)
+    assert "acquired prefixes            0" in table
     assert "available IPs                256" in table
     assert "available prefixes           10.0.0.0/24" in table
