@@ -8,7 +8,7 @@ from typing import TypeVar
 import pytest
 
 from metalnet.ipam.errors import NoPrefixAvailableError
-from metalnet.ipam.model import IP as IpamIP
+from metalnet.ipam import model as ipam_model
 from metalnet.ipam.model import Prefix
 from metalnet.ipam.session import IpamSession
 from metalnet.network import (
@@ -26,14 +26,14 @@ from tests.network.support import PARTITION, PROJECT, SUPER_ID, refused, snapsho
 T = TypeVar("T")
 
 
-class InjectedFault(Exception):
+class InjectedFaultError(Exception):
     """Stands for a crash or driver failure in the middle of an operation."""
 
 
 class FailingIPv6Session(IpamSession):
     """An IPAM session whose IPv6 steps fail (after the IPv4 steps of the same operation succeeded)."""
 
-    error: Exception = InjectedFault("IPv6 step failed")
+    error: Exception = InjectedFaultError("IPv6 step failed")
 
     def acquire_child_prefix(self, parent_cidr: str, length: int) -> Prefix:
         if ":" in parent_cidr:
@@ -45,7 +45,7 @@ class FailingIPv6Session(IpamSession):
             raise self.error
         return super().delete_prefix(cidr)
 
-    def acquire_ip(self, prefix_cidr: str) -> IpamIP:
+    def acquire_ip(self, prefix_cidr: str) -> ipam_model.IP:
         raise self.error
 
 
@@ -62,7 +62,7 @@ class FailingRecords(Transaction):
 
     def _check(self, key: Key) -> None:
         if key[0] == self.kind:
-            raise InjectedFault(f"write of {key!r} failed")
+            raise InjectedFaultError(f"write of {key!r} failed")
 
     def get(self, key: Key) -> Value | None:
         return self.inner.get(key)
@@ -117,7 +117,7 @@ def test_failed_ipv6_child_leaves_no_ipv4_child_no_vrf_no_record(
         with refused(ErrorKind.REFUSED, "cannot allocate free child prefix in ipam: no prefix found"):
             _allocate(failing)
     else:
-        with pytest.raises(InjectedFault):
+        with pytest.raises(InjectedFaultError):
             _allocate(failing)
     assert snapshot(storage) == before
     # the IPv4-only allocation does not touch the failing step and goes through
@@ -128,7 +128,7 @@ def test_failed_ipv6_child_leaves_no_ipv4_child_no_vrf_no_record(
 @pytest.mark.parametrize("kind", ["network", "netidx", "vrf"])
 def test_failed_write_after_ipam_steps_leaves_nothing(storage: Storage, lab: Network, kind: str) -> None:
     before = snapshot(storage)
-    with pytest.raises(InjectedFault):
+    with pytest.raises(InjectedFaultError):
         _allocate(NetworkService(FailingStorage(storage, kind)))
     assert snapshot(storage) == before
     assert _allocate(NetworkService(storage)).prefixes == ["10.0.0.0/22", "2001:db8:0:10::/96"]
@@ -137,7 +137,7 @@ def test_failed_write_after_ipam_steps_leaves_nothing(storage: Storage, lab: Net
 def test_failed_ip_record_leaves_the_address_free(service: NetworkService, storage: Storage, lab: Network) -> None:
     child = _allocate(service)
     before = snapshot(storage)
-    with pytest.raises(InjectedFault):
+    with pytest.raises(InjectedFaultError):
         NetworkService(FailingStorage(storage, "ip")).allocate_ip(IPAllocate(networkid=child.id, projectid=PROJECT))
     assert snapshot(storage) == before
     assert service.allocate_ip(IPAllocate(networkid=child.id, projectid=PROJECT)).ipaddress == "10.0.0.1"
@@ -147,13 +147,13 @@ def test_failed_free_and_update_change_nothing(service: NetworkService, storage:
     child = _allocate(service)
     before = snapshot(storage)
     failing = NetworkService(storage, sessions=FailingIPv6Session)
-    with pytest.raises(InjectedFault):
+    with pytest.raises(InjectedFaultError):
         failing.free_network(child.id)  # the IPv4 prefix was released first, then IPv6 failed
-    with pytest.raises(InjectedFault):
+    with pytest.raises(InjectedFaultError):
         failing.update_network(NetworkUpdate(id=SUPER_ID, prefixes=["10.0.0.0/16"]))
-    with pytest.raises(InjectedFault):
+    with pytest.raises(InjectedFaultError):
         failing.allocate_ip(IPAllocate(networkid=child.id, projectid=PROJECT))
-    with pytest.raises(InjectedFault):
+    with pytest.raises(InjectedFaultError):
         NetworkService(FailingStorage(storage, "vrf")).free_network(child.id)
     assert snapshot(storage) == before
     service.free_network(child.id)
