@@ -7,8 +7,8 @@ from typing import TypeVar
 
 import pytest
 
-from metalnet.ipam.errors import NoPrefixAvailableError
 from metalnet.ipam import model as ipam_model
+from metalnet.ipam.errors import NoPrefixAvailableError
 from metalnet.ipam.model import Prefix
 from metalnet.ipam.session import IpamSession
 from metalnet.network import (
