@@ -40,7 +40,7 @@ class Cli:
     def __init__(self, client: TestClient[Any]) -> None:
         self.client = client
 
-    def __call__(self, *args: str, input: str | None = None, code: int = 0) -> Result:  # noqa: A002
+    def __call__(self, *args: str, input: str | None = None, code: int = 0) -> Result:
         result = CliRunner().invoke(cli, list(args), obj=CliState(http=self.client), input=input)
         assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
         # a failure is one of ours (SystemExit via ClickException), never a leaked exception
