@@ -19,6 +19,7 @@ trips instead of seven (see :class:`PostgresTransaction`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from binascii import a2b_hex
 from collections.abc import Callable
@@ -49,6 +50,7 @@ _BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED"
 # a read-only transaction sees one snapshot throughout; read-only transactions never fail to serialise
 _BEGIN_READONLY = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 _OK = (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK)
+_IN_TRANSACTION = (pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR)
 _RETRYABLE = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected)
 #: the advisory lock that serialises schema migrations of concurrently starting processes
 _MIGRATION_LOCK = "metalnet:schema-migration"
@@ -84,16 +86,22 @@ class PostgresTransaction(SqlTransaction):
         self._pgconn = connection.pgconn
         self._encoding = connection.info.encoding
         self._pending = [begin]
+        self._sent = False
 
     def _send(self, statement: str) -> pq.abc.PGresult:
         pending = self._pending
         pending.append(statement)
         query = ";".join(pending).encode()
         pending.clear()
-        result = self._pgconn.exec_(query)
+        first_send, self._sent = not self._sent, True
+        try:
+            result = self._pgconn.exec_(query)
+        except psycopg.OperationalError as exc:
+            raise _stale(exc, first_send and statement != "COMMIT") from exc
         if result.status not in _OK:
             if self._pgconn.status != pq.ConnStatus.OK:
-                raise psycopg.OperationalError(result.get_error_message(self._encoding) or "connection lost")
+                error = psycopg.OperationalError(result.get_error_message(self._encoding) or "connection lost")
+                raise _stale(error, first_send and statement != "COMMIT") from error
             raise pg_errors.error_from_result(result, encoding=self._encoding)
         return result
 
@@ -116,6 +124,16 @@ class PostgresTransaction(SqlTransaction):
         self._send("COMMIT")
 
 
+class _StaleConnectionError(psycopg.OperationalError):
+    """The pooled connection was dead before this transaction reached the server: safe to run it again."""
+
+
+def _stale(exc: psycopg.OperationalError, nothing_done: bool) -> psycopg.OperationalError:
+    # a pool keeps connections that a server restart has cut; only the first message of a transaction that
+    # does not carry its COMMIT can be known not to have changed anything
+    return _StaleConnectionError(str(exc)) if nothing_done else exc
+
+
 def _row(result: pq.abc.PGresult, index: int) -> Row:
     # text-format bytea is ``\x`` followed by hex digits; every column we select is bytea
     return tuple(a2b_hex((result.get_value(index, column) or b"")[2:]) for column in range(result.nfields))
@@ -131,6 +149,7 @@ class PostgresStorage(Storage):
         self.url = url
         self._where = redact_url(url)
         self._timeout = timeout
+        self._pool_size = pool_size
         self._migrate()
         self._pool: psycopg_pool.ConnectionPool[psycopg.Connection[Any]] = psycopg_pool.ConnectionPool(
             url,
@@ -193,12 +212,18 @@ class PostgresStorage(Storage):
 
     def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False) -> T:
         begin = _BEGIN_READONLY if readonly else _BEGIN
+        stale = 0
         for attempt in range(RETRY_ATTEMPTS):
             try:
                 with self._pool.connection() as connection:
                     return self._attempt(connection, begin, fn)
             except _RETRYABLE:
                 backoff(attempt)
+            except _StaleConnectionError as exc:
+                # the pool drops the dead connection; after a server restart every pooled one may be dead
+                stale += 1
+                if stale > self._pool_size:
+                    raise _translate(exc, self._where) from exc
             except psycopg_pool.PoolTimeout as exc:
                 raise StorageUnavailableError(f"no connection to PostgreSQL at {self._where}") from exc
             except psycopg.Error as exc:
@@ -216,8 +241,9 @@ class PostgresStorage(Storage):
             tx.commit()
             return result
         except BaseException:
-            if not connection.closed and connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                connection.execute(b"ROLLBACK")
+            if connection.info.transaction_status in _IN_TRANSACTION:
+                with contextlib.suppress(psycopg.Error):  # the error that got us here is the one to report
+                    connection.execute(b"ROLLBACK")
             raise
 
     def close(self) -> None:

@@ -1,0 +1,98 @@
+"""PostgreSQL-only behaviour: concurrent transactions, deadlock retry, lost connections, lock numbers."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from metalnet.storage import Storage, StorageUnavailableError, Transaction, open_storage
+from metalnet.storage.postgres import lock_id
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def store(postgres_url: str) -> Iterator[Storage]:
+    with open_storage(postgres_url) as opened:
+        yield opened
+
+
+def test_lock_ids_are_stable_signed_64_bit_numbers() -> None:
+    # pinned to blake2b-64 of the UTF-8 name: processes of different metalnet versions must agree
+    assert lock_id("metalnet:schema-migration") == lock_id("metalnet:schema-migration")
+    assert lock_id("a") != lock_id("b")
+    assert -(2**63) <= lock_id("prefix/10.0.0.0/8") < 2**63
+    assert lock_id("abc") == int.from_bytes(bytes.fromhex("d8bb14d833d59559"), "big", signed=True)
+
+
+def test_opposite_lock_order_deadlock_is_retried_until_both_commit(store: Storage) -> None:
+    barrier = threading.Barrier(2, timeout=10)
+    attempts = {"a": 0, "b": 0}
+    errors: list[BaseException] = []
+
+    def transfer(first: str, second: str) -> None:
+        def fn(tx: Transaction) -> None:
+            attempts[first] += 1
+            tx.lock(first)
+            tx.get((first,))  # sends the lock
+            if attempts[first] == 1:
+                barrier.wait()  # both hold their first lock: the second lock closes the cycle
+            tx.lock(second)
+            tx.get((second,))
+            tx.put((first,), attempts[first])
+
+        try:
+            store.run(fn)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=transfer, args=pair) for pair in (("a", "b"), ("b", "a"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(attempts.values()) == [1, 2]  # PostgreSQL aborted exactly one of them, which ran again
+    assert store.run(lambda tx: (tx.get(("a",)), tx.get(("b",)))) == (attempts["a"], attempts["b"])
+
+
+def test_readonly_transactions_see_one_snapshot(store: Storage, postgres_url: str) -> None:
+    store.run(lambda tx: tx.put(("k",), 1))
+    dsn = postgres_url
+
+    def fn(tx: Transaction) -> tuple[object, object]:
+        before = tx.get(("k",))
+        with psycopg.connect(dsn, autocommit=True) as other:  # a concurrent writer commits meanwhile
+            other.execute("UPDATE kv SET v = %s", (b"2",))
+        return before, tx.get(("k",))
+
+    assert store.run(fn, readonly=True) == (1, 1)
+    assert store.run(lambda tx: tx.get(("k",))) == 2
+
+
+def test_a_cut_connection_is_replaced_without_an_error(store: Storage, postgres_url: str) -> None:
+    store.run(lambda tx: tx.put(("k",), 1))
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    assert store.run(lambda tx: tx.get(("k",))) == 1
+
+
+def test_a_connection_lost_at_commit_raises_unavailable(store: Storage, postgres_url: str) -> None:
+    def fn(tx: Transaction) -> None:
+        tx.get(("k",))
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        tx.put(("k",), 2)
+
+    with pytest.raises(StorageUnavailableError, match="unavailable"):
+        store.run(fn)
+    assert store.run(lambda tx: tx.get(("k",))) is None  # nothing half-written; the next call works
