@@ -16,6 +16,7 @@ from metalnet.api.telemetry import instrument
 from metalnet.api.v1_ips import ip_handlers
 from metalnet.api.v1_networks import network_handlers
 from metalnet.api.v1_resources import partition_handlers, project_handlers
+from metalnet.network import NetworkFind, NetworkService
 from metalnet.storage.base import Storage
 
 #: where the OpenAPI document is served (``/schema/openapi.json``, ``/schema/openapi.yaml``, viewers)
@@ -39,6 +40,20 @@ def _openapi(settings: Settings) -> OpenAPIConfig:
     )
 
 
+def pool_usage(service: NetworkService) -> dict[str, dict[str, int]]:
+    """Usage per family summed over the private super networks (the pools child networks come from)."""
+    pools: dict[str, dict[str, int]] = {}
+    for network in service.find_networks(NetworkFind(privatesuper=True)):
+        for family, usage in (("IPv4", network.consumption.ipv4), ("IPv6", network.consumption.ipv6)):
+            if usage is None:
+                continue
+            pool = pools.setdefault(family, dict.fromkeys(("available_ips", "used_ips", "available_prefixes",
+                                                           "used_prefixes"), 0))
+            for name in pool:
+                pool[name] += getattr(usage, name)
+    return pools
+
+
 def create_app(storage: Storage, settings: Settings | None = None) -> Litestar:
     """A Litestar app serving ``storage``; the caller keeps ownership of the storage and closes it.
 
@@ -59,6 +74,7 @@ def create_app(storage: Storage, settings: Settings | None = None) -> Litestar:
         request_max_body_size=settings.max_body_bytes,
         logging_config=None,
     )
+    ctx.metrics.add_pool_collector(lambda: pool_usage(ctx.networks))
     app.state.metalnet = ctx
     app.asgi_handler = instrument(app.asgi_handler, ctx.metrics, log_requests=settings.request_log)
     return app
