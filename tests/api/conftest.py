@@ -60,7 +60,7 @@ def bearer(token: str) -> dict[str, str]:
 
 def assert_error(response: object, status: int, *fragments: str) -> str:
     """Check a ``/v1`` error response: the status, exactly ``{statuscode, message}``, the message fragments."""
-    assert getattr(response, "status_code") == status, getattr(response, "text")
+    assert response.status_code == status, response.text
     body = response.json()  # type: ignore[attr-defined]
     assert set(body) == {"statuscode", "message"}, body
     assert body["statuscode"] == status
@@ -71,7 +71,7 @@ def assert_error(response: object, status: int, *fragments: str) -> str:
 
 def assert_connect_error(response: object, status: int, code: str, *fragments: str) -> None:
     """Check an IPAM service error: the status, exactly ``{code, message}``, the code and message fragments."""
-    assert getattr(response, "status_code") == status, getattr(response, "text")
+    assert response.status_code == status, response.text
     body = response.json()  # type: ignore[attr-defined]
     assert set(body) == {"code", "message"}, body
     assert body["code"] == code

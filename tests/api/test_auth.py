@@ -107,7 +107,8 @@ def test_authenticator_unit() -> None:
     now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     headers = hmac_headers("POST", "Metal-Edit", "k", at=now)
     principal = auth.authenticate("POST", headers["Authorization"], headers["X-Date"], headers["X-Data-Salt"], now)
-    assert principal.role is Role.EDIT and principal.project is None
+    assert principal.role is Role.EDIT
+    assert principal.project is None
     with pytest.raises(UnauthorizedError, match="Metal-Admin"):
         auth.authenticate("POST", "Metal-Admin abc", headers["X-Date"], "s", now)
     with pytest.raises(UnauthorizedError, match="timestamp"):

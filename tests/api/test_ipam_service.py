@@ -39,7 +39,8 @@ def test_acquire_and_release_ip_both_spellings(client: Client) -> None:
     assert_connect_error(rpc(client, "AcquireIP", {"prefixCidr": "10.0.0.0/24", "ip": "10.0.0.9"}),
                          409, "already_exists", "10.0.0.9")
     released = rpc(client, "ReleaseIP", {"prefixCidr": "10.0.0.0/24", "ip": "10.0.0.1"})
-    assert released.status_code == 200 and released.json()["ip"]["ip"] == "10.0.0.1"
+    assert released.status_code == 200
+    assert released.json()["ip"]["ip"] == "10.0.0.1"
     assert_connect_error(rpc(client, "ReleaseIP", {"prefixCidr": "10.0.0.0/24", "ip": "10.0.0.1"}),
                          404, "not_found", "10.0.0.1")
     # the released hole is handed out first again
@@ -53,7 +54,8 @@ def test_prefix_usage_renders_uint64_as_strings(client: Client) -> None:
                      "availablePrefixes": ["10.0.0.0/22"]}  # acquiredPrefixes 0 is left out
     rpc(client, "CreatePrefix", {"cidr": "2001:db8:0:10::/96"})
     v6 = rpc(client, "PrefixUsage", {"cidr": "2001:db8:0:10::/96"}).json()
-    assert v6["availableIps"] == "2147483647" and v6["acquiredIps"] == "1"
+    assert v6["availableIps"] == "2147483647"
+    assert v6["acquiredIps"] == "1"
     assert v6["availableSmallestPrefixes"] == "1073741824"
 
 
@@ -90,7 +92,8 @@ def test_namespaces_dump_and_load(client: Client) -> None:
 
 def test_version(client: Client) -> None:
     body = rpc(client, "Version", None).json()
-    assert body["version"] and body["revision"] == "metalnet"
+    assert body["version"]
+    assert body["revision"] == "metalnet"
 
 
 @pytest.mark.parametrize(

@@ -29,9 +29,12 @@ def test_allocate_ipv4_ipv6_and_specific(mini_lab: Client, child: str) -> None:
     body = first.json()
     assert list(body) == ["name", "description", "projectid", "networkid", "type", "tags", "ipaddress",
                           "allocationuuid", "created", "changed"]
-    assert body["ipaddress"] == "10.0.0.1" and body["type"] == "ephemeral" and body["tags"] == []
+    assert body["ipaddress"] == "10.0.0.1"
+    assert body["type"] == "ephemeral"
+    assert body["tags"] == []
     v6 = ip(mini_lab, child, addressfamily="IPv6", name="v6", type="static")
-    assert v6.json()["ipaddress"] == "2001:db8:0:10::1" and v6.json()["type"] == "static"
+    assert v6.json()["ipaddress"] == "2001:db8:0:10::1"
+    assert v6.json()["type"] == "static"
     specific = ip(mini_lab, child, "/v1/ip/allocate/10.0.0.77", machineid="m1", tags=["b", "a", "b"])
     assert specific.status_code == 201
     assert specific.json()["tags"] == ["a", "b", "machine.metal-stack.io/id=m1"]
@@ -40,7 +43,8 @@ def test_allocate_ipv4_ipv6_and_specific(mini_lab: Client, child: str) -> None:
     assert_error(ip(mini_lab, child, "/v1/ip/allocate/192.0.2.1"), 422, "192.0.2.1")
     assert_error(ip(mini_lab, child, "/v1/ip/allocate/10.0.0.5", addressfamily="IPv4"), 400, "specificIP")
     network = mini_lab.get(f"/v1/network/{child}").json()
-    assert network["consumption"]["ipv4"]["used_ips"] == 4 and network["consumption"]["ipv6"]["used_ips"] == 2
+    assert network["consumption"]["ipv4"]["used_ips"] == 4
+    assert network["consumption"]["ipv6"]["used_ips"] == 2
 
 
 @pytest.mark.parametrize(
@@ -67,7 +71,9 @@ def test_project_rule_on_private_networks(mini_lab: Client, child: str) -> None:
 def test_update_find_free(mini_lab: Client, child: str) -> None:
     address = ip(mini_lab, child, type="static").json()["ipaddress"]
     updated = mini_lab.post("/v1/ip", json={"ipaddress": address, "name": "web", "tags": ["x"]})
-    assert updated.status_code == 200 and updated.json()["name"] == "web" and updated.json()["tags"] == ["x"]
+    assert updated.status_code == 200
+    assert updated.json()["name"] == "web"
+    assert updated.json()["tags"] == ["x"]
     assert_error(mini_lab.post("/v1/ip", json={"ipaddress": address, "type": "ephemeral"}), 400, "static")
     assert_error(mini_lab.post("/v1/ip", json={"name": "x"}), 400, "ipaddress")
     assert_error(mini_lab.post("/v1/ip", json={"ipaddress": "10.0.0.200"}), 404, "10.0.0.200")
@@ -77,7 +83,8 @@ def test_update_find_free(mini_lab: Client, child: str) -> None:
     assert [f["ipaddress"] for f in found] == ["2001:db8:0:10::1"]
     assert len(mini_lab.get("/v1/ip").json()) == 2
     freed = mini_lab.delete(f"/v1/ip/free/{address}")
-    assert freed.status_code == 200 and freed.json()["ipaddress"] == address
+    assert freed.status_code == 200
+    assert freed.json()["ipaddress"] == address
     assert_error(mini_lab.delete(f"/v1/ip/free/{address}"), 404, address)
     assert_error(mini_lab.get(f"/v1/ip/{address}"), 404, address)
     assert mini_lab.post("/v1/ip/find", json={"ipaddress": address}).json() == []

@@ -26,9 +26,12 @@ def test_create_super_network_emits_metal_api_json(client: Client) -> None:
         "destinationprefixes", "defaultchildprefixlength", "nat", "privatesuper", "underlay", "vrf", "vrfshared",
         "parentnetworkid", "networktype", "nattype", "consumption", "usage", "created", "changed",
     ]  # additionalAnnouncableCIDRs is left out when empty
-    assert body["vrfshared"] is None and body["parentnetworkid"] is None
+    assert body["vrfshared"] is None
+    assert body["parentnetworkid"] is None
     assert body["defaultchildprefixlength"] == {"IPv4": 22, "IPv6": 96}
-    assert body["networktype"] == "super" and body["nattype"] == "none" and body["projectid"] == ""
+    assert body["networktype"] == "super"
+    assert body["nattype"] == "none"
+    assert body["projectid"] == ""
     assert body["consumption"]["ipv4"] == {"available_ips": 65536, "used_ips": 2, "available_prefixes": 16384,
                                            "used_prefixes": 0}
     assert body["usage"] == body["consumption"]["ipv4"]
@@ -42,7 +45,8 @@ def test_allocate_child_matches_the_example(mini_lab: Client) -> None:
     for key, value in expected.items():
         if key not in ("id", "vrf"):
             assert child[key] == value, key
-    assert 1 <= child["vrf"] <= 131072 and child["networktype"] == "child"
+    assert 1 <= child["vrf"] <= 131072
+    assert child["networktype"] == "child"
     assert child["defaultchildprefixlength"] is None
     parent = mini_lab.get(f"/v1/network/{SUPER}").json()
     assert parent["consumption"]["ipv4"]["used_prefixes"] == 1
@@ -52,9 +56,11 @@ def test_allocate_child_matches_the_example(mini_lab: Client) -> None:
 def test_allocate_one_family_and_lengths(mini_lab: Client) -> None:
     v6 = allocate(mini_lab, addressfamily="IPv6").json()
     assert v6["prefixes"] == ["2001:db8:0:10::/96"]
-    assert v6["consumption"]["ipv4"] is None and v6["usage"]["available_ips"] == 0
+    assert v6["consumption"]["ipv4"] is None
+    assert v6["usage"]["available_ips"] == 0
     v4 = allocate(mini_lab, length={"IPv4": 24}, addressfamily="IPv4").json()
-    assert v4["prefixes"] == ["10.0.0.0/24"] and v4["consumption"]["ipv6"] is None
+    assert v4["prefixes"] == ["10.0.0.0/24"]
+    assert v4["consumption"]["ipv6"] is None
 
 
 @pytest.mark.parametrize(
@@ -91,7 +97,8 @@ def test_create_accepts_nulls_and_unknown_fields(client: Client) -> None:
             "networktype": None, "labels": None, "something": {"new": True}}
     created = client.put("/v1/network", json=body)
     assert created.status_code == 201, created.text
-    assert created.json()["networktype"] == "external" and created.json()["destinationprefixes"] == []
+    assert created.json()["networktype"] == "external"
+    assert created.json()["destinationprefixes"] == []
 
 
 def test_get_list_find_with_trailing_slash(mini_lab: Client) -> None:
@@ -101,14 +108,16 @@ def test_get_list_find_with_trailing_slash(mini_lab: Client) -> None:
     assert {n["id"] for n in mini_lab.get("/v1/network").json()} == {SUPER, child["id"]}
     assert {n["id"] for n in mini_lab.get("/v1/network/").json()} == {SUPER, child["id"]}
     found = mini_lab.post("/v1/network/find", json={"privatesuper": True, "partitionid": PARTITION})
-    assert found.status_code == 200 and [n["id"] for n in found.json()] == [SUPER]
+    assert found.status_code == 200
+    assert [n["id"] for n in found.json()] == [SUPER]
     assert mini_lab.post("/v1/network/find", json={"projectid": "other"}).json() == []
 
 
 def test_update_network(mini_lab: Client) -> None:
     updated = mini_lab.post("/v1/network", json={"id": SUPER, "name": "renamed", "labels": {"a": "b"}})
     assert updated.status_code == 200, updated.text
-    assert updated.json()["name"] == "renamed" and updated.json()["labels"] == {"a": "b"}
+    assert updated.json()["name"] == "renamed"
+    assert updated.json()["labels"] == {"a": "b"}
     assert updated.json()["description"] == "Super network of all project networks"
     assert_error(mini_lab.post("/v1/network", json={"name": "no id"}), 400, "id")
     assert_error(mini_lab.post("/v1/network", json={"id": "nope", "name": "x"}), 404, "nope")
@@ -128,5 +137,6 @@ def test_free_and_delete(mini_lab: Client) -> None:
     assert again["prefixes"] == child["prefixes"]  # the freed blocks are handed out again
     assert mini_lab.post(f"/v1/network/free/{again['id']}").status_code == 200  # deprecated POST form
     deleted = mini_lab.delete(f"/v1/network/{SUPER}")
-    assert deleted.status_code == 200 and deleted.json()["id"] == SUPER
+    assert deleted.status_code == 200
+    assert deleted.json()["id"] == SUPER
     assert mini_lab.get("/v1/network").json() == []
