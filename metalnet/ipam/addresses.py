@@ -53,7 +53,7 @@ class Cidr(NamedTuple):
         return f"{format_address(self.version, self.first)}/{self.length}"
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def parse_cidr(text: str) -> Cidr:
     """Parse ``text`` as a CIDR with its host bits masked; :class:`InvalidInputError` names it otherwise."""
     if not isinstance(text, str):
@@ -68,7 +68,7 @@ def parse_cidr(text: str) -> Cidr:
     return Cidr(network.version, int(network.network_address), network.prefixlen)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def parse_address(text: str) -> tuple[int, int]:
     """Parse ``text`` as an IP address: (version, integer)."""
     if not isinstance(text, str) or "%" in text or "/" in text or text != text.strip():

@@ -28,8 +28,10 @@ class Ipamer:
 
     def _attached(self, prefix: Prefix) -> Prefix:
         # a prefix handed out must read its usage through the store, not through a finished transaction
-        cidr, namespace = prefix.cidr, prefix.namespace
-        return Prefix(prefix.cidr, prefix.parent_cidr, namespace, lambda: self.prefix_usage(cidr, namespace=namespace))
+        return Prefix(prefix.cidr, prefix.parent_cidr, prefix.namespace, self)
+
+    def usage_of(self, prefix: Prefix) -> Usage:
+        return self.prefix_usage(prefix.cidr, namespace=prefix.namespace)
 
     def new_prefix(self, cidr: str, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
         return self._attached(self._run(namespace, lambda s: s.new_prefix(cidr)))

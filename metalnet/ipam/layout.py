@@ -1,10 +1,13 @@
 """Where the IPAM core keeps its state in the key space (first key items "N", "P", "T", "R", "B").
 
 - ("N", namespace) → NamespaceRow                                   namespaces other than root
-- ("P", ns, version, first, length) → PrefixRow                       every prefix, children included
-- ("T", ns, version, first) → length                                top-level prefixes, for overlap checks
-- ("R", ns, version, first, length, range_last) → range_first       free address ranges of a prefix
-- ("B", ns, version, first, length, block_length, block_start) → 1  free child blocks of a prefix
+- ("P", ns, version, pid) → PrefixRow                    every prefix, children included
+- ("T", ns, version, first) → length                     top-level prefixes, for overlap checks
+- ("R", ns, version, pid, range_last) → range_first      free address ranges of a prefix
+- ("B", ns, version, pid, block_length, block_start) → 1 free child blocks of a prefix, by length
+
+``pid`` = ``first << 8 | length`` names a prefix in one integer (ordered by address, then length). Every
+ordered look-up asks within one bucket (a key without its last item), as the storage contract prefers.
 """
 
 from __future__ import annotations
@@ -21,12 +24,17 @@ def namespace_space() -> Key:
     return ("N",)
 
 
+def pid(prefix: Cidr) -> int:
+    return prefix.first << 8 | prefix.length
+
+
 def prefix_key(ns: str, prefix: Cidr) -> Key:
-    return ("P", ns, prefix.version, prefix.first, prefix.length)
+    return ("P", ns, prefix.version, prefix.first << 8 | prefix.length)
 
 
-def prefix_space(ns: str) -> Key:
-    return ("P", ns)
+def prefix_spaces(ns: str) -> tuple[Key, Key]:
+    """The buckets holding a namespace's prefixes, IPv4 then IPv6."""
+    return ("P", ns, 4), ("P", ns, 6)
 
 
 def top_key(ns: str, prefix: Cidr) -> Key:
@@ -38,23 +46,19 @@ def top_space(ns: str, version: int) -> Key:
 
 
 def range_space(ns: str, prefix: Cidr) -> Key:
-    return ("R", ns, prefix.version, prefix.first, prefix.length)
+    return ("R", ns, prefix.version, prefix.first << 8 | prefix.length)
 
 
 def range_key(ns: str, prefix: Cidr, last: int) -> Key:
-    return ("R", ns, prefix.version, prefix.first, prefix.length, last)
-
-
-def blocks_of(ns: str, prefix: Cidr) -> Key:
-    return ("B", ns, prefix.version, prefix.first, prefix.length)
+    return ("R", ns, prefix.version, prefix.first << 8 | prefix.length, last)
 
 
 def block_space(ns: str, prefix: Cidr, block_length: int) -> Key:
-    return ("B", ns, prefix.version, prefix.first, prefix.length, block_length)
+    return ("B", ns, prefix.version, prefix.first << 8 | prefix.length, block_length)
 
 
 def block_key(ns: str, prefix: Cidr, block_length: int, start: int) -> Key:
-    return ("B", ns, prefix.version, prefix.first, prefix.length, block_length, start)
+    return ("B", ns, prefix.version, prefix.first << 8 | prefix.length, block_length, start)
 
 
 def namespace_lock(ns: str) -> str:
@@ -62,4 +66,5 @@ def namespace_lock(ns: str) -> str:
 
 
 def prefix_lock(ns: str, prefix: Cidr) -> str:
-    return f"ipam-prefix/{ns}/{prefix}"
+    # integers, not formatted addresses: this runs on every operation
+    return f"ipam-prefix/{ns}/{prefix.version}/{prefix.first << 8 | prefix.length}"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from metalnet.ipam.addresses import IPAddress, format_address
 
@@ -25,7 +25,11 @@ class Usage:
         return text
 
 
-@dataclass(frozen=True)
+class UsageSource(Protocol):
+    def usage_of(self, prefix: Prefix) -> Usage: ...
+
+
+@dataclass(frozen=True, slots=True)
 class Prefix:
     """A prefix of a namespace; ``parent_cidr`` is ``""`` for a top-level prefix.
 
@@ -35,18 +39,19 @@ class Prefix:
     cidr: str
     parent_cidr: str = ""
     namespace: str = "root"
-    _usage: Callable[[], Usage] | None = field(default=None, repr=False, compare=False)
+    # the Ipamer (or session) that made it; one shared reference keeps results cheap to hold in bulk
+    source: UsageSource | None = field(default=None, repr=False, compare=False)
 
     def usage(self) -> Usage:
-        if self._usage is None:
+        if self.source is None:
             raise RuntimeError(f"prefix {self.cidr} is detached from its store")
-        return self._usage()
+        return self.source.usage_of(self)
 
     def __str__(self) -> str:
         return self.cidr
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IP:
     """An acquired address and the prefix it was acquired from."""
 

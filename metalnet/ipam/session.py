@@ -36,8 +36,8 @@ from metalnet.ipam.errors import (
 )
 from metalnet.ipam.model import IP, Prefix, Usage
 from metalnet.ipam.namespaces import ROOT_NAMESPACE, check_namespace_name
-from metalnet.storage.base import Transaction
-from metalnet.storage.rows import NamespaceRow, PrefixRow
+from metalnet.storage.base import Key, Transaction
+from metalnet.storage.rows import NamespaceRow, PrefixRow, Value
 
 
 def reserved_count(cidr: Cidr) -> int:
@@ -92,7 +92,7 @@ class IpamSession:
         row = self._row(prefix)
         self._check_removable(row, prefix, "delete prefix")
         self.tx.delete(layout.top_key(self.namespace, prefix))
-        self._remove(prefix)
+        self._remove(prefix, row)
         return self._prefix(prefix, "")
 
     def prefix_from(self, cidr: str) -> Prefix:
@@ -102,17 +102,15 @@ class IpamSession:
 
     def read_all_prefix_cidrs(self) -> list[str]:
         self._require_namespace()
-        return [
-            str(Cidr(int(key[2]), int(key[3]), int(key[4])))
-            for key, _ in self.tx.scan(layout.prefix_space(self.namespace))
-        ]
+        return [prefix.cidr for prefix in self.prefixes()]
 
     def prefixes(self) -> list[Prefix]:
         self._require_namespace()
         result = []
-        for _, row in self.tx.scan(layout.prefix_space(self.namespace)):
-            assert isinstance(row, PrefixRow)
-            result.append(self._prefix(cidr_of(row), row.parent_cidr or ""))
+        for space in layout.prefix_spaces(self.namespace):
+            for _, row in self.tx.scan(space):
+                assert isinstance(row, PrefixRow)
+                result.append(self._prefix(cidr_of(row), row.parent_cidr or ""))
         return result
 
     def prefix_usage(self, cidr: str) -> Usage:
@@ -141,12 +139,16 @@ class IpamSession:
         if _has_ips(row):
             raise ConflictError(f"prefix {parent} has ips, acquire child prefix not possible")
         fitting = row.free_lengths & ((1 << (length + 1)) - 1)
-        if not fitting:
-            raise NoPrefixAvailableError(self._no_room_message(parent, length))
-        block_length = fitting.bit_length() - 1
-        found = self.tx.first(layout.block_space(self.namespace, parent, block_length),
-                              layout.block_space(self.namespace, parent, block_length))
-        assert found is not None, f"free length mask of {parent} names /{block_length} but none is stored"
+        while True:
+            if not fitting:
+                raise NoPrefixAvailableError(self._no_room_message(parent, row, length))
+            block_length = fitting.bit_length() - 1
+            space = layout.block_space(self.namespace, parent, block_length)
+            found = self.tx.first(space, space)
+            if found is not None:
+                break
+            fitting ^= 1 << block_length
+            row = replace(row, free_lengths=row.free_lengths & ~(1 << block_length))
         start = int(found[0][-1])
         child = Cidr(parent.version, start, length)
         row = self._split_block(parent, row, block_length, start, child)
@@ -180,7 +182,7 @@ class IpamSession:
         row = self._row(child)
         parent_row = self._row(parent)
         self._check_removable(row, child, "release child prefix")
-        self._remove(child)
+        self._remove(child, row)
         parent_row = self._free_block(parent, parent_row, child.length, child.first)
         self.tx.put(layout.prefix_key(self.namespace, parent),
                     replace(parent_row, children=parent_row.children - 1))
@@ -239,15 +241,10 @@ class IpamSession:
         self.tx.lock(layout.prefix_lock(self.namespace, prefix))
         row = self._row(prefix)
         version, address = parse_address(ip)
-        not_allocated = NotFoundError(
-            f"unable to release ip:{ip} because it is not allocated in prefix:{prefix}"
-        )
-        if not prefix.contains(version, address):
-            raise not_allocated
         space = layout.range_space(self.namespace, prefix)
-        above = self.tx.first((*space, address), space)
-        if above is not None and int(above[1]) <= address:  # type: ignore[arg-type]
-            raise not_allocated
+        above = self.tx.first((*space, address), space) if prefix.contains(version, address) else None
+        if not prefix.contains(version, address) or (above is not None and int(above[1]) <= address):  # type: ignore[arg-type]
+            raise NotFoundError(f"unable to release ip:{ip} because it is not allocated in prefix:{prefix}")
         below_key = layout.range_key(self.namespace, prefix, address - 1)
         below_start = self.tx.get(below_key) if address > prefix.first else None
         start = address
@@ -315,8 +312,7 @@ class IpamSession:
         if self.tx.get(layout.namespace_key(name)) is None:
             raise NotFoundError(f"namespace {name} does not exist")
         self.tx.lock(layout.namespace_lock(name))
-        space = layout.prefix_space(name)
-        if self.tx.first(space, space) is not None:
+        if any(self.tx.first(space, space) is not None for space in layout.prefix_spaces(name)):
             raise ConflictError(f"cannot delete namespace {name} with allocated prefixes")
         self.tx.delete(layout.namespace_key(name))
 
@@ -335,7 +331,11 @@ class IpamSession:
         return row
 
     def _prefix(self, prefix: Cidr, parent_cidr: str) -> Prefix:
-        return Prefix(str(prefix), parent_cidr, self.namespace, lambda: self.prefix_usage(str(prefix)))
+        return Prefix(str(prefix), parent_cidr, self.namespace, self)
+
+    def usage_of(self, prefix: Prefix) -> Usage:
+        """Usage of a prefix this session returned (valid while the session's transaction runs)."""
+        return IpamSession(self.tx, prefix.namespace).prefix_usage(prefix.cidr)
 
     def _parse_ip_in(self, prefix: Cidr, ip: str) -> tuple[int, int]:
         version, address = parse_address(ip)
@@ -375,10 +375,11 @@ class IpamSession:
         )
         self.tx.insert(layout.prefix_key(self.namespace, prefix), row)
 
-    def _remove(self, prefix: Cidr) -> None:
-        for space in (layout.range_space(self.namespace, prefix), layout.blocks_of(self.namespace, prefix)):
-            for key, _ in self.tx.scan(space):
-                self.tx.delete(key)
+    def _remove(self, prefix: Cidr, row: PrefixRow) -> None:
+        for key, _ in self.tx.scan(layout.range_space(self.namespace, prefix)):
+            self.tx.delete(key)
+        for key, _ in self._free_block_entries(prefix, row):
+            self.tx.delete(key)
         self.tx.delete(layout.prefix_key(self.namespace, prefix))
 
     def _check_removable(self, row: PrefixRow, prefix: Cidr, action: str) -> None:
@@ -431,27 +432,29 @@ class IpamSession:
         )
 
     def _drop_block(self, parent: Cidr, row: PrefixRow, length: int, start: int) -> PrefixRow:
+        # ``free_lengths`` may keep the bit of a length whose last block this was: it is a superset,
+        # cleared lazily where a look-up finds the length empty
         self.tx.delete(layout.block_key(self.namespace, parent, length, start))
-        free_lengths = row.free_lengths
-        space = layout.block_space(self.namespace, parent, length)
-        if self.tx.first(space, space) is None:
-            free_lengths &= ~(1 << length)
-        return replace(
-            row, free_smallest=row.free_smallest - _smallest_blocks(parent, length), free_lengths=free_lengths
-        )
+        return replace(row, free_smallest=row.free_smallest - _smallest_blocks(parent, length))
 
-    def _free_blocks(self, prefix: Cidr) -> list[Cidr]:
-        blocks = [
-            Cidr(prefix.version, int(key[-1]), int(key[-2]))
-            for key, _ in self.tx.scan(layout.blocks_of(self.namespace, prefix))
-        ]
+    def _free_block_entries(self, prefix: Cidr, row: PrefixRow) -> list[tuple[Key, Value]]:
+        entries: list[tuple[Key, Value]] = []
+        lengths = row.free_lengths
+        while lengths:
+            length = lengths.bit_length() - 1
+            lengths ^= 1 << length
+            entries += self.tx.scan(layout.block_space(self.namespace, prefix, length))
+        return entries
+
+    def _free_blocks(self, prefix: Cidr, row: PrefixRow) -> list[Cidr]:
+        blocks = [Cidr(prefix.version, int(key[-1]), int(key[-2])) for key, _ in self._free_block_entries(prefix, row)]
         return sorted(blocks, key=lambda block: block.first)
 
     def _usage(self, prefix: Cidr, row: PrefixRow, *, with_blocks: bool) -> Usage:
         listed = []
         if with_blocks:
             # go-ipam lists only blocks that can hold a smallest prefix (/30, /126)
-            listed = [str(b) for b in self._free_blocks(prefix) if b.length <= prefix.width - 2]
+            listed = [str(b) for b in self._free_blocks(prefix, row) if b.length <= prefix.width - 2]
         return Usage(
             available_ips=capped(prefix.size),
             acquired_ips=capped(row.acquired_ips),
@@ -460,9 +463,9 @@ class IpamSession:
             acquired_prefixes=row.children,
         )
 
-    def _no_room_message(self, parent: Cidr, length: int) -> str:
+    def _no_room_message(self, parent: Cidr, row: PrefixRow, length: int) -> str:
         message = f"no prefix found in {parent} with length:{length}"
-        free = [str(block) for block in self._free_blocks(parent)]
+        free = [str(block) for block in self._free_blocks(parent, row)]
         if free:
             verb = "is" if len(free) == 1 else "are"
             message += f", but {','.join(free)} {verb} available"

@@ -2,9 +2,12 @@
 
 The core and the network layer see storage as an *ordered key-value store with transactions*:
 
-- A key is a tuple of ``str`` and non-negative ``int`` (< 2**128) items, ordered item by item.
-  Strings must not contain NUL. Backends that persist keys encode them with :mod:`metalnet.storage.keys`,
-  which preserves this order byte for byte (addresses become fixed-width 16-byte big-endian items).
+- A key is a tuple of ``str`` and non-negative ``int`` (< 2**136) items, ordered item by item.
+  Strings must not contain NUL. Keys whose first items are equal have equal lengths (a first item names a
+  table), and ordered look-ups (``first``, ``last``, ``scan``) are asked within a *bucket*: a key without its
+  last item. Backends may answer other ``within`` values more slowly. Backends that persist keys encode
+  them with :mod:`metalnet.storage.keys`, which preserves this order byte for byte (integers become
+  fixed-width big-endian items).
 - A value is one of the row types in :mod:`metalnet.storage.rows`, an ``int`` or a ``str``. Values are
   immutable: callers never change a value after ``put`` or one returned by ``get``.
 - ``Storage.run(fn)`` runs ``fn(tx)`` as one transaction: it commits when ``fn`` returns and rolls back when it

@@ -1,6 +1,7 @@
 """Order-preserving byte encoding of storage keys, for backends that keep keys as bytes.
 
-Each item becomes a type byte and a body: ``str`` as UTF-8 followed by NUL, ``int`` as 16 bytes big-endian.
+Each item becomes a type byte and a body: ``str`` as UTF-8 followed by NUL, ``int`` as 17 bytes big-endian
+(a 128-bit address, or a prefix id ``address << 8 | length``, fits).
 Byte order of encoded keys equals tuple order of the keys, and the encoding of a key prefix is a byte
 prefix of the encoding of every key that starts with it, so range scans map to ``BETWEEN`` on an index.
 """
@@ -13,7 +14,7 @@ _STR = b"\x01"
 _INT = b"\x02"
 #: greater than every type byte, so ``encode(p) + UPPER`` bounds every key starting with ``p``
 UPPER = b"\xff"
-INT_WIDTH = 16
+INT_WIDTH = 17
 
 
 def encode_key(key: Key) -> bytes:

@@ -1,4 +1,9 @@
-"""In-memory backend: a sorted dict, one transaction at a time, rollback by undo log.
+"""In-memory backend: one transaction at a time, rollback by undo log.
+
+Keys are kept in *buckets*: a bucket is a key without its last item, holding the sorted last items of its
+keys. Ordered look-ups within one bucket (``first``/``last``/``scan`` whose ``within`` is a bucket, which is
+how the IPAM core asks) bisect a small list of plain ints or strs, so their cost depends on the size of that
+bucket only, not on everything else stored. Other ``within`` values are answered correctly by a slower path.
 
 It is also the state engine of log-based backends (RethinkDB): a transaction's *effects* are the final value
 of every key it wrote (``None`` for deleted), plain data that :meth:`MemoryState.apply` replays elsewhere.
@@ -7,10 +12,11 @@ of every key it wrote (``None`` for deleted), plain data that :meth:`MemoryState
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sortedcontainers import SortedDict
+from sortedcontainers import SortedList
 
 from metalnet.storage.base import Key, KeyExistsError, Storage, Transaction, within_prefix
 from metalnet.storage.rows import Value
@@ -18,87 +24,161 @@ from metalnet.storage.rows import Value
 T = TypeVar("T")
 Effect = tuple[Key, Value | None]
 _MISSING = object()
+#: buckets start as sorted tuples (cheap to create, and tuples of ints and strs are not tracked by the
+#: garbage collector, whose full passes would otherwise grow with the number of buckets); past this size
+#: they become SortedLists
+_SMALL_BUCKET = 64
+Bucket = tuple[Any, ...] | SortedList[Any]
+
+
+def _position(bucket: Bucket, item: Any) -> int:
+    return bisect_left(bucket, item) if isinstance(bucket, tuple) else bucket.bisect_left(item)
 
 
 class MemoryState:
-    """The ordered key space; not thread-safe on its own (the storage holds the lock)."""
+    """The key space: values by key, and sorted buckets for ordered look-ups. Not thread-safe by itself."""
 
     def __init__(self) -> None:
-        self.data: SortedDict[Key, Value] = SortedDict()
+        self.values: dict[Key, Value] = {}
+        self.buckets: dict[Key, Bucket] = {}
+        # key length per first item; while every first item has one length, a ``within`` one item shorter
+        # than those keys is exactly one bucket (the fast path)
+        self._lengths: dict[str | int, int] = {}
+        self._uniform = True
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def set(self, key: Key, value: Value) -> None:
+        if key not in self.values:
+            name, item = key[:-1], key[-1]
+            bucket = self.buckets.get(name)
+            if bucket is None:
+                self.buckets[name] = (item,)
+                if self._lengths.setdefault(key[0], len(key)) != len(key):
+                    self._uniform = False
+            elif isinstance(bucket, tuple):
+                at = bisect_left(bucket, item)
+                grown = (*bucket[:at], item, *bucket[at:])
+                self.buckets[name] = grown if len(grown) <= _SMALL_BUCKET else SortedList(grown)
+            else:
+                bucket.add(item)
+        self.values[key] = value
+
+    def remove(self, key: Key) -> None:
+        if self.values.pop(key, _MISSING) is not _MISSING:
+            name, item = key[:-1], key[-1]
+            bucket = self.buckets[name]
+            if len(bucket) == 1:
+                del self.buckets[name]
+            elif isinstance(bucket, tuple):
+                at = bisect_left(bucket, item)
+                self.buckets[name] = bucket[:at] + bucket[at + 1 :]
+            else:
+                bucket.remove(item)
 
     def apply(self, effects: Iterable[Effect]) -> None:
-        data = self.data
         for key, value in effects:
             if value is None:
-                data.pop(key, None)
+                self.remove(key)
             else:
-                data[key] = value
+                self.set(key, value)
+
+    def _is_bucket_level(self, within: Key) -> bool:
+        if not self._uniform or not within:
+            return False
+        length = self._lengths.get(within[0])
+        return length is None or length == len(within) + 1
+
+    def items_within(self, within: Key) -> list[tuple[Key, Value]]:
+        """Every entry whose key starts with ``within``, in key order."""
+        values = self.values
+        if self._is_bucket_level(within):
+            bucket = self.buckets.get(within, ())
+            return [((*within, last), values[(*within, last)]) for last in bucket]
+        # several buckets under ``within``: the general, slower path
+        related = [b for b in self.buckets if within_prefix(b, within) or within_prefix(within, b)]
+        keys = sorted(k for b in related for k in ((*b, x) for x in self.buckets[b]))
+        return [(key, values[key]) for key in keys if within_prefix(key, within)]
+
+    def first(self, low: Key, within: Key) -> tuple[Key, Value] | None:
+        if len(low) <= len(within) + 1 and self._is_bucket_level(within):
+            bucket = self.buckets.get(within)
+            if bucket is None:
+                return None
+            index = 0 if len(low) == len(within) else _position(bucket, low[-1])
+            if index == len(bucket):
+                return None
+            key = (*within, bucket[index])
+            return key, self.values[key]
+        return next(((k, v) for k, v in self.items_within(within) if k >= low), None)
+
+    def last(self, high: Key, within: Key) -> tuple[Key, Value] | None:
+        if len(high) == len(within) + 1 and self._is_bucket_level(within):
+            bucket = self.buckets.get(within)
+            if bucket is None:
+                return None
+            index = (bisect_right(bucket, high[-1]) if isinstance(bucket, tuple) else bucket.bisect_right(high[-1])) - 1
+            if index < 0:
+                return None
+            key = (*within, bucket[index])
+            return key, self.values[key]
+        matches = [(k, v) for k, v in self.items_within(within) if k <= high]
+        return matches[-1] if matches else None
 
 
 class MemoryTransaction(Transaction):
     """Writes straight into the state and remembers old values so that it can undo them."""
 
     def __init__(self, state: MemoryState) -> None:
-        self._data = state.data
+        self._state = state
+        self._values = state.values
         self._undo: dict[Key, object] = {}
 
     def get(self, key: Key) -> Value | None:
-        return self._data.get(key)
+        return self._values.get(key)
 
     def put(self, key: Key, value: Value) -> None:
         if key not in self._undo:
-            self._undo[key] = self._data.get(key, _MISSING)
-        self._data[key] = value
+            self._undo[key] = self._values.get(key, _MISSING)
+        if key in self._values:
+            self._values[key] = value
+        else:
+            self._state.set(key, value)
 
     def insert(self, key: Key, value: Value) -> None:
-        if key in self._data:
+        if key in self._values:
             raise KeyExistsError(key)
         self.put(key, value)
 
     def delete(self, key: Key) -> None:
-        if key in self._data:
+        if key in self._values:
             if key not in self._undo:
-                self._undo[key] = self._data[key]
-            del self._data[key]
+                self._undo[key] = self._values[key]
+            self._state.remove(key)
 
     def first(self, low: Key, within: Key) -> tuple[Key, Value] | None:
-        data = self._data
-        index = data.bisect_left(low)
-        if index == len(data):
-            return None
-        key = data.keys()[index]
-        return (key, data[key]) if within_prefix(key, within) else None
+        return self._state.first(low, within)
 
     def last(self, high: Key, within: Key) -> tuple[Key, Value] | None:
-        data = self._data
-        index = data.bisect_right(high) - 1
-        if index < 0:
-            return None
-        key = data.keys()[index]
-        return (key, data[key]) if within_prefix(key, within) else None
+        return self._state.last(high, within)
 
     def scan(self, within: Key) -> list[tuple[Key, Value]]:
-        data = self._data
-        result = []
-        for key in data.irange(minimum=within):
-            if not within_prefix(key, within):
-                break
-            result.append((key, data[key]))
-        return result
+        return self._state.items_within(within)
 
     def rollback(self) -> None:
-        data = self._data
+        state = self._state
         for key, old in self._undo.items():
             if old is _MISSING:
-                data.pop(key, None)
+                state.remove(key)
             else:
-                data[key] = old  # type: ignore[assignment]
+                state.set(key, old)  # type: ignore[arg-type]
         self._undo.clear()
 
     def effects(self) -> list[Effect]:
         """The final value of every key this transaction wrote (``None`` where it deleted)."""
-        data = self._data
-        return [(key, data.get(key)) for key in self._undo]
+        values = self._values
+        return [(key, values.get(key)) for key in self._undo]
 
 
 class MemoryStorage(Storage):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import msgspec
 
 
-class PrefixRow(msgspec.Struct, frozen=True, tag="prefix"):
+class PrefixRow(msgspec.Struct, frozen=True, tag="prefix", gc=False):
     """One prefix of the IPAM core with the counters its usage is read from in O(1).
 
     ``acquired_ips`` counts reserved addresses too; ``children`` the acquired child prefixes.
@@ -30,7 +30,7 @@ class PrefixRow(msgspec.Struct, frozen=True, tag="prefix"):
     free_lengths: int
 
 
-class NamespaceRow(msgspec.Struct, frozen=True, tag="namespace"):
+class NamespaceRow(msgspec.Struct, frozen=True, tag="namespace", gc=False):
     name: str
 
 

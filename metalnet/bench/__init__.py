@@ -1,0 +1,1 @@
+"""Benchmarks of the IPAM core: go-ipam's own loops and fill curves, against any storage URL."""

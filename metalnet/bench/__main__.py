@@ -1,0 +1,56 @@
+"""``python -m metalnet.bench [--storage URL] [--quick]``: go-ipam's benchmark loops and fill curves.
+
+Prints a Markdown table. The figures to compare with go-ipam's published ones are the *pairs* per
+second (each go-ipam loop iteration is an acquire plus a release, or a create plus a delete).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import tempfile
+
+from metalnet.bench import loops
+from metalnet.ipam import Ipamer
+from metalnet.storage import open_storage, redact_url
+
+CHILD_CASES = [(8, 14), (8, 24), (16, 18), (16, 26)]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m metalnet.bench", description=__doc__)
+    parser.add_argument("--storage", default="memory://", help="storage URL (default: memory://)")
+    parser.add_argument("--pairs", type=int, default=None, help="iterations per loop")
+    parser.add_argument("--fill", type=int, default=None, help="allocations per fill curve (default 60000)")
+    parser.add_argument("--window", type=int, default=2000, help="ops timed at each end of a fill curve")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks that the benchmark runs")
+    args = parser.parse_args(argv)
+    persistent = not args.storage.startswith("memory")
+    pairs = args.pairs or (50 if args.quick else (2_000 if persistent else 50_000))
+    fill = args.fill or (300 if args.quick else 60_000)
+    window = 100 if args.quick else args.window
+
+    with tempfile.TemporaryDirectory() as scratch:
+        url = args.storage.replace("{tmp}", scratch)
+        print(f"storage: {redact_url(url)}  python {platform.python_version()}  cpus {os.cpu_count()}\n")
+        print("| loop (go-ipam's) | per second |\n|---|---:|")
+        with open_storage(url) as store:
+            ipam = Ipamer(storage=store)
+            print(f"| NewPrefix: create+delete a /24 | {loops.new_prefix_pairs(ipam, pairs):,.0f} |")
+            print(f"| AcquireIP: acquire+release in a /16 | {loops.acquire_ip_pairs(ipam, pairs):,.0f} |")
+            for parent, child in CHILD_CASES:
+                per_second = loops.acquire_child_pairs(ipam, pairs, parent, child)
+                print(f"| AcquireChildPrefix /{parent} → /{child}: acquire+release | {per_second:,.0f} |")
+            print(f"| PrefixesOverlapping 2×2 | {loops.overlapping_calls(pairs * 4):,.0f} |")
+            print(f"\nfill curves: µs per op for the first {window}, the last {window} of {fill:,} taken, "
+                  f"and {window} more after releasing every other one\n")
+            print("| curve | early µs | late µs | late/early | fragmented µs | fragmented/early |")
+            print("|---|---:|---:|---:|---:|---:|")
+            for curve in (loops.ip_fill_curve(ipam, fill, window), loops.child_fill_curve(ipam, fill, window)):
+                print(f"| {curve.name} | {curve.early_us:.1f} | {curve.late_us:.1f} | {curve.late_ratio:.2f} | "
+                      f"{curve.fragmented_us:.1f} | {curve.fragmented_ratio:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
