@@ -28,12 +28,13 @@ def _walk(command: click.Command, ctx: click.Context) -> Iterator[tuple[str, cli
             sub = command.get_command(ctx, name)
             if sub is None or sub.hidden:
                 continue
-            yield from _walk(sub, click.Context(sub, info_name=name, parent=ctx))
+            yield from _walk(sub, sub.make_context(name, [], parent=ctx, resilient_parsing=True))
 
 
 def render_reference() -> str:
     """One section per command: its path as a heading and its ``--help`` text."""
-    root = click.Context(cli, info_name="metalnet", terminal_width=WIDTH, max_content_width=WIDTH)
+    # resilient parsing: build each context as `--help` would, without demanding required options
+    root = cli.make_context("metalnet", [], resilient_parsing=True, terminal_width=WIDTH, max_content_width=WIDTH)
     parts = []
     for path, ctx in _walk(cli, root):
         level = "#" * min(3 + path.count(" "), 5)
