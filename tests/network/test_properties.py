@@ -1,0 +1,126 @@
+"""Property test: random allocate/free sequences keep the network layer's invariants.
+
+It runs on the memory backend only: it checks the layer's logic over many generated sequences, which the
+backend-parametrised tests above already show to behave the same on every backend; hypothesis examples
+over a per-test PostgreSQL database would cost minutes.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from metalnet.network import (
+    ErrorKind,
+    IPAllocate,
+    NetworkAllocate,
+    NetworkCreate,
+    NetworkError,
+    NetworkService,
+    PartitionCreate,
+    ProjectCreate,
+)
+from metalnet.storage import MemoryStorage
+
+RESERVED = {"IPv4": 2, "IPv6": 1}
+
+
+class NetworkMachine(RuleBasedStateMachine):
+    """A model of which children and IPs exist, compared with what the service reports."""
+
+    @initialize()
+    def setup(self) -> None:
+        self.service = NetworkService(MemoryStorage(), vrf_range=(1, 12))
+        self.service.create_partition(PartitionCreate(id="p"))
+        self.service.create_project(ProjectCreate(id="x"))
+        self.service.create_network(NetworkCreate(
+            id="super", partitionid="p", prefixes=["10.0.0.0/22", "10.9.0.0/23", "fd00::/62"],
+            privatesuper=True, defaultchildprefixlength={"IPv4": 24, "IPv6": 64}))
+        self.children: dict[str, list[str]] = {}
+        self.ips: dict[str, str] = {}  # address -> network id
+
+    @rule(family=st.sampled_from([None, "IPv4", "IPv6"]), length=st.sampled_from([None, 24, 25, 26]))
+    def allocate_child(self, family: str | None, length: int | None) -> None:
+        request = NetworkAllocate(partitionid="p", projectid="x", addressfamily=family,
+                                  length={"IPv4": length} if length else None)
+        try:
+            child = self.service.allocate_network(request)
+        except NetworkError as exc:
+            assert exc.kind is ErrorKind.REFUSED, exc  # only exhaustion (prefixes or VRF ids)
+            return
+        self.children[child.id] = child.prefixes
+
+    @rule(data=st.data())
+    def free_child(self, data: st.DataObject) -> None:
+        if not self.children:
+            return
+        ident = data.draw(st.sampled_from(list(self.children)))  # insertion order: ids are random
+        has_ips = ident in self.ips.values()
+        try:
+            self.service.free_network(ident)
+        except NetworkError as exc:
+            assert has_ips and exc.kind is ErrorKind.REFUSED, exc
+            return
+        assert not has_ips
+        del self.children[ident]
+
+    @rule(data=st.data(), family=st.sampled_from([None, "IPv4", "IPv6"]))
+    def allocate_ip(self, data: st.DataObject, family: str | None) -> None:
+        if not self.children:
+            return
+        ident = data.draw(st.sampled_from(list(self.children)))  # insertion order: ids are random
+        try:
+            ip = self.service.allocate_ip(IPAllocate(networkid=ident, projectid="x", addressfamily=family))
+        except NetworkError as exc:
+            assert exc.kind is ErrorKind.INVALID, exc  # the child lacks the requested family
+            return
+        assert ip.ipaddress not in self.ips
+        assert any(ipaddress.ip_address(ip.ipaddress) in ipaddress.ip_network(p) for p in self.children[ident])
+        self.ips[ip.ipaddress] = ident
+
+    @rule(data=st.data())
+    def free_ip(self, data: st.DataObject) -> None:
+        if self.ips:
+            address = data.draw(st.sampled_from(sorted(self.ips)))
+            self.service.free_ip(address)
+            del self.ips[address]
+
+    @invariant()
+    def children_are_disjoint_and_vrfs_unique(self) -> None:
+        if not hasattr(self, "service"):
+            return
+        networks = {n.id: n for n in self.service.list_networks()}
+        assert set(networks) == {"super", *self.children}
+        blocks = [ipaddress.ip_network(p) for prefixes in self.children.values() for p in prefixes]
+        for a, b in itertools.combinations(blocks, 2):
+            assert not a.overlaps(b), (a, b)
+        vrfs = [networks[ident].vrf for ident in self.children]
+        assert len(set(vrfs)) == len(vrfs)
+
+    @invariant()
+    def consumption_matches_the_model(self) -> None:
+        if not hasattr(self, "service"):
+            return
+        parent = self.service.get_network("super").consumption
+        for family, usage in (("IPv4", parent.ipv4), ("IPv6", parent.ipv6)):
+            assert usage is not None
+            held = [p for prefixes in self.children.values() for p in prefixes if (":" in p) == (family == "IPv6")]
+            assert usage.used_prefixes == len(held)
+        for ident, prefixes in self.children.items():
+            consumption = self.service.get_network(ident).consumption
+            for family, usage in (("IPv4", consumption.ipv4), ("IPv6", consumption.ipv6)):
+                mine = [p for p in prefixes if (":" in p) == (family == "IPv6")]
+                if not mine:
+                    assert usage is None
+                    continue
+                assert usage is not None
+                ips = [a for a, n in self.ips.items() if n == ident and (":" in a) == (family == "IPv6")]
+                assert usage.used_ips == RESERVED[family] * len(mine) + len(ips)
+
+
+NetworkMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=25, deadline=None)
+TestNetworkMachine = NetworkMachine.TestCase
