@@ -65,10 +65,12 @@ class SqliteStorage(Storage):
     persistent = True
 
     def __init__(self, path: str, *, synchronous: str = "normal", timeout: float = 10.0, url: str = "") -> None:
-        if synchronous not in _SYNCHRONOUS:
-            raise StorageUnavailableError(f"synchronous must be one of {_SYNCHRONOUS}, not {synchronous!r}")
         self.path = path
         self.url = url or f"sqlite:///{path}"
+        if synchronous not in _SYNCHRONOUS:
+            raise StorageUnavailableError(
+                f"bad synchronous={synchronous!r} for {self.url!r}: use one of {', '.join(_SYNCHRONOUS)}"
+            )
         self._synchronous = synchronous
         self._timeout = timeout
         self._local = threading.local()

@@ -14,8 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from metalnet.storage import SchemaVersionError, StorageUnavailableError, open_storage
-from metalnet.storage import migrations
+from metalnet.storage import SchemaVersionError, StorageUnavailableError, migrations, open_storage
 from tests.servers.postgres import PASSWORD, PASSWORD_USER, PostgresServer
 
 
@@ -132,8 +131,9 @@ def test_sqlite_url_options_are_accepted(tmp_path: Path, option: str) -> None:
      "sqlite:///x.db?timeout=soon"],
 )
 def test_sqlite_bad_urls_are_refused_naming_the_url(url: str) -> None:
-    with pytest.raises(StorageUnavailableError, match="sqlite|synchronous"):
+    with pytest.raises(StorageUnavailableError) as raised:
         open_storage(url)
+    assert url in str(raised.value)
 
 
 @pytest.mark.sqlite
