@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
+from collections.abc import Callable
+from typing import TypeVar
 
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -27,6 +29,14 @@ from metalnet.network import (
 from metalnet.storage import MemoryStorage
 
 RESERVED = {"IPv4": 2, "IPv6": 1}
+T = TypeVar("T")
+
+
+def _attempt(call: Callable[[], T]) -> tuple[T | None, NetworkError | None]:
+    try:
+        return call(), None
+    except NetworkError as exc:
+        return None, exc
 
 
 class NetworkMachine(RuleBasedStateMachine):
@@ -47,10 +57,10 @@ class NetworkMachine(RuleBasedStateMachine):
     def allocate_child(self, family: str | None, length: int | None) -> None:
         request = NetworkAllocate(partitionid="p", projectid="x", addressfamily=family,
                                   length={"IPv4": length} if length else None)
-        try:
-            child = self.service.allocate_network(request)
-        except NetworkError as exc:
-            assert exc.kind is ErrorKind.REFUSED, exc  # only exhaustion (prefixes or VRF ids)
+        child, error = _attempt(lambda: self.service.allocate_network(request))
+        if child is None:
+            assert error is not None
+            assert error.kind is ErrorKind.REFUSED, error  # only exhaustion (prefixes or VRF ids)
             return
         self.children[child.id] = child.prefixes
 
@@ -60,10 +70,11 @@ class NetworkMachine(RuleBasedStateMachine):
             return
         ident = data.draw(st.sampled_from(list(self.children)))  # insertion order: ids are random
         has_ips = ident in self.ips.values()
-        try:
-            self.service.free_network(ident)
-        except NetworkError as exc:
-            assert has_ips and exc.kind is ErrorKind.REFUSED, exc
+        freed, error = _attempt(lambda: self.service.free_network(ident))
+        if freed is None:
+            assert has_ips, error
+            assert error is not None
+            assert error.kind is ErrorKind.REFUSED, error
             return
         assert not has_ips
         del self.children[ident]
@@ -73,10 +84,11 @@ class NetworkMachine(RuleBasedStateMachine):
         if not self.children:
             return
         ident = data.draw(st.sampled_from(list(self.children)))  # insertion order: ids are random
-        try:
-            ip = self.service.allocate_ip(IPAllocate(networkid=ident, projectid="x", addressfamily=family))
-        except NetworkError as exc:
-            assert exc.kind is ErrorKind.INVALID, exc  # the child lacks the requested family
+        ip, error = _attempt(
+            lambda: self.service.allocate_ip(IPAllocate(networkid=ident, projectid="x", addressfamily=family)))
+        if ip is None:
+            assert error is not None
+            assert error.kind is ErrorKind.INVALID, error  # the child lacks the requested family
             return
         assert ip.ipaddress not in self.ips
         assert any(ipaddress.ip_address(ip.ipaddress) in ipaddress.ip_network(p) for p in self.children[ident])
