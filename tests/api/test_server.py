@@ -1,0 +1,91 @@
+"""``serve()`` configuration checks, ``python -m metalnet.api``, and several workers on one SQLite file."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from metalnet.api.server import ServeConfigError, default_db_url, is_loopback, serve
+from metalnet.api.settings import Role, Settings
+from tests.api.conftest import PARTITION, PROJECT, bearer, example_documents
+from tests.api.live import REPO, live_server
+
+PUBLIC = "0.0.0.0"  # noqa: S104 - the address the server must refuse without credentials
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"host": PUBLIC}, f"refusing to listen on {PUBLIC}"),
+        ({"host": "192.0.2.10"}, "authentication is off"),
+        ({"workers": 0}, "--workers"),
+        ({"workers": 2, "db_url": "memory://"}, "memory://"),
+        ({"tokens": ["nonsense"]}, "ROLE[@PROJECT]:TOKEN"),
+        ({"hmac_keys": {"root": "k"}}, "unknown role"),
+    ],
+)
+def test_serve_refuses_bad_configuration(kwargs: dict[str, object], fragment: str) -> None:
+    with pytest.raises(ServeConfigError) as caught:
+        serve(**kwargs)  # type: ignore[arg-type]
+    assert fragment in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_loopback_detection_and_default_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert is_loopback("127.0.0.1")
+    assert is_loopback("::1")
+    assert is_loopback("localhost")
+    assert not is_loopback(PUBLIC)
+    assert not is_loopback("example.org")
+    monkeypatch.chdir(tmp_path)
+    assert default_db_url() == f"sqlite:///{tmp_path / 'metalnet.db'}"
+
+
+def test_settings_from_env() -> None:
+    settings = Settings.from_env({"METALNET_HMAC_EDIT_KEY": "e", "METALNET_TOKENS": "view:a, admin@p:b",
+                                  "METALNET_MAX_BODY_BYTES": "1000"})
+    assert settings.hmac_keys == {Role.EDIT: "e"}
+    assert [(t.role, t.project) for t in settings.tokens] == [(Role.VIEW, None), (Role.ADMIN, "p")]
+    assert settings.max_body_bytes == 1000
+
+
+def test_module_entry_point_refuses_public_host_without_auth(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "metalnet.api", "--host", PUBLIC, "--port", "1"],
+        cwd=tmp_path, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
+        timeout=60, check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: refusing to listen on {PUBLIC}")
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.sqlite
+def test_two_workers_share_one_database(tmp_path: Path) -> None:
+    args = ["--workers", "2", "--db", f"sqlite:///{tmp_path / 'shared.db'}", "--token", "admin:t"]
+    with live_server(args, cwd=tmp_path, startup_seconds=40) as (url, _):
+        auth = bearer("t")
+        httpx.put(f"{url}/v1/partition", json={"id": PARTITION}, headers=auth).raise_for_status()
+        httpx.put(f"{url}/v1/project", json={"meta": {"id": PROJECT}}, headers=auth).raise_for_status()
+        super_network, _ = example_documents()
+        httpx.put(f"{url}/v1/network", json=super_network, headers=auth).raise_for_status()
+        child = httpx.post(f"{url}/v1/network/allocate", json={"partitionid": PARTITION, "projectid": PROJECT},
+                           headers=auth).json()["id"]
+
+        def allocate(_: int) -> str:
+            # a fresh connection per call, so the kernel spreads the calls over both workers
+            response = httpx.post(f"{url}/v1/ip/allocate", json={"networkid": child, "projectid": PROJECT},
+                                  headers=auth, timeout=30)
+            assert response.status_code == 201, response.text
+            return str(response.json()["ipaddress"])
+
+        with ThreadPoolExecutor(8) as pool:
+            addresses = list(pool.map(allocate, range(80)))
+    assert len(set(addresses)) == 80
+    assert sorted(addresses, key=lambda a: int(a.rsplit(".", 1)[1])) == [f"10.0.0.{i}" for i in range(1, 81)]
