@@ -50,7 +50,12 @@ class Cidr(NamedTuple):
         return self.version == other.version and self.first <= other.last and other.first <= self.last
 
     def __str__(self) -> str:
-        return f"{format_address(self.version, self.first)}/{self.length}"
+        return cidr_text(self)
+
+
+@lru_cache(maxsize=4096)
+def cidr_text(cidr: Cidr) -> str:
+    return f"{format_address(cidr.version, cidr.first)}/{cidr.length}"
 
 
 @lru_cache(maxsize=4096)

@@ -12,6 +12,8 @@ ordered look-up asks within one bucket (a key without its last item), as the sto
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from metalnet.ipam.addresses import Cidr
 from metalnet.storage.base import Key
 
@@ -65,6 +67,6 @@ def namespace_lock(ns: str) -> str:
     return f"ipam-ns/{ns}"
 
 
+@lru_cache(maxsize=4096)
 def prefix_lock(ns: str, prefix: Cidr) -> str:
-    # integers, not formatted addresses: this runs on every operation
     return f"ipam-prefix/{ns}/{prefix.version}/{prefix.first << 8 | prefix.length}"

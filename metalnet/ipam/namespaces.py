@@ -9,6 +9,8 @@ MAX_NAMESPACE_LENGTH = 128
 
 
 def check_namespace_name(name: str) -> None:
+    if name == ROOT_NAMESPACE:
+        return
     if (
         not isinstance(name, str)
         or not name

@@ -241,10 +241,23 @@ class IpamSession:
         self.tx.lock(layout.prefix_lock(self.namespace, prefix))
         row = self._row(prefix)
         version, address = parse_address(ip)
+        self._release(prefix, row, version, address, ip)
+        return IP(to_ip_address(version, address), str(prefix))
+
+    def release_ip(self, ip: IP) -> Prefix:
+        prefix = parse_cidr(ip.parent_prefix)
+        self.tx.lock(layout.prefix_lock(self.namespace, prefix))
+        row = self._row(prefix)
+        self._release(prefix, row, ip.ip.version, int(ip.ip), str(ip))
+        return self._prefix(prefix, row.parent_cidr or "")
+
+    def _release(self, prefix: Cidr, row: PrefixRow, version: int, address: int, text: str) -> None:
+        """Return ``address`` to the free ranges, merging with the ranges just below and above it."""
         space = layout.range_space(self.namespace, prefix)
-        above = self.tx.first((*space, address), space) if prefix.contains(version, address) else None
-        if not prefix.contains(version, address) or (above is not None and int(above[1]) <= address):  # type: ignore[arg-type]
-            raise NotFoundError(f"unable to release ip:{ip} because it is not allocated in prefix:{prefix}")
+        inside = prefix.contains(version, address)
+        above = self.tx.first((*space, address), space) if inside else None
+        if not inside or (above is not None and int(above[1]) <= address):  # type: ignore[arg-type]
+            raise NotFoundError(f"unable to release ip:{text} because it is not allocated in prefix:{prefix}")
         below_key = layout.range_key(self.namespace, prefix, address - 1)
         below_start = self.tx.get(below_key) if address > prefix.first else None
         start = address
@@ -257,11 +270,6 @@ class IpamSession:
         else:
             self.tx.put(layout.range_key(self.namespace, prefix, address), start)
         self.tx.put(layout.prefix_key(self.namespace, prefix), replace(row, acquired_ips=row.acquired_ips - 1))
-        return IP(to_ip_address(version, address), str(prefix))
-
-    def release_ip(self, ip: IP) -> Prefix:
-        self.release_ip_from_prefix(ip.parent_prefix, str(ip))
-        return self.prefix_from(ip.parent_prefix)
 
     def acquired_ip_ranges(self, prefix_cidr: str) -> list[tuple[int, int]]:
         """The acquired addresses of a prefix as inclusive (first, last) ranges: the gaps between free ranges."""

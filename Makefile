@@ -1,0 +1,40 @@
+# metalnet — `make help` lists the targets.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8080
+
+.PHONY: help venv install install-test run test lint typecheck unit bench bench-all clean
+
+help:  ## show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python  ## create the virtualenv and install metalnet
+	$(BIN)/pip install --quiet -e .
+
+install-test: $(BIN)/python  ## install metalnet with its test tools
+	$(BIN)/pip install --quiet -e '.[test]'
+
+run: install  ## install and serve the API on 127.0.0.1:$(PORT), data in ./metalnet.db (SQLite)
+	$(BIN)/metalnet serve --host 127.0.0.1 --port $(PORT)
+
+lint: install-test  ## ruff
+	$(BIN)/ruff check .
+
+typecheck: install-test  ## mypy --strict on metalnet/ and cli/
+	$(BIN)/mypy
+
+unit: install-test  ## the test suite only (every backend; PostgreSQL and RethinkDB are started by the tests)
+	$(BIN)/pytest -q
+
+test: lint typecheck unit  ## install everything, then ruff, mypy and the whole test suite
+
+bench: install  ## IPAM core benchmarks on the memory backend
+	$(BIN)/python -m metalnet.bench
+
+clean:  ## remove the virtualenv and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
