@@ -21,14 +21,21 @@ IPAM_SERVICE = "/api.v1.IpamService"
 _MESSAGE_LIMIT = 300
 
 
-def build_http_client(conn: Connection, *, timeout: float = DEFAULT_TIMEOUT) -> httpx.Client:
-    """An ``httpx.Client`` for ``conn``: its base URL and its credentials (HMAC wins over a token)."""
+def build_http_client(conn: Connection, *, timeout: float = DEFAULT_TIMEOUT,
+                      transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """An ``httpx.Client`` for ``conn``: its base URL and its credentials (HMAC wins over a token).
+
+    Args:
+        conn: the resolved endpoint and credentials.
+        timeout: seconds per request.
+        transport: replaces the network transport (tests use ``httpx.MockTransport``).
+    """
     auth: httpx.Auth | None = None
     if conn.hmac:
         auth = HmacAuth(conn.hmac, conn.hmac_user)
     elif conn.token:
         auth = BearerAuth(conn.token)
-    return httpx.Client(base_url=conn.url, auth=auth, timeout=timeout,
+    return httpx.Client(base_url=conn.url, auth=auth, timeout=timeout, transport=transport,
                         headers={"User-Agent": "metalnet-cli", "Accept": "application/json"})
 
 
@@ -69,8 +76,10 @@ class Api:
                 "(--api-url, METALNET_URL, config context)?"
             ) from None
         except httpx.TimeoutException:
+            waited = self.http.timeout.read or DEFAULT_TIMEOUT
             raise ConnectionFailed(
-                f"{method} {path}: no answer from {self.url} within {DEFAULT_TIMEOUT:g} s: is the server overloaded?"
+                f"{method} {path}: no answer from {self.url} within {waited:g} s: is the server overloaded "
+                "(or raise --timeout)?"
             ) from None
         except httpx.HTTPError as exc:
             raise ConnectionFailed(f"{method} {path}: request to {self.url} failed: {_reason(exc)}") from None
