@@ -31,6 +31,9 @@ def test_children_are_consecutive_and_take_distinct_vrfs(service: NetworkService
         ["10.0.8.0/22", "2001:db8:0:10:0:2::/96"],
     ]
     assert len({child.vrf for child in children}) == 3
+    # drawn at random from 1..131072, not handed out in order (3 consecutive draws are ~impossible)
+    vrfs = sorted(child.vrf for child in children)
+    assert vrfs != list(range(vrfs[0], vrfs[0] + 3))
     assert all(child.parentnetworkid == SUPER_ID and child.partitionid == PARTITION for child in children)
     assert {n.id for n in service.find_networks(NetworkFind(parentnetworkid=SUPER_ID))} == {c.id for c in children}
 

@@ -29,6 +29,9 @@ def test_flags_decide_network_and_nat_type(service: NetworkService) -> None:
     underlay = service.create_network(NetworkCreate(id="u", prefixes=["10.1.0.0/24"], underlay=True, partitionid="p"))
     assert (nat.networktype, nat.nattype) == ("external", "ipv4-masq")
     assert (underlay.networktype, underlay.partitionid) == ("underlay", "p")
+    both = service.create_network(NetworkCreate(prefixes=["10.2.0.0/16"], underlay=True, privatesuper=True,
+                                                defaultchildprefixlength={"IPv4": 24}))
+    assert both.networktype == "underlay"  # underlay wins, as in metal-api
 
 
 def test_prefixes_are_canonical(service: NetworkService) -> None:
