@@ -44,3 +44,7 @@ def serve(host: str, port: int, db_url: str | None, workers: int, hmac_view_key:
                    tokens=specs, log_level=log_level.lower())
     except (ValueError, StorageError) as exc:  # ServeConfigError is a ValueError; a bad --db a StorageError
         raise ConfigError(str(exc)) from None
+    except SystemExit as exc:
+        # uvicorn exits (code 3) when it cannot bind; it has logged why on the line above
+        if exc.code not in (0, None):
+            raise click.ClickException(f"the server could not start on {host}:{port} (see the log above)") from None

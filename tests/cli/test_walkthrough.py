@@ -245,3 +245,12 @@ def test_hmac_roles_against_a_secured_server(secured: Server, tmp_path: Path) ->
 def test_serve_refuses_bad_configuration(tmp_path: Path) -> None:
     line = metalnet(None, "serve", "--host", "0.0.0.0", "--port", str(free_port())).error_line()  # noqa: S104
     assert line.startswith("Error: refusing to listen on 0.0.0.0: no HMAC keys or tokens are configured")
+
+
+def test_serve_on_a_taken_port_fails_with_exit_1(server: Server, tmp_path: Path) -> None:
+    port = server.url.rsplit(":", 1)[1]
+    run = metalnet(None, "serve", "--port", port, "--db", f"sqlite:///{tmp_path / 'other.db'}")
+    assert run.code == 1
+    last = run.stderr.strip().splitlines()[-1]
+    assert last == f"Error: the server could not start on 127.0.0.1:{port} (see the log above)"
+    assert "Traceback" not in run.stderr
