@@ -21,6 +21,12 @@ NETWORK_UPDATE_FIELDS = (
 IP_RESPONSE_ONLY = ("projectid", "networkid", "allocationuuid", "created", "changed")
 
 
+def given(**fields: Any) -> dict[str, Any]:
+    """The fields that were given: ``None`` and ``False`` are left out (the API treats absent and empty alike,
+    and metalctl sends neither)."""
+    return {name: value for name, value in fields.items() if value is not None and value is not False}
+
+
 class NetworkSpec(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     """A network document: the fields of V1NetworkCreateRequest (and of the response, ignored)."""
 

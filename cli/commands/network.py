@@ -12,7 +12,7 @@ from cli.documents import load_documents
 from cli.errors import ApiError, InputError
 from cli.options import family_option, file_option, labels_option, list_option, output_option
 from cli.output import emit
-from cli.specs import NetworkSpec
+from cli.specs import NetworkSpec, given
 from cli.state import state
 from cli.tables import networks_table
 
@@ -24,11 +24,6 @@ def network() -> None:
 
 network.add_command(ip_group)
 
-
-def _set(body: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    """``body`` plus every field that is not ``None``/``False`` (the API treats absent and empty alike)."""
-    body.update({k: v for k, v in fields.items() if v is not None and v is not False})
-    return body
 
 
 def apply_documents(api: Api, docs: list[NetworkSpec], send: Any) -> list[Any]:
@@ -85,11 +80,11 @@ def create(ctx: click.Context, file: IO[bytes] | None, id_: str | None, name: st
            default_ipv6_child_prefix_length: int | None, additional_announcable_cidrs: list[str] | None,
            labels: dict[str, str] | None) -> None:
     """Create networks from -f FILE (one document, a list or a YAML stream) or from flags."""
-    lengths = _set({}, IPv4=default_ipv4_child_prefix_length, IPv6=default_ipv6_child_prefix_length)
-    body = _set({}, id=id_, name=name, description=description, partitionid=partition, projectid=project,
-                labels=labels, prefixes=prefixes, destinationprefixes=destination_prefixes,
-                defaultchildprefixlength=lengths or None, privatesuper=privatesuper, nat=nat, underlay=underlay,
-                vrf=vrf, vrfshared=vrfshared, additionalAnnouncableCIDRs=additional_announcable_cidrs)
+    lengths = given(IPv4=default_ipv4_child_prefix_length, IPv6=default_ipv6_child_prefix_length)
+    body = given(id=id_, name=name, description=description, partitionid=partition, projectid=project,
+                 labels=labels, prefixes=prefixes, destinationprefixes=destination_prefixes,
+                 defaultchildprefixlength=lengths or None, privatesuper=privatesuper, nat=nat, underlay=underlay,
+                 vrf=vrf, vrfshared=vrfshared, additionalAnnouncableCIDRs=additional_announcable_cidrs)
     st = state(ctx)
     if file is not None:
         if body:
@@ -119,9 +114,10 @@ def allocate(ctx: click.Context, name: str, partition: str, project: str, descri
              labels: dict[str, str] | None, addressfamily: str | None, ipv4_prefix_length: int | None,
              ipv6_prefix_length: int | None, shared: bool) -> None:
     """Allocate a child network (one child prefix per family and a VRF) from a partition's super network."""
-    length = _set({}, IPv4=ipv4_prefix_length, IPv6=ipv6_prefix_length)
-    body = _set({"partitionid": partition, "projectid": project, "name": name}, description=description,
-                labels=labels, addressfamily=addressfamily, length=length or None, shared=shared)
+    length = given(IPv4=ipv4_prefix_length, IPv6=ipv6_prefix_length)
+    body = {"partitionid": partition, "projectid": project, "name": name}
+    body |= given(description=description, labels=labels, addressfamily=addressfamily, length=length or None,
+                  shared=shared)
     st = state(ctx)
     emit(st.api.post("/v1/network/allocate", body), st.output, networks_table)
 
@@ -216,9 +212,9 @@ def update(ctx: click.Context, network_id: str | None, file: IO[bytes] | None, n
     """Update network ID from flags, or apply -f FILE (then ID, if given, must match the document)."""
     st = state(ctx)
     params = {"force": "true"} if force else None
-    flags = _set({}, name=name, description=description, add_prefixes=add_prefixes,
-                 remove_prefixes=remove_prefixes, add_destination_prefixes=add_destination_prefixes,
-                 remove_destination_prefixes=remove_destination_prefixes, labels=labels, shared=shared)
+    flags = given(name=name, description=description, add_prefixes=add_prefixes,
+                  remove_prefixes=remove_prefixes, add_destination_prefixes=add_destination_prefixes,
+                  remove_destination_prefixes=remove_destination_prefixes, labels=labels, shared=shared)
     if file is not None:
         if flags:
             raise click.UsageError(f"give either -f FILE or flags, not both (got {', '.join(flags)})")
@@ -232,11 +228,11 @@ def update(ctx: click.Context, network_id: str | None, file: IO[bytes] | None, n
     if not flags:
         raise click.UsageError("nothing to update: give at least one flag, or -f FILE")
     current = st.api.get(f"/v1/network/{segment(network_id)}")
-    body = _set({"id": network_id}, name=name, description=description, labels=labels, shared=shared or None,
-                prefixes=changed_list(current.get("prefixes") or [], add_prefixes, remove_prefixes, "prefixes"),
-                destinationprefixes=changed_list(current.get("destinationprefixes") or [],
-                                                 add_destination_prefixes, remove_destination_prefixes,
-                                                 "destination prefixes"))
+    prefixes = changed_list(current.get("prefixes") or [], add_prefixes, remove_prefixes, "prefixes")
+    destinations = changed_list(current.get("destinationprefixes") or [], add_destination_prefixes,
+                                remove_destination_prefixes, "destination prefixes")
+    body = {"id": network_id} | given(name=name, description=description, labels=labels, shared=shared,
+                                      prefixes=prefixes, destinationprefixes=destinations)
     if current.get("additionalAnnouncableCIDRs"):
         # the API removes CIDRs left out of an update; send the current ones so a rename keeps them
         body["additionalAnnouncableCIDRs"] = current["additionalAnnouncableCIDRs"]

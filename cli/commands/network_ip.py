@@ -11,7 +11,7 @@ from cli.documents import load_documents
 from cli.errors import InputError
 from cli.options import family_option, file_option, list_option, output_option
 from cli.output import emit
-from cli.specs import IpSpec
+from cli.specs import IpSpec, given
 from cli.state import state
 from cli.tables import ips_table
 
@@ -22,10 +22,6 @@ IP_TYPES = ("static", "ephemeral")
 def ip_group() -> None:
     """IP addresses allocated from networks."""
 
-
-def _set(body: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    body.update({k: v for k, v in fields.items() if v is not None})
-    return body
 
 
 @ip_group.command("create")
@@ -43,8 +39,8 @@ def _set(body: dict[str, Any], **fields: Any) -> dict[str, Any]:
 def create(ctx: click.Context, network: str, project: str, ipaddress: str | None, addressfamily: str | None,
            name: str | None, description: str | None, type_: str, tags: list[str] | None) -> None:
     """Allocate an IP address in a network."""
-    body = _set({"networkid": network, "projectid": project, "type": type_}, name=name,
-                description=description, tags=tags, addressfamily=addressfamily)
+    body = {"networkid": network, "projectid": project, "type": type_}
+    body |= given(name=name, description=description, tags=tags, addressfamily=addressfamily)
     path = f"/v1/ip/allocate/{segment(ipaddress)}" if ipaddress else "/v1/ip/allocate"
     st = state(ctx)
     emit(st.api.post(path, body), st.output, ips_table)
@@ -66,8 +62,8 @@ def list_(ctx: click.Context, ipaddress: str | None, project: str | None, networ
           prefix: str | None, name: str | None, type_: str | None, machineid: str | None,
           tags: list[str] | None, addressfamily: str | None) -> None:
     """List IP addresses."""
-    query = _set({}, ipaddress=ipaddress, projectid=project, networkid=network, networkprefix=prefix, name=name,
-                 type=type_, machineid=machineid, tags=tags, addressfamily=addressfamily)
+    query = given(ipaddress=ipaddress, projectid=project, networkid=network, networkprefix=prefix, name=name,
+                  type=type_, machineid=machineid, tags=tags, addressfamily=addressfamily)
     st = state(ctx)
     found = st.api.post("/v1/ip/find", query) if query else st.api.get("/v1/ip")
     emit(found if found is not None else [], st.output, ips_table)
@@ -96,7 +92,7 @@ def update(ctx: click.Context, address: str | None, file: IO[bytes] | None, name
            description: str | None, type_: str | None, tags: list[str] | None) -> None:
     """Update IP address A from flags, or apply -f FILE."""
     st = state(ctx)
-    flags = _set({}, name=name, description=description, type=type_, tags=tags)
+    flags = given(name=name, description=description, type=type_, tags=tags)
     if file is not None:
         if flags:
             raise click.UsageError(f"give either -f FILE or flags, not both (got {', '.join(flags)})")
