@@ -18,6 +18,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,21 +83,27 @@ def _run(command: list[str], what: str) -> None:
         raise RuntimeError(f"{what} failed ({done.returncode}): {done.stdout}\n{done.stderr}")
 
 
+class PostgresMissingError(RuntimeError):
+    """No PostgreSQL server can be started on this machine; the message says why."""
+
+
 def _unavailable(reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"PostgreSQL tests must run in CI: {reason}", pytrace=False)
     pytest.skip(f"PostgreSQL tests skipped: {reason}")
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """Start one cluster for the whole session (initdb + pg_ctl), stop and delete it at the end."""
+@contextmanager
+def throwaway_cluster() -> Iterator[PostgresServer]:
+    """Start a cluster (initdb + pg_ctl) in a temporary directory; stop and delete it on exit.
+
+    Raises :class:`PostgresMissingError` when there are no server binaries to run.
+    """
     bindir = find_bindir()
     if bindir is None:
-        _unavailable("no PostgreSQL server binaries (initdb, pg_ctl) found; set POSTGRES_BINDIR")
-    assert bindir is not None
+        raise PostgresMissingError("no PostgreSQL server binaries (initdb, pg_ctl) found; set POSTGRES_BINDIR")
     if os.geteuid() == 0 and shutil.which("runuser") is None:
-        _unavailable("running as root but runuser is missing, so the server cannot run as postgres")
+        raise PostgresMissingError("running as root but runuser is missing, so the server cannot run as postgres")
     root = Path(tempfile.mkdtemp(prefix="metalnet-pg-", dir="/tmp"))
     data = root / "data"
     if os.geteuid() == 0:
@@ -121,6 +128,21 @@ def postgres_server() -> Iterator[PostgresServer]:
             subprocess.run([*sudo, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
                            capture_output=True, check=False)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One cluster for the whole test session (skipped, or failed in CI, when it cannot start)."""
+    try:
+        cluster = throwaway_cluster()
+        server = cluster.__enter__()
+    except PostgresMissingError as exc:
+        _unavailable(str(exc))
+        raise  # unreachable: _unavailable skips or fails
+    try:
+        yield server
+    finally:
+        cluster.__exit__(None, None, None)
 
 
 def _admin(server: PostgresServer, statement: str, database: str = "postgres") -> None:
