@@ -1,19 +1,21 @@
-"""How network-layer records live in the storage key space (first key items "network", "ip", "partition",
-"project", "vrf" and "netidx").
+"""How network-layer records live in the storage key space.
 
 - ("network", id) → Network as msgspec JSON (without consumption)
 - ("ip", address) → IP as msgspec JSON; the key makes an address unique across the whole store
 - ("partition", id) → Partition JSON, ("project", id) → Project JSON
 - ("vrf", n) → how many networks use VRF id n (more than one only through ``vrfshared``)
-- ("netidx", …) → secondary keys, so that no rule needs a scan:
-  ("netidx", "super", partition) → id of the partition's private super network
-  ("netidx", "underlay", partition) → id of the partition's underlay network
-  ("netidx", "child", parent, child) → ""                 children of a network
-  ("netidx", "partition", partition, network) → ""       networks of a partition
-  ("netidx", "project", project, network) → ""           networks of a project
-  ("netidx", "ipprefix", cidr, version, value) → address  IPs allocated in a network prefix
-  ("netidx", "ipproject", project, address) → ""         IPs of a project
-  ("netidx", "vrfused",) → number of distinct VRF ids in use
+- secondary keys, so that no rule needs a scan (first item "netidx/<kind>"):
+  ("netidx/super", partition) → id of the partition's private super network
+  ("netidx/underlay", partition) → id of the partition's underlay network
+  ("netidx/child", parent, child) → ""                 children of a network
+  ("netidx/partition", partition, network) → ""       networks of a partition
+  ("netidx/project", project, network) → ""           networks of a project
+  ("netidx/ipprefix", cidr, address as int) → address  IPs allocated in a network prefix
+  ("netidx/ipproject", project, address) → ""         IPs of a project
+  ("netidx/vrfused",) → number of distinct VRF ids in use
+
+All keys with the same first item have the same length, and every ordered look-up asks within all items
+but the last: the memory backend answers exactly those from one sorted bucket (its fast path).
 """
 
 from __future__ import annotations
@@ -39,12 +41,13 @@ def record_key(kind: type[Record], ident: str) -> Key:
     return (_KIND[kind], ident)
 
 
-def index_key(*items: str | int) -> Key:
-    return ("netidx", *items)
+def index_key(kind: str, *items: str | int) -> Key:
+    return (f"netidx/{kind}", *items)
 
 
 def ip_prefix_key(cidr: str, address: str) -> Key:
-    return index_key("ipprefix", cidr, *address_value(address))
+    # the family is the cidr's, so the integer alone orders the addresses of one prefix
+    return index_key("ipprefix", cidr, address_value(address)[1])
 
 
 def encode(record: Record) -> str:
@@ -83,17 +86,17 @@ class Records:
     def delete(self, kind: type[R], ident: str) -> None:
         self.tx.delete(record_key(kind, ident))
 
-    def first_under(self, *items: str | int) -> tuple[Key, str] | None:
-        """The first secondary key starting with ``("netidx", *items)`` and its value."""
-        space = index_key(*items)
+    def first_under(self, kind: str, *items: str | int) -> tuple[Key, str] | None:
+        """The first secondary key of ``kind`` starting with ``items``, and its value."""
+        space = index_key(kind, *items)
         found = self.tx.first(space, space)
         if found is None:
             return None
         assert isinstance(found[1], str)
         return found[0], found[1]
 
-    def keys_under(self, *items: str | int) -> list[Key]:
-        return [key for key, _ in self.tx.scan(index_key(*items))]
+    def keys_under(self, kind: str, *items: str | int) -> list[Key]:
+        return [key for key, _ in self.tx.scan(index_key(kind, *items))]
 
 
 def _ident(record: Record) -> str:

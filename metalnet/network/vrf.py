@@ -1,7 +1,7 @@
 """The VRF id pool: ids ``low..high`` (metal-api: 1..131072), a random free one for each child network.
 
 Each id in use is a key ("vrf", n) whose value counts the networks using it (more than one only when
-networks were created with ``vrfshared``); ("netidx", "vrfused") counts the distinct ids in use, so an
+networks were created with ``vrfshared``); ("netidx/vrfused",) counts the distinct ids in use, so an
 exhausted pool is recognised without a scan. Callers hold the "networks" lock; ``insert`` still guards a
 fresh id, so two writers can never both take it even without the lock.
 """

@@ -54,14 +54,14 @@ class ExhaustedIPv6Session(FailingIPv6Session):
 
 
 class FailingRecords(Transaction):
-    """A transaction that fails when a key of the given kind is written."""
+    """A transaction that fails when a key of the given kind ("network", "netidx", "vrf", …) is written."""
 
     def __init__(self, inner: Transaction, kind: str) -> None:
         self.inner = inner
         self.kind = kind
 
     def _check(self, key: Key) -> None:
-        if key[0] == self.kind:
+        if str(key[0]).split("/")[0] == self.kind:
             raise InjectedFaultError(f"write of {key!r} failed")
 
     def get(self, key: Key) -> Value | None:
