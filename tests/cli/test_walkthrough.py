@@ -21,7 +21,10 @@ import yaml
 from tests.cli.server import REPO, Server, cli_command, cli_env, free_port, running_server
 
 EXAMPLES = REPO / "examples"
-EXPECTED = Path("/work/shared/examples/expected-allocation.yaml")
+#: the dual-stack proposal's allocation result (a copy of the shared example)
+EXPECTED = Path(__file__).with_name("expected-allocation.yaml")
+#: a HOME without ~/.metalnet, so no user config reaches the CLI under test
+EMPTY_HOME = REPO / "tests"
 PROJECT = "4b9b17c4-2d7c-4190-ae95-dda44e430fa6"
 
 
@@ -52,7 +55,7 @@ class Run:
 def metalnet(server: Server | None, *args: str, stdin: str | None = None, **env: str) -> Run:
     """Run ``metalnet ARGS`` in a fresh process against ``server`` (via METALNET_URL, as users would)."""
     extra = {"METALNET_URL": server.url} if server is not None else {}
-    proc = subprocess.run(cli_command(*args), cwd=REPO, env=cli_env(HOME=str(REPO / "tests"), **extra, **env),
+    proc = subprocess.run(cli_command(*args), cwd=REPO, env=cli_env(HOME=str(EMPTY_HOME), **extra, **env),
                           input=stdin, capture_output=True, text=True, timeout=60, check=False)
     return Run(args, proc.returncode, proc.stdout, proc.stderr)
 
