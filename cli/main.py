@@ -37,6 +37,13 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
+def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    # looked up only when asked for: reading package metadata costs more than the rest of the start-up
+    if value and not ctx.resilient_parsing:
+        click.echo(f"metalnet, version {_version()}")
+        ctx.exit()
+
+
 class RootGroup(click.Group):
     """The root group; turns an unexpected exception into one line instead of a traceback."""
 
@@ -67,7 +74,8 @@ class RootGroup(click.Group):
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=DEFAULT_TIMEOUT, show_default=True,
               help="Seconds to wait for the API.")
 @click.option("-o", "--output", type=click.Choice(OUTPUT_FORMATS), help="Output format (default: table).")
-@click.version_option(_version(), prog_name="metalnet")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and exit.")
 @click.pass_context
 def cli(ctx: click.Context, api_url: str | None, token: str | None, hmac_key: str | None, hmac_user: str | None,
         context_name: str | None, config_path: Path | None, timeout: float, output: str | None) -> None:

@@ -310,3 +310,10 @@ def test_partition_and_project(invoke: Invoke, fake_api: FakeApi) -> None:
     result = invoke("project", "create", "--id", PROJECT, "--name", "p")
     assert fake_api.last_json() == {"name": "p", "meta": {"id": PROJECT}}
     assert result.stdout.splitlines()[1].split() == [PROJECT, "p"]
+
+
+def test_version(invoke: Invoke, fake_api: FakeApi) -> None:
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("metalnet, version ")
+    assert fake_api.requests == []
