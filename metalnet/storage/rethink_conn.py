@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import socket
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -46,6 +47,7 @@ class Connector:
     def __init__(self, config: RethinkConfig) -> None:
         self.config = config
         self._conn: Connection | None = None
+        self._socket: socket.socket | None = None
         self._host_index = 0
 
     def run(self, query: Callable[[Connection], T], *, deadline: float | None = None) -> T:
@@ -78,9 +80,14 @@ class Connector:
 
     def close(self) -> None:
         conn, self._conn = self._conn, None
+        sock, self._socket = self._socket, None
         if conn is not None:
             with contextlib.suppress(ReqlError, OSError):  # a broken connection has nothing left to release
                 conn.close(noreply_wait=False)
+        if sock is not None:
+            # the driver drops its socket without closing it when shutdown() fails on a connection the
+            # peer already cut; close it here so that no file descriptor leaks
+            sock.close()
 
     def _connection(self) -> Connection:
         if self._conn is not None and self._conn.is_open():
@@ -99,7 +106,13 @@ class Connector:
             # next time, try the next server of the cluster
             self._host_index = (self._host_index + 1) % len(self.config.hosts)
             raise
+        self._socket = _raw_socket(self._conn)
         return self._conn
+
+
+def _raw_socket(conn: Connection) -> socket.socket | None:
+    raw = getattr(getattr(getattr(conn, "_instance", None), "_socket", None), "_socket", None)
+    return raw if isinstance(raw, socket.socket) else None
 
 
 def _reason(exc: BaseException) -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import socket
-from typing import Any
 
 import msgspec
 
@@ -60,15 +59,40 @@ def has_entries_after(conn: Connection, db: str, head: int, read_mode: str) -> b
 
 
 def entries_after(conn: Connection, db: str, head: int, limit: int) -> list[Entry]:
-    """Up to ``limit`` entries past ``head`` in id order, as committed on a majority of replicas.
+    """Entries past ``head`` in id order that no failover or crash can undo (at most ``limit - 1``).
 
-    A majority read never shows an insert that a failover could still undo, so a process never applies
-    an entry that the log later does not hold.
+    A fast read of the primary may show an insert that is not yet durable (a dirty read), and a process
+    that applied it could diverge from the log for good. An entry with a successor in the log is safe:
+    entry ``k + 1`` was written by a process whose state held ``k``, which it had either written itself and
+    seen acknowledged (durable on a majority) or applied after this very check. So only the newest entry
+    read needs a majority read (about 1.5 ms here, against 0.1 ms).
     """
-    log = r.db(db).table("log", read_mode="majority")
-    query = log.between(head + 1, r.maxval).order_by(index="id").limit(limit).pluck("id", "nonce", "effects")
-    rows: list[dict[str, Any]] = list(query.run(conn))
-    return [(int(row["id"]), str(row["nonce"]), str(row["effects"])) for row in rows]
+    query = (
+        r.db(db)
+        .table("log")
+        .between(head + 1, r.maxval)
+        .order_by(index="id")
+        .limit(limit)
+        .pluck("id", "nonce", "effects")
+    )
+    entries = _consecutive([(int(row["id"]), str(row["nonce"]), str(row["effects"])) for row in query.run(conn)])
+    if len(entries) >= limit:
+        return entries[:-1]  # the last one's successor is past the limit; the next batch proves it
+    if entries and not _durable(conn, db, entries[-1]):
+        return entries[:-1]
+    return entries
+
+
+def _consecutive(entries: list[Entry]) -> list[Entry]:
+    for index in range(1, len(entries)):
+        if entries[index][0] != entries[index - 1][0] + 1:
+            return entries[:index]
+    return entries
+
+
+def _durable(conn: Connection, db: str, entry: Entry) -> bool:
+    stored = r.db(db).table("log", read_mode="majority").get(entry[0]).run(conn)
+    return stored is not None and stored["nonce"] == entry[1]
 
 
 def compact(conn: Connection, db: str, below: int) -> int:

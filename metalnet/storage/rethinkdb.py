@@ -20,6 +20,7 @@ serialises transactions, across processes the log's primary key does.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import secrets
@@ -29,12 +30,11 @@ from collections.abc import Callable
 from functools import partial
 from typing import TypeVar
 
-from sortedcontainers import SortedDict
-
 from metalnet.storage.base import Storage, StorageBusyError, StorageError, Transaction
 from metalnet.storage.memory import Effect, MemoryState, MemoryTransaction
 from metalnet.storage.rethink_config import RethinkConfig, parse_url
 from metalnet.storage.rethink_conn import Connector
+from metalnet.storage.rethink_contention import Contention
 from metalnet.storage.rethink_log import decode_effects, encode_effects, entries_after, has_entries_after, insert_entry
 from metalnet.storage.rethink_schema import ensure_schema
 from metalnet.storage.rethink_snapshot import Item, load_snapshot, write_snapshot
@@ -44,8 +44,8 @@ log = logging.getLogger(__name__)
 
 #: log entries fetched per query while catching up
 FETCH_BATCH = 2_000
-#: attempts of one transaction that keeps losing the race for the next log place
-MAX_ATTEMPTS = 200
+#: attempts of one transaction that keeps losing the race for the next log place (within ``timeout``)
+MAX_ATTEMPTS = 100_000
 _RELOADS = 5
 
 
@@ -69,6 +69,8 @@ class RethinkStorage(Storage):
         self._head = 0
         self._snapshotter: threading.Thread | None = None
         self._closed = False
+        self._committed = False
+        self._contention = Contention(config.db)
         try:
             ensure_schema(self._connector)
             deadline = time.monotonic() + config.timeout
@@ -93,20 +95,42 @@ class RethinkStorage(Storage):
             if self._closed:
                 raise StorageError(f"{self.config.safe_url}: storage is closed")
             deadline = time.monotonic() + self.config.timeout
+            self._committed = False
             if readonly:
                 self._refresh(deadline)
-            # after any retry the state has just been caught up, so a read-only outcome is valid as it is
-            current = readonly
-            for attempt in range(MAX_ATTEMPTS):
-                outcome = self._attempt(fn, deadline, current=current)
-                if not isinstance(outcome, _Retry):
-                    return outcome
-                current = True
-                if attempt:
-                    time.sleep(random.uniform(0, min(0.05, 0.0005 * 2**attempt)))
+            outcome = self._retrying(fn, deadline, current=readonly)
+            pause = self._pause() if self._committed else 0.0
+        if pause:
+            time.sleep(pause)  # outside the lock, to let a starving process take the next entry
+        return outcome
+
+    def _retrying(self, fn: Callable[[Transaction], T], deadline: float, *, current: bool) -> T:
+        for attempt in range(MAX_ATTEMPTS):
+            if attempt and time.monotonic() > deadline:
+                break
+            outcome = self._attempt(fn, deadline, current=current)
+            if not isinstance(outcome, _Retry):
+                return outcome
+            # after a retry the state has just been caught up, so a read-only outcome is valid as it is
+            current = True
+            self._stamp_lost(attempt + 1)
+            if attempt:
+                time.sleep(random.uniform(0, min(0.02, 0.0005 * 2**attempt)))
         raise StorageBusyError(
-            f"{self.config.safe_url}: transaction lost the race for the next log entry {MAX_ATTEMPTS} times"
+            f"{self.config.safe_url} is busy, retry: the transaction lost the race for the next log entry "
+            f"{attempt} times in {self.config.timeout:g} s"
         )
+
+    # contention hints only shape timing (see rethink_contention): a failed one changes nothing
+    def _stamp_lost(self, in_a_row: int) -> None:
+        with contextlib.suppress(StorageError):
+            self._connector.run(partial(self._contention.lost, in_a_row=in_a_row))
+
+    def _pause(self) -> float:
+        try:
+            return self._connector.run(self._contention.pause_after_commit)
+        except StorageError:
+            return 0.0
 
     def snapshot(self) -> int:
         """Write a snapshot of the current state now (normally done every ``snapshot_every`` entries).
@@ -116,7 +140,7 @@ class RethinkStorage(Storage):
         with self._lock:
             deadline = time.monotonic() + self.config.timeout
             self._refresh(deadline)
-            head, items = self._head, list(self._state.data.items())
+            head, items = self._head, list(self._state.values.items())
         self._write_snapshot(head, items)
         return head
 
@@ -155,7 +179,7 @@ class RethinkStorage(Storage):
             tx.rollback()
             raise
         if inserted:
-            self._head = entry_id
+            self._head, self._committed = entry_id, True
             self._maybe_snapshot()
             return True
         tx.rollback()
@@ -198,7 +222,7 @@ class RethinkStorage(Storage):
             return
         log_id, items = loaded
         state = MemoryState()
-        state.data = SortedDict(items)
+        state.apply(items)
         self._state, self._head = state, log_id
 
     def _maybe_snapshot(self) -> None:
@@ -206,7 +230,7 @@ class RethinkStorage(Storage):
             return
         if self._snapshotter is not None and self._snapshotter.is_alive():
             return  # the previous one is still being written; the next multiple will do
-        items = list(self._state.data.items())  # values are immutable: a shallow copy is a consistent state
+        items = list(self._state.values.items())  # values are immutable: a shallow copy is a consistent state
         self._snapshotter = threading.Thread(
             target=self._write_snapshot, args=(self._head, items), name="metalnet-rethink-snapshot", daemon=True
         )
