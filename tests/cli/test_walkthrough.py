@@ -3,6 +3,8 @@
 One server per module. The ``lab`` fixture runs the walkthrough of the dual-stack proposal once (partition,
 project, tenant super network, child allocation, an IPv4 and an IPv6 address); the tests check its outputs,
 then the error paths: bad YAML, unknown fields, missing flags, API refusals and an unreachable server.
+The walkthrough and the error lines run the CLI as separate processes (real exit codes, real stderr); the
+longer flows (IP lifecycle, IPAM verbs, HMAC roles) run it in-process against the same real server.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from typing import Any
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
+from cli.main import cli
 from tests.cli.server import REPO, Server, cli_command, cli_env, free_port, running_server
 
 EXAMPLES = REPO / "examples"
@@ -58,6 +62,17 @@ def metalnet(server: Server | None, *args: str, stdin: str | None = None, **env:
     proc = subprocess.run(cli_command(*args), cwd=REPO, env=cli_env(HOME=str(EMPTY_HOME), **extra, **env),
                           input=stdin, capture_output=True, text=True, timeout=60, check=False)
     return Run(args, proc.returncode, proc.stdout, proc.stderr)
+
+
+def inproc(server: Server | None, *args: str, stdin: str | None = None) -> Run:
+    """``metalnet ARGS`` in this process (CliRunner), still against the real server: cheaper than a process.
+
+    A failure must be one of ours (a SystemExit from a ClickException), never a leaked exception.
+    """
+    env = {"METALNET_URL": server.url} if server is not None else {}
+    result = CliRunner().invoke(cli, list(args), input=stdin, env=env)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return Run(args, result.exit_code, result.stdout, result.stderr)
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +133,7 @@ def test_allocation_matches_the_proposal(lab: Lab) -> None:
 
 
 def test_yaml_output_is_the_apis_object(lab: Lab, server: Server) -> None:
-    as_json = metalnet(server, "network", "describe", lab.child["id"], "-o", "json").ok()
+    as_json = inproc(server, "network", "describe", lab.child["id"], "-o", "json").ok()
     described = json.loads(as_json.stdout)
     # the same object in both formats; only the consumption moved on (two IPs were allocated since)
     assert {k: v for k, v in described.items() if k not in ("consumption", "usage", "changed")} == {
@@ -136,13 +151,13 @@ def test_ipv4_by_default_and_ipv6_on_request(lab: Lab) -> None:
 
 
 def test_network_list_is_a_tree_with_usage_per_family(lab: Lab, server: Server) -> None:
-    listed = rows(metalnet(server, "network", "list", "--partition", "mini-lab").ok().stdout)
+    listed = rows(inproc(server, "network", "list", "--partition", "mini-lab").ok().stdout)
     assert [r[0] for r in listed[1:]] == ["tenant-super-network-mini-lab", f"└─╴{lab.child['id']}"]
     assert listed[2][-2:] == ["3/1024 (<1%)", "2/2.1G (<1%)"]
 
 
 def test_ip_list(lab: Lab, server: Server) -> None:
-    listed = rows(metalnet(server, "network", "ip", "list", "--network", lab.child["id"]).ok().stdout)
+    listed = rows(inproc(server, "network", "ip", "list", "--network", lab.child["id"]).ok().stdout)
     assert [r[0] for r in listed[1:]] == ["10.0.0.1", "2001:db8:0:10::1"]
 
 
@@ -186,40 +201,40 @@ def test_api_refusals_are_one_line_with_status(lab: Lab, server: Server) -> None
 
 
 def test_ip_lifecycle_and_free(server: Server, lab: Lab) -> None:
-    net = yaml.safe_load(metalnet(server, "network", "allocate", "-p", "mini-lab", "--project", PROJECT,
+    net = yaml.safe_load(inproc(server, "network", "allocate", "-p", "mini-lab", "--project", PROJECT,
                                   "-n", "short-lived", "--addressfamily", "IPv4", "-o", "yaml").ok().stdout)
     assert net["prefixes"] == ["10.0.4.0/22"]
-    ip = json.loads(metalnet(server, "network", "ip", "create", "--network", net["id"], "--project", PROJECT,
+    ip = json.loads(inproc(server, "network", "ip", "create", "--network", net["id"], "--project", PROJECT,
                              "--name", "web", "--type", "static", "-o", "json").ok().stdout)
-    updated = json.loads(metalnet(server, "network", "ip", "update", ip["ipaddress"], "--description", "front",
+    updated = json.loads(inproc(server, "network", "ip", "update", ip["ipaddress"], "--description", "front",
                                   "-o", "json").ok().stdout)
     assert (updated["name"], updated["description"], updated["type"]) == ("web", "front", "static")
-    refused = metalnet(server, "network", "free", net["id"]).error_line()
+    refused = inproc(server, "network", "free", net["id"]).error_line()
     assert refused.startswith(f"Error: DELETE /v1/network/free/{net['id']}: 422 Unprocessable Entity: ")
-    metalnet(server, "network", "ip", "delete", ip["ipaddress"]).ok()
-    freed = json.loads(metalnet(server, "network", "free", net["id"], "-o", "json").ok().stdout)
+    inproc(server, "network", "ip", "delete", ip["ipaddress"]).ok()
+    freed = json.loads(inproc(server, "network", "free", net["id"], "-o", "json").ok().stdout)
     assert freed["id"] == net["id"]
-    gone = metalnet(server, "network", "describe", net["id"]).error_line()
+    gone = inproc(server, "network", "describe", net["id"]).error_line()
     assert gone.startswith(f"Error: GET /v1/network/{net['id']}: 404 Not Found: ")
 
 
 def test_ipam_verbs(server: Server) -> None:
-    metalnet(server, "prefix", "create", "192.168.0.0/16", "--namespace", "cli-test").error_line()  # no namespace
-    metalnet(server, "namespace", "create", "cli-test").ok()
+    inproc(server, "prefix", "create", "192.168.0.0/16", "--namespace", "cli-test").error_line()  # no namespace
+    inproc(server, "namespace", "create", "cli-test").ok()
     ns = ("--namespace", "cli-test")
-    assert rows(metalnet(server, "prefix", "create", "192.168.0.0/16", *ns).ok().stdout)[1] == ["192.168.0.0/16"]
-    child = rows(metalnet(server, "prefix", "acquire-child", "192.168.0.0/16", "--length", "24", *ns).ok().stdout)
+    assert rows(inproc(server, "prefix", "create", "192.168.0.0/16", *ns).ok().stdout)[1] == ["192.168.0.0/16"]
+    child = rows(inproc(server, "prefix", "acquire-child", "192.168.0.0/16", "--length", "24", *ns).ok().stdout)
     assert child[1] == ["192.168.0.0/24", "192.168.0.0/16"]
-    acquired = json.loads(metalnet(server, "ip", "acquire", "192.168.0.0/24", *ns, "-o", "json").ok().stdout)
+    acquired = json.loads(inproc(server, "ip", "acquire", "192.168.0.0/24", *ns, "-o", "json").ok().stdout)
     assert acquired == {"ip": "192.168.0.1", "parentPrefix": "192.168.0.0/24"}
-    usage = dict(rows(metalnet(server, "prefix", "usage", "192.168.0.0/24", *ns).ok().stdout)[1:])
+    usage = dict(rows(inproc(server, "prefix", "usage", "192.168.0.0/24", *ns).ok().stdout)[1:])
     assert (usage["available IPs"], usage["acquired IPs"]) == ("256", "3")
-    busy = metalnet(server, "prefix", "release-child", "192.168.0.0/24", *ns).error_line()
+    busy = inproc(server, "prefix", "release-child", "192.168.0.0/24", *ns).error_line()
     assert busy.startswith("Error: POST /api.v1.IpamService/ReleaseChildPrefix: 4")
-    metalnet(server, "ip", "release", "192.168.0.0/24", "192.168.0.1", *ns).ok()
-    metalnet(server, "prefix", "release-child", "192.168.0.0/24", *ns).ok()
-    metalnet(server, "prefix", "delete", "192.168.0.0/16", *ns).ok()
-    assert rows(metalnet(server, "prefix", "list", *ns).ok().stdout) == [["CIDR", "PARENT"]]
+    inproc(server, "ip", "release", "192.168.0.0/24", "192.168.0.1", *ns).ok()
+    inproc(server, "prefix", "release-child", "192.168.0.0/24", *ns).ok()
+    inproc(server, "prefix", "delete", "192.168.0.0/16", *ns).ok()
+    assert rows(inproc(server, "prefix", "list", *ns).ok().stdout) == [["CIDR", "PARENT"]]
 
 
 @pytest.fixture(scope="module")
@@ -233,15 +248,15 @@ def test_hmac_roles_against_a_secured_server(secured: Server, tmp_path: Path) ->
     config = tmp_path / "config.yaml"
     config.write_text(f"current: admin\ncontexts:\n  admin:\n    url: {secured.url}\n    hmac: admin-key\n"
                       f"  viewer:\n    url: {secured.url}\n    hmac: view-key\n    hmac_user: Metal-View\n")
-    anonymous = metalnet(secured, "partition", "list").error_line()
+    anonymous = inproc(secured, "partition", "list").error_line()
     assert re.fullmatch(r"Error: GET /v1/partition: 401 Unauthorized: .+ \(check the credentials .+\)", anonymous)
-    metalnet(None, "--config", str(config), "partition", "create", "--id", "p1").ok()
+    inproc(None, "--config", str(config), "partition", "create", "--id", "p1").ok()
     viewer = ("--config", str(config), "--context", "viewer")
-    assert rows(metalnet(None, *viewer, "partition", "list").ok().stdout)[1] == ["p1"]
-    denied = metalnet(None, *viewer, "partition", "delete", "p1").error_line()
+    assert rows(inproc(None, *viewer, "partition", "list").ok().stdout)[1] == ["p1"]
+    denied = inproc(None, *viewer, "partition", "delete", "p1").error_line()
     assert re.fullmatch(r"Error: DELETE /v1/partition/p1: 403 Forbidden: .+ \(the credentials lack the role .+\)",
                         denied)
-    wrong = metalnet(secured, "--hmac", "not-the-key", "partition", "list").error_line()
+    wrong = inproc(secured, "--hmac", "not-the-key", "partition", "list").error_line()
     assert " 401 Unauthorized: " in wrong
 
 
