@@ -81,4 +81,4 @@ def output_option(func: F) -> F:
 
 def file_option(help_text: str) -> Callable[[F], F]:
     """A ``-f/--file PATH`` option (``-`` reads stdin), opened in binary mode."""
-    return click.option("-f", "--file", "file", type=click.File("rb"), help=help_text)
+    return click.option("-f", "--file", "file", type=click.File("rb"), metavar="FILE", help=help_text)

@@ -192,7 +192,7 @@ def changed_list(current: list[str], add: list[str] | None, remove: list[str] | 
 
 
 @network.command("update")
-@click.argument("network_id", metavar="ID", required=False)
+@click.argument("network_id", metavar="[ID]", required=False)
 @file_option("Network document(s) to apply (fields as in `describe -o yaml`). Excludes the flags.")
 @click.option("-n", "--name", help="New name.")
 @click.option("-d", "--description", help="New description.")

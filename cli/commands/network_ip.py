@@ -80,7 +80,7 @@ def describe(ctx: click.Context, address: str) -> None:
 
 
 @ip_group.command("update")
-@click.argument("address", metavar="A", required=False)
+@click.argument("address", metavar="[A]", required=False)
 @file_option("IP document(s) to apply (fields as in `describe -o yaml`). Excludes the flags.")
 @click.option("-n", "--name", help="New name.")
 @click.option("-d", "--description", help="New description.")
