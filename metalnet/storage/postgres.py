@@ -32,8 +32,10 @@ from psycopg import errors as pg_errors
 from psycopg import pq
 
 from metalnet.storage import migrations
-from metalnet.storage.base import Storage, StorageBusyError, StorageError, StorageUnavailableError, Transaction
+from metalnet.storage.base import Key, Storage, StorageBusyError, StorageError, StorageUnavailableError, Transaction
 from metalnet.storage.factory import redact_url
+from metalnet.storage.keys import encode_key
+from metalnet.storage.rows import Value, encode_value
 from metalnet.storage.sql_common import (
     KV,
     RETRY_ATTEMPTS,
@@ -46,6 +48,7 @@ from metalnet.storage.sql_common import (
 T = TypeVar("T")
 #: statements are rendered with literals (see :func:`_bytea`), so the placeholder is a format field
 _SQL = KV.with_placeholder("{}")
+_PLAIN_INSERT = "INSERT INTO kv (k, v) VALUES ({}, {})"
 _BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED"
 # a read-only transaction sees one snapshot throughout; read-only transactions never fail to serialise
 _BEGIN_READONLY = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
@@ -79,14 +82,31 @@ class PostgresTransaction(SqlTransaction):
     way aborts the whole transaction. Messages go straight through libpq's ``PQexec`` (which releases the GIL
     and returns the last statement's result): the per-statement cost of the cursor layer is what would
     otherwise dominate on a fast local server.
+
+    ``insert`` is optimistic unless ``strict``: a plain INSERT joins the buffer as if the key were new. If it
+    was not, the server's unique violation aborts the transaction, and :class:`PostgresStorage` runs ``fn``
+    again in strict mode (as it does whenever ``fn`` fails after an optimistic insert), where each insert
+    asks the server at once and raises :class:`KeyExistsError` at the call, keeping the transaction usable.
+    Inserts of existing keys are rare (a domain conflict), so the common case saves the round trip an insert
+    would otherwise cost; the price is that ``fn`` may run twice, which the contract allows.
     """
 
-    def __init__(self, connection: psycopg.Connection[Any], begin: str) -> None:
+    def __init__(self, connection: psycopg.Connection[Any], begin: str, *, strict: bool = False) -> None:
         super().__init__(_SQL)
         self._pgconn = connection.pgconn
         self._encoding = connection.info.encoding
         self._pending = [begin]
         self._sent = False
+        self._strict = strict
+        #: whether an optimistic insert was buffered, so that a unique violation means "re-run strict"
+        self.optimistic = False
+
+    def insert(self, key: Key, value: Value) -> None:
+        if self._strict:
+            super().insert(key, value)
+        else:
+            self._pending.append(_PLAIN_INSERT.format(_bytea(encode_key(key)), _bytea(encode_value(value))))
+            self.optimistic = True
 
     def _send(self, statement: str) -> pq.abc.PGresult:
         pending = self._pending
@@ -122,6 +142,10 @@ class PostgresTransaction(SqlTransaction):
     def commit(self) -> None:
         """Send what is buffered together with ``COMMIT``."""
         self._send("COMMIT")
+
+
+class _InsertConflictError(Exception):
+    """An optimistic insert hit an existing key: run the transaction again with strict inserts."""
 
 
 class _StaleConnectionError(psycopg.OperationalError):
@@ -213,12 +237,15 @@ class PostgresStorage(Storage):
     def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False) -> T:
         begin = _BEGIN_READONLY if readonly else _BEGIN
         stale = 0
+        strict = False
         for attempt in range(RETRY_ATTEMPTS):
             try:
                 with self._pool.connection() as connection:
-                    return self._attempt(connection, begin, fn)
+                    return self._attempt(connection, PostgresTransaction(connection, begin, strict=strict), fn)
             except _RETRYABLE:
                 backoff(attempt)
+            except _InsertConflictError:
+                strict = True
             except _StaleConnectionError as exc:
                 # the pool drops the dead connection; after a server restart every pooled one may be dead
                 stale += 1
@@ -233,17 +260,21 @@ class PostgresStorage(Storage):
         )
 
     @staticmethod
-    def _attempt(connection: psycopg.Connection[Any], begin: str, fn: Callable[[Transaction], T]) -> T:
+    def _attempt(connection: psycopg.Connection[Any], tx: PostgresTransaction, fn: Callable[[Transaction], T]) -> T:
         """One try of ``fn``; leaves the connection outside any transaction whatever happens."""
         try:
-            tx = PostgresTransaction(connection, begin)
             result = fn(tx)
             tx.commit()
             return result
-        except BaseException:
+        except BaseException as exc:
             if connection.info.transaction_status in _IN_TRANSACTION:
                 with contextlib.suppress(psycopg.Error):  # the error that got us here is the one to report
                     connection.execute(b"ROLLBACK")
+            # fn failed after an optimistic insert: had that insert met an existing key, strict mode would
+            # have raised KeyExistsError at the call and fn might have taken another path, so only a strict
+            # run tells which error is the real one (connection and conflict errors are not fn's doing)
+            if tx.optimistic and isinstance(exc, Exception) and not isinstance(exc, psycopg.OperationalError):
+                raise _InsertConflictError from exc
             raise
 
     def close(self) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from metalnet.storage import Storage, StorageUnavailableError, Transaction, open_storage
+from metalnet.storage import KeyExistsError, Storage, StorageUnavailableError, Transaction, open_storage
 from metalnet.storage.postgres import lock_id
 
 pytestmark = pytest.mark.postgres
@@ -96,3 +96,32 @@ def test_a_connection_lost_at_commit_raises_unavailable(store: Storage, postgres
     with pytest.raises(StorageUnavailableError, match="unavailable"):
         store.run(fn)
     assert store.run(lambda tx: tx.get(("k",))) is None  # nothing half-written; the next call works
+
+
+def test_an_insert_of_an_existing_key_reruns_fn_strictly_and_raises_at_the_call(store: Storage) -> None:
+    store.run(lambda tx: tx.insert(("k",), 1))
+    calls: list[str] = []
+
+    def fn(tx: Transaction) -> None:
+        calls.append("call")
+        tx.insert(("k",), 2)
+        calls.append("inserted")
+        tx.put(("other",), 3)
+
+    with pytest.raises(KeyExistsError):
+        store.run(fn)
+    # the optimistic run went past the insert and failed at commit; the strict run raised at the insert
+    assert calls == ["call", "inserted", "call"]
+    assert store.run(lambda tx: (tx.get(("k",)), tx.get(("other",)))) == (1, None)
+
+
+def test_an_insert_of_a_new_key_runs_fn_once(store: Storage) -> None:
+    calls: list[str] = []
+
+    def fn(tx: Transaction) -> None:
+        calls.append("call")
+        tx.insert(("new",), 1)
+
+    store.run(fn)
+    assert calls == ["call"]
+    assert store.run(lambda tx: tx.get(("new",))) == 1

@@ -1,0 +1,139 @@
+"""Throughput of the SQL backends through the Ipamer: ``python -m tests.storage.bench_sql [options]``.
+
+Measures, per storage URL:
+
+- acquire-IP/s and acquire-child-prefix/s on one connection (one process, one thread);
+- the aggregate of N processes acquiring on N different prefixes at once (``--processes``);
+- the aggregate of N processes acquiring on one prefix at once (they serialise on its lock).
+
+``--storage`` takes any storage URL; ``sqlite`` and ``sqlite-full`` mean a fresh file in a temporary
+directory (synchronous=normal and =full), ``postgres`` a throwaway PostgreSQL cluster started for the run
+(see tests/servers/postgres.py). Prints a Markdown table. Not a test: pytest does not collect it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from multiprocessing.connection import Connection
+from multiprocessing.synchronize import Barrier
+
+from metalnet.ipam import Ipamer
+from metalnet.storage import open_storage, redact_url
+from tests.servers.postgres import throwaway_cluster
+
+CHILD_LENGTH = 28
+
+
+def _acquire(ipamer: Ipamer, kind: str, cidr: str, count: int) -> None:
+    if kind == "ip":
+        for _ in range(count):
+            ipamer.acquire_ip(cidr)
+    else:
+        for _ in range(count):
+            ipamer.acquire_child_prefix(cidr, CHILD_LENGTH)
+
+
+def single(url: str, kind: str, cidr: str, count: int) -> float:
+    """Operations per second of one caller."""
+    with open_storage(url) as storage:
+        ipamer = Ipamer(storage)
+        ipamer.new_prefix(cidr)
+        _acquire(ipamer, kind, cidr, 50)  # warm up connections and caches
+        start = time.perf_counter()
+        _acquire(ipamer, kind, cidr, count)
+        return count / (time.perf_counter() - start)
+
+
+def _worker(url: str, kind: str, cidr: str, count: int, barrier: Barrier, done: Connection) -> None:
+    with open_storage(url) as storage:
+        ipamer = Ipamer(storage)
+        barrier.wait(timeout=60)
+        _acquire(ipamer, kind, cidr, count)
+    done.send(time.perf_counter())
+
+
+def parallel(url: str, kind: str, cidrs: list[str], count: int) -> float:
+    """Aggregate operations per second of one process per entry of ``cidrs``, all starting at once."""
+    with open_storage(url) as storage:
+        ipamer = Ipamer(storage)
+        for cidr in sorted(set(cidrs)):
+            ipamer.new_prefix(cidr)
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(len(cidrs) + 1)
+    pipes = []
+    processes = []
+    for cidr in cidrs:
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(target=_worker, args=(url, kind, cidr, count, barrier, sender))
+        process.start()
+        pipes.append(receiver)
+        processes.append(process)
+    barrier.wait(timeout=60)
+    start = time.perf_counter()
+    finished = max(pipe.recv() for pipe in pipes)
+    for process in processes:
+        process.join()
+    return len(cidrs) * count / (finished - start)
+
+
+@contextmanager
+def resolve(storage: str) -> Iterator[str]:
+    """The URL to benchmark: short names start what they need."""
+    with ExitStack() as stack:
+        if storage in ("sqlite", "sqlite-full"):
+            scratch = stack.enter_context(tempfile.TemporaryDirectory())
+            mode = "full" if storage == "sqlite-full" else "normal"
+            yield f"sqlite:///{scratch}/bench.db?synchronous={mode}"
+        elif storage == "postgres":
+            server = stack.enter_context(throwaway_cluster())
+            yield server.url("metalnet_test")
+        else:
+            yield storage
+
+
+def fresh(url: str, number: int) -> str:
+    """A separate store per measurement, so that each starts empty."""
+    if url.startswith("sqlite:///"):
+        path, _, query = url.partition("?")
+        return f"{path}.{number}" + (f"?{query}" if query else "")
+    if url.startswith("postgres"):
+        import psycopg
+
+        schema = f"bench_{number}_{int(time.time() * 1000)}"
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}".encode())
+        return url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}"
+    return url
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.storage.bench_sql", description=__doc__)
+    parser.add_argument("--storage", action="append", help="URL, or sqlite / sqlite-full / postgres (repeatable)")
+    parser.add_argument("--ops", type=int, default=3000, help="operations per measurement and process")
+    parser.add_argument("--processes", type=int, default=8)
+    args = parser.parse_args(argv)
+    print("| storage | measurement | ops/s |\n|---|---|---:|")
+    for storage in args.storage or ["sqlite", "sqlite-full", "postgres"]:
+        with resolve(storage) as url:
+            name = redact_url(url)
+            n, ops = args.processes, args.ops
+            figures = [
+                ("acquire_ip, 1 connection", single(fresh(url, 1), "ip", "10.0.0.0/16", ops)),
+                ("acquire_child_prefix /28, 1 connection",
+                 single(fresh(url, 2), "child", "10.64.0.0/12", ops)),
+                (f"acquire_ip, {n} processes on {n} prefixes",
+                 parallel(fresh(url, 3), "ip", [f"10.{i}.0.0/16" for i in range(n)], ops)),
+                (f"acquire_ip, {n} processes on 1 prefix",
+                 parallel(fresh(url, 4), "ip", ["10.0.0.0/16"] * n, ops // n * 2)),
+            ]
+            for label, per_second in figures:
+                print(f"| {storage} ({name}) | {label} | {per_second:,.0f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
