@@ -17,6 +17,7 @@ without blocking anyone. Each thread gets its own connection.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -77,6 +78,7 @@ class SqliteStorage(Storage):
         self._connections: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
         self._closed = False
+        self._pid = os.getpid()
         self._migrate(self._connection())
 
     @classmethod
@@ -100,8 +102,13 @@ class SqliteStorage(Storage):
 
     def _connection(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is not None:
+        if connection is not None and self._pid == os.getpid():
             return connection
+        if self._pid != os.getpid():
+            # a forked child must not use its parent's connections (SQLite's locks are per process):
+            # abandon them without closing, which would release locks the parent still relies on
+            with self._guard:
+                self._pid, self._connections, self._local = os.getpid(), [], threading.local()
         if self._closed:
             raise StorageError(f"the store {self.url} is closed")
         try:

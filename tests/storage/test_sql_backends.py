@@ -206,3 +206,21 @@ def test_postgres_unknown_database_raises_unavailable(postgres_server: PostgresS
 def test_postgres_bad_pool_option_is_refused() -> None:
     with pytest.raises(StorageUnavailableError, match="pool_size"):
         open_storage("postgresql://u:pw@127.0.0.1:1/db?pool_size=many")
+
+
+@pytest.mark.sqlite
+def test_sqlite_store_opened_before_fork_works_in_the_child(tmp_path: Path) -> None:
+    import os
+
+    with open_storage(f"sqlite:///{tmp_path / 'fork.db'}") as store:
+        store.run(lambda tx: tx.put(("parent",), 1))
+        pid = os.fork()
+        if pid == 0:  # the child: use the inherited store, report through the exit code
+            try:
+                store.run(lambda tx: tx.put(("child",), int(tx.get(("parent",)) == 1)))  # type: ignore[arg-type]
+                os._exit(0)
+            except BaseException:
+                os._exit(1)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert store.run(lambda tx: tx.get(("child",))) == 1
