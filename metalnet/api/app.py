@@ -8,7 +8,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from metalnet.api.context import ApiContext
 from metalnet.api.exceptions import handle_exception
-from metalnet.api.guards import auth_guard
+from metalnet.api.guards import access_check
 from metalnet.api.ipam_service import ipam_service_handlers
 from metalnet.api.settings import Settings
 from metalnet.api.system_routes import system_handlers
@@ -68,7 +68,7 @@ def create_app(storage: Storage, settings: Settings | None = None) -> Litestar:
             *system_handlers(ctx), *network_handlers(ctx), *ip_handlers(ctx), *partition_handlers(ctx),
             *project_handlers(ctx), *ipam_service_handlers(ctx),
         ],
-        guards=[auth_guard(ctx.auth)],
+        before_request=access_check(ctx.auth),
         exception_handlers={Exception: handle_exception},
         openapi_config=_openapi(settings),
         request_max_body_size=settings.max_body_bytes,

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import anyio.to_thread
 
 from metalnet.api.auth import Authenticator
+from metalnet.api.batching import Batcher, IPRequest, allocate_ips, ip_batch_key
 from metalnet.api.metrics import Metrics
 from metalnet.api.settings import Settings
 from metalnet.ipam import Ipamer
-from metalnet.network import NetworkService
+from metalnet.network import IP, NetworkService
 from metalnet.storage.base import Storage
 
 T = TypeVar("T")
@@ -32,6 +33,11 @@ class ApiContext:
     auth: Authenticator
     metrics: Metrics
     offload: bool
+    ip_batcher: Batcher[IPRequest, IP] = field(init=False)
+
+    def __post_init__(self) -> None:
+        networks = self.networks
+        self.ip_batcher = Batcher(lambda batch: allocate_ips(networks, batch), self.call, ip_batch_key)
 
     @classmethod
     def build(cls, storage: Storage, settings: Settings) -> ApiContext:

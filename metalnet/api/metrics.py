@@ -12,6 +12,7 @@ With several worker processes each process counts its own requests; pool gauges 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -62,16 +63,29 @@ class Metrics:
             "metalnet_allocations", "successful allocations", ["kind", "family"], registry=self.registry
         )
         self.frees = Counter("metalnet_frees", "successful frees", ["kind", "family"], registry=self.registry)
+        # labelled children looked up once: ``labels()`` costs more than the increment (hot path)
+        self._request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._counter_children: dict[tuple[Counter, str, str], Any] = {}
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route).observe(seconds)
+        children = self._request_children.get((method, route, status))
+        if children is None:
+            children = (self.requests.labels(method, route, str(status)), self.latency.labels(method, route))
+            self._request_children[(method, route, status)] = children
+        children[0].inc()
+        children[1].observe(seconds)
+
+    def _inc(self, counter: Counter, kind: str, family: str) -> None:
+        child = self._counter_children.get((counter, kind, family))
+        if child is None:
+            child = self._counter_children[(counter, kind, family)] = counter.labels(kind, family)
+        child.inc()
 
     def allocated(self, kind: str, family: str) -> None:
-        self.allocations.labels(kind, family).inc()
+        self._inc(self.allocations, kind, family)
 
     def freed(self, kind: str, family: str) -> None:
-        self.frees.labels(kind, family).inc()
+        self._inc(self.frees, kind, family)
 
     def add_pool_collector(self, read: PoolReader) -> None:
         self.registry.register(_PoolCollector(read))

@@ -29,7 +29,7 @@ def ip_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
 
     async def _allocate(request: Req, data: w.V1IPAllocateRequest, specific: str | None) -> w.V1IPResponse:
         principal_of(request).require_project(data.projectid or None)
-        ip = await ctx.call(lambda: service.allocate_ip(to_domain(data, IPAllocate), specific))
+        ip = await ctx.ip_batcher.submit((to_domain(data, IPAllocate), specific))
         ctx.metrics.allocated("ip", family_of(ip.ipaddress))
         return ip_response(ip)
 
