@@ -12,17 +12,22 @@ version) is refused, so an old binary never misreads or overwrites what it does 
 
 from __future__ import annotations
 
+import logging
+
 from rethinkdb.errors import ReqlOpFailedError
 
 from metalnet.storage.base import SchemaVersionError, StorageError
 from metalnet.storage.rethink_conn import Connection, Connector, r
 
 FORMAT_VERSION = 1
+#: seconds to wait for lagging replicas once the tables take writes
+ALL_REPLICAS_WAIT = 2.0
+log = logging.getLogger(__name__)
 TABLES = ("log", "snapshots", "meta")
 
 
 def ensure_schema(connector: Connector) -> None:
-    """Create what is missing, wait until every replica is ready, then check the format version."""
+    """Create what is missing, wait until the tables are ready, then check the format version."""
     config = connector.config
 
     def setup(conn: Connection) -> object:
@@ -33,7 +38,7 @@ def ensure_schema(connector: Connector) -> None:
             if name not in existing:
                 term = r.db(config.db).table_create(name, replicas=config.replicas)
                 _create(conn, term, f"table {config.db}.{name} with {config.replicas} replica(s)")
-        r.db(config.db).wait(wait_for="all_replicas_ready", timeout=config.timeout).run(conn)
+        _wait_ready(conn, config.db, config.timeout)
         meta = r.db(config.db).table("meta", read_mode="majority")
         meta.insert({"id": "format", "version": FORMAT_VERSION}, conflict="error", durability="hard").run(conn)
         return meta.get("format")["version"].default(None).run(conn)
@@ -46,6 +51,19 @@ def ensure_schema(connector: Connector) -> None:
             f"{config.safe_url} was written by a newer metalnet (storage format {int(version)}; this version "
             f"reads up to {FORMAT_VERSION}): upgrade metalnet"
         )
+
+
+def _wait_ready(conn: Connection, db: str, timeout: float) -> None:
+    """Wait until the tables take writes (a majority of replicas), then briefly for every replica.
+
+    A cluster that lost one server of three still commits; a process must be able to start then too, so
+    all replicas being ready is waited for only a short while.
+    """
+    r.db(db).wait(wait_for="ready_for_writes", timeout=timeout).run(conn)
+    try:
+        r.db(db).wait(wait_for="all_replicas_ready", timeout=min(timeout, ALL_REPLICAS_WAIT)).run(conn)
+    except ReqlOpFailedError as exc:
+        log.warning("starting with replicas missing in %s: %s", db, str(exc).splitlines()[0])
 
 
 def _create(conn: Connection, term: object, what: str) -> None:
