@@ -251,9 +251,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="metalnet-bench-") as tmp:
         workdir = Path(tmp)
-        with postgres_cluster(workdir) if args.postgres else _nothing(f"sqlite:///{workdir / 'bench.db'}") as db:
-            with server(args.db or db, args.workers, workdir, args.log_level) as (url, pid):
-                result = run(args, url, pid)
+        store = postgres_cluster(workdir) if args.postgres else _nothing(f"sqlite:///{workdir / 'bench.db'}")
+        with store as db, server(args.db or db, args.workers, workdir, args.log_level) as (url, pid):
+            result = run(args, url, pid)
     result.update(workers=args.workers, backend="postgres" if args.postgres else (args.db or "sqlite"),
                   generators=args.procs, connections=args.procs * args.connections, log_level=args.log_level)
     print(json.dumps(result))

@@ -1,0 +1,84 @@
+"""Group commit of IP allocations: batching, keys, isolation of failures, distinct results."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Hashable
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from metalnet.api.app import create_app
+from metalnet.api.batching import Batcher, allocate_ips
+from metalnet.api.settings import Settings
+from metalnet.network import IPAllocate, NetworkAllocate, NetworkCreate, NetworkError, NetworkService
+from metalnet.network.requests import PartitionCreate, ProjectCreate
+from metalnet.storage import MemoryStorage, Storage
+from tests.api.conftest import PARTITION, PROJECT, example_documents
+
+
+async def _inline(fn):  # type: ignore[no-untyped-def]
+    return fn()
+
+
+def test_items_of_one_turn_share_a_batch_per_key() -> None:
+    batches: list[list[tuple[str, int]]] = []
+
+    def run(items: list[tuple[str, int]]) -> list[int | Exception]:
+        batches.append(items)
+        return [ValueError(f"odd {n}") if n % 2 else n * 10 for _, n in items]
+
+    def key(item: tuple[str, int]) -> Hashable:
+        return item[0]
+
+    async def main() -> list[int | BaseException]:
+        batcher: Batcher[tuple[str, int], int] = Batcher(run, _inline, key, max_batch=3)
+        return await asyncio.gather(*(batcher.submit((k, n)) for k, n in
+                                      [("a", 0), ("a", 2), ("b", 4), ("a", 1), ("a", 6), ("b", 8)]),
+                                    return_exceptions=True)
+
+    results = asyncio.run(main())
+    assert results[:3] == [0, 20, 40]
+    assert isinstance(results[3], ValueError)
+    assert results[4:] == [60, 80]
+    assert batches == [[("a", 0), ("a", 2), ("a", 1)], [("a", 6)], [("b", 4), ("b", 8)]]
+
+
+def _service_with_child(storage: Storage) -> tuple[NetworkService, str]:
+    service = NetworkService(storage)
+    service.create_partition(PartitionCreate(id=PARTITION))
+    service.create_project(ProjectCreate(id=PROJECT))
+    super_network, _ = example_documents()
+    service.create_network(NetworkCreate(**super_network))  # type: ignore[arg-type]
+    child = service.allocate_network(NetworkAllocate(partitionid=PARTITION, projectid=PROJECT))
+    return service, child.id
+
+
+def test_a_failing_request_does_not_take_the_batch_down(api_storage: Storage) -> None:
+    service, child = _service_with_child(api_storage)
+    good = IPAllocate(networkid=child, projectid=PROJECT)
+    results = allocate_ips(service, [(good, None), (good, "10.0.0.1"), (good, None), (good, "10.0.0.99")])
+    assert [str(getattr(r, "ipaddress", "")) for r in results] == ["10.0.0.1", "", "10.0.0.2", "10.0.0.99"]
+    assert isinstance(results[1], NetworkError)
+    assert results[1].status == 409
+    assert sorted(ip.ipaddress for ip in service.list_ips()) == ["10.0.0.1", "10.0.0.2", "10.0.0.99"]
+    batch = allocate_ips(service, [(good, None), (good, None)])
+    assert [r.ipaddress for r in batch] == ["10.0.0.3", "10.0.0.4"]  # type: ignore[union-attr]
+
+
+@pytest.mark.memory
+def test_concurrent_requests_get_distinct_addresses() -> None:
+    storage = MemoryStorage()
+    _, child = _service_with_child(storage)
+
+    async def main() -> list[str]:
+        async with AsyncTestClient(create_app(storage, Settings(request_log=False))) as client:
+            responses = await asyncio.gather(*(
+                client.post("/v1/ip/allocate", json={"networkid": child, "projectid": PROJECT})
+                for _ in range(40)
+            ))
+        assert {r.status_code for r in responses} == {201}
+        return [r.json()["ipaddress"] for r in responses]
+
+    addresses = asyncio.run(main())
+    assert sorted(addresses, key=lambda a: int(a.rsplit(".", 1)[1])) == [f"10.0.0.{i}" for i in range(1, 41)]
