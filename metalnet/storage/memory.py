@@ -41,10 +41,10 @@ class MemoryState:
     def __init__(self) -> None:
         self.values: dict[Key, Value] = {}
         self.buckets: dict[Key, Bucket] = {}
-        # key length per first item; while every first item has one length, a ``within`` one item shorter
-        # than those keys is exactly one bucket (the fast path)
+        # key length per first item; while a first item has one length, a ``within`` one item shorter than
+        # its keys is exactly one bucket (the fast path). First items seen with several lengths are "mixed".
         self._lengths: dict[str | int, int] = {}
-        self._uniform = True
+        self._mixed: set[str | int] = set()
 
     def __len__(self) -> int:
         return len(self.values)
@@ -56,7 +56,7 @@ class MemoryState:
             if bucket is None:
                 self.buckets[name] = (item,)
                 if self._lengths.setdefault(key[0], len(key)) != len(key):
-                    self._uniform = False
+                    self._mixed.add(key[0])
             elif isinstance(bucket, tuple):
                 at = bisect_left(bucket, item)
                 grown = (*bucket[:at], item, *bucket[at:])
@@ -85,7 +85,7 @@ class MemoryState:
                 self.set(key, value)
 
     def _is_bucket_level(self, within: Key) -> bool:
-        if not self._uniform or not within:
+        if not within or within[0] in self._mixed:
             return False
         length = self._lengths.get(within[0])
         return length is None or length == len(within) + 1
