@@ -9,6 +9,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from metalnet.api.context import ApiContext
 from metalnet.api.exceptions import handle_exception
 from metalnet.api.guards import access_check
+from metalnet.api.hotpath import with_hot_path
 from metalnet.api.ipam_service import ipam_service_handlers
 from metalnet.api.settings import Settings
 from metalnet.api.system_routes import system_handlers
@@ -76,5 +77,6 @@ def create_app(storage: Storage, settings: Settings | None = None) -> Litestar:
     )
     ctx.metrics.add_pool_collector(lambda: pool_usage(ctx.networks))
     app.state.metalnet = ctx
-    app.asgi_handler = instrument(app.asgi_handler, ctx.metrics, log_requests=settings.request_log)
+    handler = with_hot_path(app.asgi_handler, ctx) if settings.fast_path else app.asgi_handler
+    app.asgi_handler = instrument(handler, ctx.metrics, log_requests=settings.request_log)
     return app

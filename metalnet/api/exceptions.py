@@ -52,12 +52,12 @@ def _http_exception(exc: HTTPException) -> tuple[int, str]:
     return exc.status_code, message
 
 
-def _classify(request: Request[Any, Any, Any], exc: Exception) -> tuple[int, str, str | None]:
-    """(status, message, Connect code or None when the status decides it)."""
+def classify(path: str, method: str, exc: Exception) -> tuple[int, str, str | None]:
+    """(status, message, Connect code or None when the status decides it) for an error while serving."""
     if isinstance(exc, HTTPException):
         status, message = _http_exception(exc)
         return status, message, None
-    if request.scope["path"].startswith(SERVICE_PATH):
+    if path.startswith(SERVICE_PATH):
         found = connect_for(exc)
         if found is not None:
             return found[1], str(exc), found[0]
@@ -65,17 +65,23 @@ def _classify(request: Request[Any, Any, Any], exc: Exception) -> tuple[int, str
         status_found = status_for(exc)
         if status_found is not None:
             return status_found, str(exc), None
-    log.exception("unexpected error while serving %s %s", request.method, request.scope["path"])
+    log.exception("unexpected error while serving %s %s", method, path)
     return 500, "internal server error", None
+
+
+def error_parts(path: str, method: str, exc: Exception) -> tuple[int, bytes, dict[str, str]]:
+    """Status, JSON body and extra headers of the error response for ``exc``."""
+    status, message, code = classify(path, method, exc)
+    body: msgspec.Struct
+    if path.startswith(SERVICE_PATH):
+        body = ConnectErrorBody(code or CONNECT_CODE_BY_STATUS.get(status, "unknown"), message)
+    else:
+        body = ErrorBody(status, message)
+    headers = {"WWW-Authenticate": 'Bearer realm="metalnet"'} if status == 401 else {}
+    return status, _encode(body), headers
 
 
 def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     """The Litestar exception handler for every exception type."""
-    status, message, code = _classify(request, exc)
-    body: msgspec.Struct
-    if request.scope["path"].startswith(SERVICE_PATH):
-        body = ConnectErrorBody(code or CONNECT_CODE_BY_STATUS.get(status, "unknown"), message)
-    else:
-        body = ErrorBody(status, message)
-    headers = {"WWW-Authenticate": 'Bearer realm="metalnet"'} if status == 401 else None
-    return Response(_encode(body), status_code=status, media_type="application/json", headers=headers)
+    status, body, headers = error_parts(request.scope["path"], request.method, exc)
+    return Response(body, status_code=status, media_type="application/json", headers=headers or None)

@@ -63,6 +63,7 @@ class Settings:
         max_body_bytes: request bodies larger than this are refused with 413.
         version: reported by ``/v1/version`` and the IPAM service's ``Version``.
         request_log: emit one log line per request.
+        fast_path: serve ``POST /v1/ip/allocate`` by :mod:`metalnet.api.hotpath` instead of Litestar.
     """
 
     hmac_keys: Mapping[Role, str] = field(default_factory=dict, repr=False)
@@ -70,6 +71,7 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     version: str = "0.1.0"
     request_log: bool = True
+    fast_path: bool = True
 
     @property
     def auth_enabled(self) -> bool:
