@@ -56,6 +56,11 @@ def _smallest_blocks(cidr: Cidr, block_length: int) -> int:
     return 1 << (smallest - block_length) if block_length <= smallest else 0
 
 
+def _fresh_range(prefix: Cidr) -> tuple[int, int]:
+    """The free address range of a fresh prefix (empty when ``low > high``)."""
+    return prefix.first + 1, prefix.last - 1 if prefix.version == 4 else prefix.last
+
+
 def cidr_of(row: PrefixRow) -> Cidr:
     return Cidr(row.version, row.first, row.length)
 
@@ -138,6 +143,7 @@ class IpamSession:
             )
         if _has_ips(row):
             raise ConflictError(f"prefix {parent} has ips, acquire child prefix not possible")
+        row = self._stored_blocks(parent, row)
         fitting = row.free_lengths & ((1 << (length + 1)) - 1)
         while True:
             if not fitting:
@@ -165,6 +171,7 @@ class IpamSession:
             raise InvalidInputError(f"specific prefix {child_cidr} is not a child prefix of {parent}")
         if _has_ips(row):
             raise ConflictError(f"prefix {parent} has ips, acquire child prefix not possible")
+        row = self._stored_blocks(parent, row)
         block = self._free_block_containing(parent, row, child)
         if block is None:
             raise AlreadyAllocatedError(f"specific prefix {child} is not available in prefix {parent}")
@@ -173,13 +180,13 @@ class IpamSession:
 
     def release_child_prefix(self, child_cidr: str) -> Prefix:
         child = parse_cidr(child_cidr)
+        # locks go from the child up to its parent; no operation locks a parent and then a child
+        self.tx.lock(layout.prefix_lock(self.namespace, child))
         row = self._row(child)
         if not row.parent_cidr:
             raise NotFoundError(f"prefix {child} is no child prefix")
         parent = parse_cidr(row.parent_cidr)
         self.tx.lock(layout.prefix_lock(self.namespace, parent))
-        self.tx.lock(layout.prefix_lock(self.namespace, child))
-        row = self._row(child)
         parent_row = self._row(parent)
         self._check_removable(row, child, "release child prefix")
         self._remove(child, row)
@@ -196,8 +203,12 @@ class IpamSession:
         row = self._row(prefix)
         if row.children:
             raise ConflictError(f"prefix {prefix} has childprefixes, acquire ip not possible")
-        space = layout.range_space(self.namespace, prefix)
-        found = self.tx.first(space, space)
+        if row.ips_stored:
+            space = layout.range_space(self.namespace, prefix)
+            found = self.tx.first(space, space)
+        else:  # a fresh prefix: its one free range is implied, so take its first address straight away
+            low, high = _fresh_range(prefix)
+            found = ((layout.range_key(self.namespace, prefix, high), low)) if low <= high else None
         if found is None:
             raise NoIPAvailableError(
                 f"no more ips in prefix: {prefix} left, length of prefix.ips: {row.acquired_ips}"
@@ -208,7 +219,8 @@ class IpamSession:
             self.tx.delete(key)
         else:
             self.tx.put(key, start + 1)
-        self.tx.put(layout.prefix_key(self.namespace, prefix), replace(row, acquired_ips=row.acquired_ips + 1))
+        row = replace(row, acquired_ips=row.acquired_ips + 1, ips_stored=True)
+        self.tx.put(layout.prefix_key(self.namespace, prefix), row)
         return IP(to_ip_address(prefix.version, start), str(prefix))
 
     def acquire_specific_ip(self, prefix_cidr: str, ip: str) -> IP:
@@ -220,6 +232,7 @@ class IpamSession:
         version, address = self._parse_ip_in(prefix, ip)
         if row.children:
             raise ConflictError(f"prefix {prefix} has childprefixes, acquire ip not possible")
+        row = self._stored_ips(prefix, row)
         space = layout.range_space(self.namespace, prefix)
         found = self.tx.first((*space, address), space)
         if found is None or int(found[1]) > address:  # type: ignore[arg-type]
@@ -253,6 +266,7 @@ class IpamSession:
 
     def _release(self, prefix: Cidr, row: PrefixRow, version: int, address: int, text: str) -> None:
         """Return ``address`` to the free ranges, merging with the ranges just below and above it."""
+        row = self._stored_ips(prefix, row)
         space = layout.range_space(self.namespace, prefix)
         inside = prefix.contains(version, address)
         above = self.tx.first((*space, address), space) if inside else None
@@ -266,21 +280,32 @@ class IpamSession:
             self.tx.delete(below_key)
             start = below_start
         if above is not None and above[1] == address + 1:
-            self.tx.put(above[0], start)
+            merged_key = above[0]
         else:
-            self.tx.put(layout.range_key(self.namespace, prefix, address), start)
-        self.tx.put(layout.prefix_key(self.namespace, prefix), replace(row, acquired_ips=row.acquired_ips - 1))
+            merged_key = layout.range_key(self.namespace, prefix, address)
+        row = replace(row, acquired_ips=row.acquired_ips - 1)
+        if row.acquired_ips == reserved_count(prefix) and (start, merged_key[-1]) == _fresh_range(prefix):
+            self.tx.delete(merged_key)  # back to the fresh state: the range is implied again
+            row = replace(row, ips_stored=False)
+        else:
+            self.tx.put(merged_key, start)
+        self.tx.put(layout.prefix_key(self.namespace, prefix), row)
 
     def acquired_ip_ranges(self, prefix_cidr: str) -> list[tuple[int, int]]:
         """The acquired addresses of a prefix as inclusive (first, last) ranges: the gaps between free ranges."""
         prefix = parse_cidr(prefix_cidr)
-        self._row(prefix)
+        row = self._row(prefix)
+        if row.ips_stored:
+            entries = self.tx.scan(layout.range_space(self.namespace, prefix))
+            free = [(int(start), int(key[-1])) for key, start in entries]  # type: ignore[arg-type]
+        else:
+            low, high = _fresh_range(prefix)
+            free = [(low, high)] if low <= high else []
         acquired, cursor = [], prefix.first
-        for key, start in self.tx.scan(layout.range_space(self.namespace, prefix)):
-            assert isinstance(start, int)
+        for start, last in free:
             if start > cursor:
                 acquired.append((cursor, start - 1))
-            cursor = int(key[-1]) + 1
+            cursor = last + 1
         if cursor <= prefix.last:
             acquired.append((cursor, prefix.last))
         return acquired
@@ -293,14 +318,15 @@ class IpamSession:
         for address in taken:
             if not prefix.first <= address <= prefix.last:
                 raise InvalidInputError(f"ip {format_address(prefix.version, address)} is not in {prefix}")
-        for key, _ in self.tx.scan(layout.range_space(self.namespace, prefix)):
-            self.tx.delete(key)
+        if row.ips_stored:
+            for key, _ in self.tx.scan(layout.range_space(self.namespace, prefix)):
+                self.tx.delete(key)
         cursor = prefix.first
         for address in [*taken, prefix.last + 1]:
             if address > cursor:
                 self.tx.put(layout.range_key(self.namespace, prefix, address - 1), cursor)
             cursor = address + 1
-        self.tx.put(layout.prefix_key(self.namespace, prefix), replace(row, acquired_ips=len(taken)))
+        self.tx.put(layout.prefix_key(self.namespace, prefix), replace(row, acquired_ips=len(taken), ips_stored=True))
 
     # -- namespaces -----------------------------------------------------------------------------
 
@@ -363,13 +389,11 @@ class IpamSession:
         return None
 
     def _create(self, prefix: Cidr, parent: Cidr | None) -> None:
-        """Store a fresh prefix: reserved addresses taken, the rest free for IPs and for children."""
+        """Store a fresh prefix: reserved addresses taken, the rest free for IPs and for children.
+
+        Its free range and free block stay implied (not stored) until an operation changes them.
+        """
         reserved = reserved_count(prefix)
-        low = prefix.first + 1
-        high = prefix.last - 1 if prefix.version == 4 else prefix.last
-        if low <= high:
-            self.tx.put(layout.range_key(self.namespace, prefix, high), low)
-        self.tx.put(layout.block_key(self.namespace, prefix, prefix.length, prefix.first), 1)
         row = PrefixRow(
             namespace=self.namespace,
             version=prefix.version,
@@ -384,11 +408,28 @@ class IpamSession:
         self.tx.insert(layout.prefix_key(self.namespace, prefix), row)
 
     def _remove(self, prefix: Cidr, row: PrefixRow) -> None:
-        for key, _ in self.tx.scan(layout.range_space(self.namespace, prefix)):
-            self.tx.delete(key)
+        if row.ips_stored:
+            for key, _ in self.tx.scan(layout.range_space(self.namespace, prefix)):
+                self.tx.delete(key)
         for key, _ in self._free_block_entries(prefix, row):
             self.tx.delete(key)
         self.tx.delete(layout.prefix_key(self.namespace, prefix))
+
+    def _stored_ips(self, prefix: Cidr, row: PrefixRow) -> PrefixRow:
+        """Make the implied free range of a fresh prefix a stored key (before changing the ranges)."""
+        if row.ips_stored:
+            return row
+        low, high = _fresh_range(prefix)
+        if low <= high:
+            self.tx.put(layout.range_key(self.namespace, prefix, high), low)
+        return replace(row, ips_stored=True)
+
+    def _stored_blocks(self, prefix: Cidr, row: PrefixRow) -> PrefixRow:
+        """Make the implied free block of a fresh prefix a stored key (before changing the blocks)."""
+        if row.blocks_stored:
+            return row
+        self.tx.put(layout.block_key(self.namespace, prefix, prefix.length, prefix.first), 1)
+        return replace(row, blocks_stored=True)
 
     def _check_removable(self, row: PrefixRow, prefix: Cidr, action: str) -> None:
         if _has_ips(row):
@@ -432,6 +473,9 @@ class IpamSession:
             row = self._drop_block(parent, row, length, buddy)
             start = min(start, buddy)
             length -= 1
+        if length == parent.length:  # the whole prefix is free again: back to the implied fresh block
+            return replace(row, free_smallest=_smallest_blocks(parent, length), free_lengths=1 << length,
+                           blocks_stored=False)
         self.tx.put(layout.block_key(self.namespace, parent, length, start), 1)
         return replace(
             row,
@@ -446,7 +490,10 @@ class IpamSession:
         return replace(row, free_smallest=row.free_smallest - _smallest_blocks(parent, length))
 
     def _free_block_entries(self, prefix: Cidr, row: PrefixRow) -> list[tuple[Key, Value]]:
+        """The stored free block keys (none while the block is implied)."""
         entries: list[tuple[Key, Value]] = []
+        if not row.blocks_stored:
+            return entries
         lengths = row.free_lengths
         while lengths:
             length = lengths.bit_length() - 1
@@ -455,6 +502,8 @@ class IpamSession:
         return entries
 
     def _free_blocks(self, prefix: Cidr, row: PrefixRow) -> list[Cidr]:
+        if not row.blocks_stored:
+            return [prefix]
         blocks = [Cidr(prefix.version, int(key[-1]), int(key[-2])) for key, _ in self._free_block_entries(prefix, row)]
         return sorted(blocks, key=lambda block: block.first)
 

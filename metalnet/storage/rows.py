@@ -26,8 +26,14 @@ class PrefixRow(msgspec.Struct, frozen=True, tag="prefix", gc=False):
     acquired_ips: int
     children: int
     free_smallest: int
-    #: bit ``n`` is set while the prefix has at least one free block of length ``n`` (best fit in O(1))
+    #: bit ``n`` is set while the prefix may have a free block of length ``n`` (best fit in O(1)); a superset,
+    #: cleared lazily
     free_lengths: int
+    #: whether the free address ranges / free child blocks are stored as keys; while not, they are those of a
+    #: fresh prefix (one range, one block), so a prefix that is never used, or returns to its fresh state,
+    #: costs one row
+    ips_stored: bool = False
+    blocks_stored: bool = False
 
 
 class NamespaceRow(msgspec.Struct, frozen=True, tag="namespace", gc=False):
