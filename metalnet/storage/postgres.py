@@ -8,19 +8,20 @@ connection, default 10).
 Concurrency: transactions run at READ COMMITTED. ``Transaction.lock(name)`` takes a transaction-scoped
 advisory lock on a 64-bit hash of ``name``; it is held until commit or rollback, so read-then-write sequences
 on one prefix run one after the other while different prefixes proceed in parallel, and every statement after
-the lock sees what the previous holder committed. ``insert`` is ``ON CONFLICT DO NOTHING``, which waits for a
-concurrent inserter of the same key and then reports the key as existing. A deadlock or serialisation
-failure re-runs the whole transaction (bounded, with jittered backoff).
+the lock sees what the previous holder committed. Read-only transactions run at REPEATABLE READ READ ONLY:
+one snapshot, no locks, and writing in them is refused. A deadlock or serialisation failure re-runs the whole
+transaction (bounded, with jittered backoff).
 
-Speed: statements whose result nobody reads (BEGIN, the lock, put, delete) are buffered and sent together
-with the next read, and the last writes together with the COMMIT, so an IPAM acquisition costs three round
-trips instead of seven (see :class:`PostgresTransaction`).
+Speed: statements whose result nobody reads (BEGIN, the lock, put, delete, and optimistically insert) are
+buffered and sent together with the next read, and the last writes together with the COMMIT, so an IPAM
+acquisition costs three round trips instead of seven or more (see :class:`PostgresTransaction`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import threading
 from binascii import a2b_hex
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -38,6 +39,7 @@ from metalnet.storage.keys import encode_key
 from metalnet.storage.rows import Value, encode_value
 from metalnet.storage.sql_common import (
     KV,
+    NESTED_RUN,
     RETRY_ATTEMPTS,
     Row,
     SqlTransaction,
@@ -174,6 +176,8 @@ class PostgresStorage(Storage):
         self._where = redact_url(url)
         self._timeout = timeout
         self._pool_size = pool_size
+        #: per thread: whether it is inside run(), to refuse a nested run that would wait on its own locks
+        self._local = threading.local()
         self._migrate()
         self._pool: psycopg_pool.ConnectionPool[psycopg.Connection[Any]] = psycopg_pool.ConnectionPool(
             url,
@@ -235,7 +239,15 @@ class PostgresStorage(Storage):
                 raise _translate(exc, self._where) from exc
 
     def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False) -> T:
-        begin = _BEGIN_READONLY if readonly else _BEGIN
+        if getattr(self._local, "active", False):
+            raise StorageError(NESTED_RUN.format(url=self._where))
+        self._local.active = True
+        try:
+            return self._run(fn, _BEGIN_READONLY if readonly else _BEGIN)
+        finally:
+            self._local.active = False
+
+    def _run(self, fn: Callable[[Transaction], T], begin: str) -> T:
         stale = 0
         strict = False
         for attempt in range(RETRY_ATTEMPTS):

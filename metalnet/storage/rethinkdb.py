@@ -15,12 +15,12 @@ truth (DESIGN.md, "Storage on RethinkDB"; docs/rethinkdb.md). Each process keeps
 Writes need no read beforehand: the insert at ``head + 1`` succeeding proves the state was current. A lost
 answer to the insert (connection broken, failover) is resolved by sending the same document again and, if
 the place is taken, comparing the stored nonce with ours. ``tx.lock`` is a no-op: within a process a lock
-serialises transactions, across processes the log's primary key does.
+serialises transactions, across processes the log's primary key does. Threads of one process that
+call ``run`` at once share one log entry (group commit, :mod:`metalnet.storage.rethink_group`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
 import secrets
@@ -28,13 +28,13 @@ import threading
 import time
 from collections.abc import Callable
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from metalnet.storage.base import Storage, StorageBusyError, StorageError, Transaction
-from metalnet.storage.memory import Effect, MemoryState, MemoryTransaction
+from metalnet.storage.memory import Effect, MemoryState
 from metalnet.storage.rethink_config import RethinkConfig, parse_url
 from metalnet.storage.rethink_conn import Connector
-from metalnet.storage.rethink_contention import Contention
+from metalnet.storage.rethink_group import GROUP_MAX, Group, Request
 from metalnet.storage.rethink_log import decode_effects, encode_effects, entries_after, has_entries_after, insert_entry
 from metalnet.storage.rethink_schema import ensure_schema
 from metalnet.storage.rethink_snapshot import Item, load_snapshot, write_snapshot
@@ -49,28 +49,23 @@ MAX_ATTEMPTS = 100_000
 _RELOADS = 5
 
 
-class _Retry:
-    """Marker: the attempt must be repeated on the (now current) state."""
-
-
-_RETRY = _Retry()
-
-
 class RethinkStorage(Storage):
     """Storage on a RethinkDB database (one server or a replicated cluster)."""
 
     name = "rethinkdb"
+    #: the data outlives the process (the contract suite reopens the store to check)
+    persistent = True
 
     def __init__(self, config: RethinkConfig) -> None:
         self.config = config
         self._connector = Connector(config)
         self._lock = threading.Lock()
+        self._queue_lock = threading.Lock()
+        self._pending: list[Request[Any]] = []
         self._state = MemoryState()
         self._head = 0
         self._snapshotter: threading.Thread | None = None
         self._closed = False
-        self._committed = False
-        self._contention = Contention(config.db)
         try:
             ensure_schema(self._connector)
             deadline = time.monotonic() + config.timeout
@@ -91,46 +86,45 @@ class RethinkStorage(Storage):
         return self._head
 
     def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False) -> T:
+        request = Request(fn, readonly)
+        with self._queue_lock:
+            self._pending.append(request)
         with self._lock:
-            if self._closed:
-                raise StorageError(f"{self.config.safe_url}: storage is closed")
-            deadline = time.monotonic() + self.config.timeout
-            self._committed = False
-            if readonly:
-                self._refresh(deadline)
-            outcome = self._retrying(fn, deadline, current=readonly)
-            pause = self._pause() if self._committed else 0.0
-        if pause:
-            time.sleep(pause)  # outside the lock, to let a starving process take the next entry
-        return outcome
+            # whoever holds the lock runs every queued transaction as one group (see rethink_group)
+            while not request.done:
+                with self._queue_lock:
+                    group = Group(self._pending[:GROUP_MAX])
+                    del self._pending[:GROUP_MAX]
+                try:
+                    self._run_group(group)
+                except BaseException as exc:
+                    group.fail(exc)
+        return request.outcome()
 
-    def _retrying(self, fn: Callable[[Transaction], T], deadline: float, *, current: bool) -> T:
+    def _run_group(self, group: Group) -> None:
+        if self._closed:
+            raise StorageError(f"{self.config.safe_url}: storage is closed")
+        deadline = time.monotonic() + self.config.timeout
+        current = group.readonly
+        if current:
+            self._refresh(deadline)
         for attempt in range(MAX_ATTEMPTS):
             if attempt and time.monotonic() > deadline:
                 break
-            outcome = self._attempt(fn, deadline, current=current)
-            if not isinstance(outcome, _Retry):
-                return outcome
-            # after a retry the state has just been caught up, so a read-only outcome is valid as it is
+            effects = group.run(self._state)
+            # a commit proves the state was current; a read, or an error, found on a stale state (say
+            # "no such prefix") may not hold on the current one, so without effects the head is checked
+            if self._commit(group, effects, deadline) if effects else current or not self._refresh(deadline):
+                group.finish()
+                return
+            # the state has just been caught up, so a read-only outcome of the next attempt is valid
             current = True
-            self._stamp_lost(attempt + 1)
             if attempt:
-                time.sleep(random.uniform(0, min(0.02, 0.0005 * 2**attempt)))
+                time.sleep(random.uniform(0, min(0.01, 0.0005 * 2**attempt)))
         raise StorageBusyError(
             f"{self.config.safe_url} is busy, retry: the transaction lost the race for the next log entry "
             f"{attempt} times in {self.config.timeout:g} s"
         )
-
-    # contention hints only shape timing (see rethink_contention): a failed one changes nothing
-    def _stamp_lost(self, in_a_row: int) -> None:
-        with contextlib.suppress(StorageError):
-            self._connector.run(partial(self._contention.lost, in_a_row=in_a_row))
-
-    def _pause(self) -> float:
-        try:
-            return self._connector.run(self._contention.pause_after_commit)
-        except StorageError:
-            return 0.0
 
     def snapshot(self) -> int:
         """Write a snapshot of the current state now (normally done every ``snapshot_every`` entries).
@@ -152,37 +146,19 @@ class RethinkStorage(Storage):
             snapshotter.join(self.config.timeout)
         self._connector.close()
 
-    def _attempt(self, fn: Callable[[Transaction], T], deadline: float, *, current: bool) -> T | _Retry:
-        tx = MemoryTransaction(self._state)
-        try:
-            result = fn(tx)
-        except Exception:
-            tx.rollback()
-            # an error found on a stale state (say "no such prefix") may not hold on the current one
-            if current or not self._refresh(deadline):
-                raise
-            return _RETRY
-        except BaseException:
-            tx.rollback()
-            raise
-        effects = tx.effects()
-        if not effects:
-            return result if current or not self._refresh(deadline) else _RETRY
-        return result if self._commit(tx, effects, deadline) else _RETRY
-
-    def _commit(self, tx: MemoryTransaction, effects: list[Effect], deadline: float) -> bool:
+    def _commit(self, group: Group, effects: list[Effect], deadline: float) -> bool:
         entry_id, nonce, text = self._head + 1, secrets.token_hex(8), encode_effects(effects)
         db = self.config.db
         try:
             inserted = self._connector.run(lambda c: insert_entry(c, db, entry_id, nonce, text), deadline=deadline)
         except BaseException:
-            tx.rollback()
+            group.rollback()
             raise
         if inserted:
-            self._head, self._committed = entry_id, True
+            self._head = entry_id
             self._maybe_snapshot()
             return True
-        tx.rollback()
+        group.rollback()
         # the place is taken; by us if an earlier send of this insert landed but its answer was lost
         return self._catch_up(deadline, watch=entry_id)[1] == nonce
 

@@ -24,6 +24,11 @@ _BACKOFF_BASE = 0.001
 _BACKOFF_CAP = 0.1
 
 Row = Sequence[bytes]
+#: a transaction inside a transaction of the same store would either fail or wait on its own locks
+NESTED_RUN = (
+    "storage.run() called inside a transaction of the same store {url}: "
+    "pass the outer transaction down instead (for example IpamSession(tx))"
+)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from metalnet.storage import migrations
 from metalnet.storage.base import Storage, StorageBusyError, StorageError, StorageUnavailableError, Transaction
 from metalnet.storage.sql_common import (
     KV,
+    NESTED_RUN,
     Row,
     SqlTransaction,
     backoff,
@@ -115,9 +116,13 @@ class SqliteStorage(Storage):
             connection = sqlite3.connect(
                 self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
             )
+        except sqlite3.Error as exc:
+            raise StorageUnavailableError(f"cannot open SQLite store {self.url}: {exc}") from exc
+        try:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute(f"PRAGMA synchronous={self._synchronous}")
         except sqlite3.Error as exc:
+            connection.close()
             raise StorageUnavailableError(f"cannot open SQLite store {self.url}: {exc}") from exc
         with self._guard:
             self._connections.append(connection)
@@ -141,6 +146,8 @@ class SqliteStorage(Storage):
 
     def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False) -> T:
         connection = self._connection()
+        if connection.in_transaction:
+            raise StorageError(NESTED_RUN.format(url=self.url))
         begin = "BEGIN DEFERRED" if readonly else "BEGIN IMMEDIATE"
         for attempt in range(_ATTEMPTS):
             try:
