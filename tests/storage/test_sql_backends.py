@@ -14,7 +14,14 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from metalnet.storage import SchemaVersionError, StorageUnavailableError, migrations, open_storage
+from metalnet.storage import (
+    SchemaVersionError,
+    StorageError,
+    StorageUnavailableError,
+    Transaction,
+    migrations,
+    open_storage,
+)
 from tests.servers.postgres import PASSWORD, PASSWORD_USER, PostgresServer
 
 
@@ -224,3 +231,19 @@ def test_sqlite_store_opened_before_fork_works_in_the_child(tmp_path: Path) -> N
         _, status = os.waitpid(pid, 0)
         assert os.waitstatus_to_exitcode(status) == 0
         assert store.run(lambda tx: tx.get(("child",))) == 1
+
+
+def test_a_nested_run_is_refused_and_leaves_the_outer_transaction_intact(sql_store: SqlStore) -> None:
+    with open_storage(sql_store.url) as store:
+
+        def outer(tx: Transaction) -> str:
+            tx.put(("outer", 1), 1)
+            with pytest.raises(StorageError, match="inside a transaction") as raised:
+                store.run(lambda inner: inner.put(("inner",), 1))
+            tx.put(("outer", 2), 2)
+            return str(raised.value)
+
+        message = store.run(outer)
+        assert "pass the outer transaction down" in message
+        assert store.run(lambda tx: tx.scan(("outer",))) == [(("outer", 1), 1), (("outer", 2), 2)]
+        assert store.run(lambda tx: tx.get(("inner",))) is None
