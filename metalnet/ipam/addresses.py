@@ -58,11 +58,15 @@ def cidr_text(cidr: Cidr) -> str:
     return f"{format_address(cidr.version, cidr.first)}/{cidr.length}"
 
 
-@lru_cache(maxsize=4096)
 def parse_cidr(text: str) -> Cidr:
     """Parse ``text`` as a CIDR with its host bits masked; :class:`InvalidInputError` names it otherwise."""
     if not isinstance(text, str):
         raise InvalidInputError(f"invalid cidr {text!r}: not a string")
+    return _parse_cidr(text)
+
+
+@lru_cache(maxsize=4096)
+def _parse_cidr(text: str) -> Cidr:
     address, slash, length = text.partition("/")
     if not slash or not length.isdigit() or not length.isascii() or "%" in address or address != address.strip():
         raise InvalidInputError(f"invalid cidr {text!r}: expected ADDRESS/LENGTH")
@@ -73,10 +77,16 @@ def parse_cidr(text: str) -> Cidr:
     return Cidr(network.version, int(network.network_address), network.prefixlen)
 
 
-@lru_cache(maxsize=4096)
 def parse_address(text: str) -> tuple[int, int]:
     """Parse ``text`` as an IP address: (version, integer)."""
-    if not isinstance(text, str) or "%" in text or "/" in text or text != text.strip():
+    if not isinstance(text, str):
+        raise InvalidInputError(f"invalid ip address {text!r}")
+    return _parse_address(text)
+
+
+@lru_cache(maxsize=4096)
+def _parse_address(text: str) -> tuple[int, int]:
+    if "%" in text or "/" in text or text != text.strip():
         raise InvalidInputError(f"invalid ip address {text!r}")
     try:
         address = ipaddress.ip_address(text)

@@ -56,6 +56,8 @@ def dump_namespace(session: IpamSession) -> str:
 
 
 def _decode(text: str) -> list[DumpedPrefix]:
+    if not isinstance(text, str | bytes):
+        raise InvalidInputError(f"invalid dump {text!r}: expected JSON text")
     try:
         raw: Any = msgspec.json.decode(text)
         if raw is None:

@@ -258,6 +258,8 @@ class IpamSession:
         return IP(to_ip_address(version, address), str(prefix))
 
     def release_ip(self, ip: IP) -> Prefix:
+        if not isinstance(ip, IP):
+            raise InvalidInputError(f"invalid ip {ip!r}: expected an IP returned by acquire_ip")
         prefix = parse_cidr(ip.parent_prefix)
         self.tx.lock(layout.prefix_lock(self.namespace, prefix))
         row = self._row(prefix)

@@ -42,11 +42,19 @@ def test_bad_cidr_is_invalid_input_naming_it(ipam: Ipamer, bad: str) -> None:
 
 
 def test_non_string_input_is_invalid_input(ipam: Ipamer) -> None:
-    with pytest.raises(InvalidInputError):
-        ipam.new_prefix(None)  # type: ignore[arg-type]
+    for junk in (None, 10, ["10.0.0.0/8"], {"cidr": "10.0.0.0/8"}, b"10.0.0.0/8"):
+        with pytest.raises(InvalidInputError):
+            ipam.new_prefix(junk)  # type: ignore[arg-type]
+        with pytest.raises(InvalidInputError):
+            ipam.prefix_from(junk)  # type: ignore[arg-type]
     ipam.new_prefix("10.0.0.0/16")
     with pytest.raises(InvalidInputError):
         ipam.acquire_child_prefix("10.0.0.0/16", "24")  # type: ignore[arg-type]
+    for junk in ([1], {"a": 1}, 10.5, b"10.0.0.1"):
+        with pytest.raises(InvalidInputError):
+            ipam.acquire_specific_ip("10.0.0.0/16", junk)  # type: ignore[arg-type]
+        with pytest.raises(InvalidInputError):
+            ipam.release_ip_from_prefix("10.0.0.0/16", junk)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -163,6 +171,10 @@ def test_dump_and_load_round_trip(ipam: Ipamer) -> None:
         other.load(dump)
     with pytest.raises(InvalidInputError):
         Ipamer().load("{not json")
+    with pytest.raises(InvalidInputError):
+        Ipamer().load(None)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError):
+        Ipamer().release_ip("10.0.0.1")  # type: ignore[arg-type]
 
 
 def test_dump_honours_namespace(ipam: Ipamer) -> None:
