@@ -18,6 +18,7 @@ from typing import Any
 import uvicorn
 
 from metalnet.api.app import create_app
+from metalnet.api.protocols import PROTOCOL
 from metalnet.api.settings import DEFAULT_MAX_BODY_BYTES, ApiToken, Settings
 from metalnet.storage import open_storage, redact_url
 
@@ -144,7 +145,7 @@ def serve(
              host, port, workers, redact_url(url), origin, auth)
     common: dict[str, Any] = {
         "host": host, "port": port, "log_config": config, "log_level": log_level.lower(), "access_log": False,
-        "timeout_graceful_shutdown": GRACEFUL_SECONDS, "server_header": False,
+        "timeout_graceful_shutdown": GRACEFUL_SECONDS, "server_header": False, "http": PROTOCOL,
     }
     if workers > 1:
         os.environ.update(_worker_env(url, settings))
