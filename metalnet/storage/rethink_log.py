@@ -58,8 +58,8 @@ def has_entries_after(conn: Connection, db: str, head: int, read_mode: str) -> b
     return not bool(log.between(head + 1, r.maxval).is_empty().run(conn))
 
 
-def entries_after(conn: Connection, db: str, head: int, limit: int) -> list[Entry]:
-    """Entries past ``head`` in id order that no failover or crash can undo (at most ``limit - 1``).
+def entries_after(conn: Connection, db: str, head: int, limit: int) -> tuple[list[Entry], bool]:
+    """Entries past ``head`` in id order that no failover or crash can undo, and whether more may follow.
 
     A fast read of the primary may show an insert that is not yet durable (a dirty read), and a process
     that applied it could diverge from the log for good. An entry with a successor in the log is safe:
@@ -77,10 +77,10 @@ def entries_after(conn: Connection, db: str, head: int, limit: int) -> list[Entr
     )
     entries = _consecutive([(int(row["id"]), str(row["nonce"]), str(row["effects"])) for row in query.run(conn)])
     if len(entries) >= limit:
-        return entries[:-1]  # the last one's successor is past the limit; the next batch proves it
+        return entries[:-1], True  # the last one's successor is past the limit; the next batch proves it
     if entries and not _durable(conn, db, entries[-1]):
-        return entries[:-1]
-    return entries
+        return entries[:-1], False
+    return entries, False
 
 
 def _consecutive(entries: list[Entry]) -> list[Entry]:

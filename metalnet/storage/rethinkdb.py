@@ -174,7 +174,8 @@ class RethinkStorage(Storage):
         db, changed, seen, reloads = self.config.db, False, None, 0
         while True:
             head = self._head
-            batch = self._connector.run(partial(entries_after, db=db, head=head, limit=FETCH_BATCH), deadline=deadline)
+            query = partial(entries_after, db=db, head=head, limit=FETCH_BATCH)
+            batch, more = self._connector.run(query, deadline=deadline)
             if batch and batch[0][0] != head + 1:
                 # compacted past our head while we were away: start again from the newest snapshot
                 reloads += 1
@@ -189,7 +190,7 @@ class RethinkStorage(Storage):
                 if entry_id == watch:
                     seen = nonce
             changed = changed or bool(batch)
-            if len(batch) < FETCH_BATCH:
+            if not more:
                 return changed, seen
 
     def _reload(self, deadline: float) -> None:

@@ -16,9 +16,9 @@ from metalnet.storage import (
     open_storage,
 )
 from metalnet.storage.rethink_config import RethinkUrlError, parse_url
-from metalnet.storage.rethink_log import decode_effects
+from metalnet.storage.rethink_log import decode_effects, encode_effects
 from metalnet.storage.rethink_schema import FORMAT_VERSION
-from metalnet.storage.rethinkdb import RethinkStorage
+from metalnet.storage.rethinkdb import FETCH_BATCH, RethinkStorage
 from metalnet.storage.rows import PrefixRow
 from tests.rethinkdb.proxy import LossyProxy
 from tests.servers.rethinkdb import RethinkServer, free_port
@@ -237,3 +237,15 @@ def test_unavailable_store_refuses_the_write_whole_then_recovers(
             ]
     finally:
         proxy.close()
+
+
+def test_start_up_replays_a_log_longer_than_one_fetch(rethinkdb_url: str, conn: Any) -> None:
+    with open_storage(rethinkdb_url):  # creates the tables
+        pass
+    count = int(FETCH_BATCH * 2.5)
+    docs = [{"id": n, "nonce": f"n{n}", "effects": encode_effects([(("n", n), n)])} for n in range(1, count + 1)]
+    r.db(db_of(rethinkdb_url)).table("log").insert(docs, durability="hard").run(conn)
+    with open_storage(rethinkdb_url) as storage:
+        assert isinstance(storage, RethinkStorage)
+        assert storage.head == count
+        assert storage.run(lambda tx: tx.scan(("n",)), readonly=True) == [(("n", n), n) for n in range(1, count + 1)]
