@@ -7,6 +7,7 @@ import os
 import sys
 
 from metalnet.api.server import ServeConfigError, serve
+from metalnet.storage import StorageError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
             hmac_keys={"view": args.hmac_view_key, "edit": args.hmac_edit_key, "admin": args.hmac_admin_key},
             tokens=tokens, log_level=args.log_level,
         )
-    except ServeConfigError as exc:
+    except (ServeConfigError, StorageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

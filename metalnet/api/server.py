@@ -132,6 +132,7 @@ def serve(
 
     Raises:
         ServeConfigError: the configuration is unusable (message fit for one line of CLI output).
+        StorageError: the database cannot be opened (its message names the redacted URL).
     """
     settings = _settings(hmac_keys, tokens, max_body_bytes)
     url = db_url or default_db_url()
@@ -148,6 +149,8 @@ def serve(
         "timeout_graceful_shutdown": GRACEFUL_SECONDS, "server_header": False, "http": PROTOCOL,
     }
     if workers > 1:
+        # opened once here: a bad URL fails before any worker starts, and migrations run once
+        open_storage(url).close()
         os.environ.update(_worker_env(url, settings))
         uvicorn.run("metalnet.api.asgi:app_from_env", factory=True, workers=workers, **common)
         return

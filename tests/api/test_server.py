@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import socket
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -89,3 +94,43 @@ def test_two_workers_share_one_database(tmp_path: Path) -> None:
             addresses = list(pool.map(allocate, range(80)))
     assert len(set(addresses)) == 80
     assert sorted(addresses, key=lambda a: int(a.rsplit(".", 1)[1])) == [f"10.0.0.{i}" for i in range(1, 81)]
+
+
+def test_module_entry_point_reports_a_bad_database_in_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "metalnet.api", "--port", "1", "--db", "nosuch://x"],
+        cwd=tmp_path, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
+        timeout=60, check=False,
+    )
+    assert result.returncode == 2
+    assert "error: unsupported storage URL 'nosuch://x'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.sqlite
+def test_sigterm_finishes_the_request_in_flight(tmp_path: Path) -> None:
+    with live_server(["--token", "admin:t"], cwd=tmp_path) as (url, log):
+        host, port = url.removeprefix("http://").split(":")
+        body = b'{"id": "p-graceful"}'
+        with socket.create_connection((host, int(port))) as sock:
+            head = (f"PUT /v1/partition HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer t\r\n"
+                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+            sock.sendall(head + body[:5])  # the request has begun, its body is not complete yet
+            time.sleep(0.3)
+            pid = _server_pid(log)
+            os.kill(pid, signal.SIGTERM)
+            time.sleep(0.3)
+            sock.sendall(body[5:])
+            response = sock.recv(65536)
+        assert response.startswith(b"HTTP/1.1 201"), response
+        deadline = time.monotonic() + 20
+        while "Finished server process" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "Finished server process" in log.read_text()
+
+
+def _server_pid(log: Path) -> int:
+    """uvicorn logs ``Started server process [PID]``."""
+    match = re.search(r"Started server process \[(\d+)\]", log.read_text())
+    assert match, log.read_text()
+    return int(match.group(1))
