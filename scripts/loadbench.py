@@ -199,6 +199,17 @@ def generate(port: int, network: str, connections: int, start_at: float, stop_at
     results.put((latencies, statuses))
 
 
+def _batch_stats(metrics: str) -> float | None:
+    """Mean group-commit batch size, from the metrics of the worker that answered the scrape."""
+    values = {}
+    for line in metrics.splitlines():
+        for name in ("metalnet_ip_allocation_batch_size_sum", "metalnet_ip_allocation_batch_size_count"):
+            if line.startswith(name + " "):
+                values[name] = float(line.split()[1])
+    count = values.get("metalnet_ip_allocation_batch_size_count", 0.0)
+    return round(values["metalnet_ip_allocation_batch_size_sum"] / count, 1) if count else None
+
+
 def percentile(values: list[float], fraction: float) -> float:
     return values[min(len(values) - 1, int(fraction * len(values)))]
 
@@ -227,6 +238,7 @@ def run(args: argparse.Namespace, url: str, pid: int) -> dict[str, object]:
             statuses[status] = statuses.get(status, 0) + count
     total = len(latencies)
     check = httpx.get(f"{url}/v1/network/{network}").json()["consumption"]["ipv4"]["used_ips"]
+    batches = _batch_stats(httpx.get(f"{url}/metrics").text)
     return {
         "requests": total, "seconds": args.duration, "req_per_s": round(total / args.duration),
         "statuses": statuses,
@@ -235,6 +247,7 @@ def run(args: argparse.Namespace, url: str, pid: int) -> dict[str, object]:
         "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
         "ips_counted_by_server": check - 2,
         "server_cpu_s": round(cpu_used, 2),
+        "mean_batch": batches,
         "server_cpu_us_per_request": round(cpu_used / max(total, 1) * 1e6),
     }
 

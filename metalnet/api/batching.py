@@ -39,6 +39,7 @@ class Batcher(Generic[Item, Result]):
         call: how to run blocking work (inline, or in a worker thread for networked stores).
         key: items with different keys never share a batch.
         max_batch: the largest batch.
+        observe: called with the size of every batch run (a metric).
     """
 
     def __init__(
@@ -47,7 +48,9 @@ class Batcher(Generic[Item, Result]):
         call: Callable[[Callable[[], list[Result | Exception]]], Awaitable[list[Result | Exception]]],
         key: Callable[[Item], Hashable],
         max_batch: int = MAX_BATCH,
+        observe: Callable[[int], None] | None = None,
     ) -> None:
+        self._observe = observe
         self._run_batch = run_batch
         self._call = call
         self._key = key
@@ -85,6 +88,8 @@ class Batcher(Generic[Item, Result]):
 
     async def _run(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
         items = [item for item, _ in batch]
+        if self._observe is not None:
+            self._observe(len(items))
 
         def run() -> list[Result | Exception]:
             return self._run_batch(items)

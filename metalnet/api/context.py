@@ -37,7 +37,8 @@ class ApiContext:
 
     def __post_init__(self) -> None:
         networks = self.networks
-        self.ip_batcher = Batcher(lambda batch: allocate_ips(networks, batch), self.call, ip_batch_key)
+        self.ip_batcher = Batcher(lambda batch: allocate_ips(networks, batch), self.call, ip_batch_key,
+                                  observe=self.metrics.batch_sizes.observe)
 
     @classmethod
     def build(cls, storage: Storage, settings: Settings) -> ApiContext:

@@ -3,6 +3,7 @@
 - ``metalnet_http_requests_total{method,route,status}`` and ``metalnet_http_request_duration_seconds{method,route}``
   (``route`` is the route template, e.g. ``/v1/ip/{id}``, or ``unmatched``, so label values stay few);
 - ``metalnet_allocations_total{kind,family}`` / ``metalnet_frees_total{kind,family}`` (kind ``ip`` or ``network``);
+- ``metalnet_ip_allocation_batch_size`` (histogram): how many IP allocations shared one transaction;
 - ``metalnet_pool_{available,used}_ips{family}``, read from the store at scrape time by a collector the app
   registers (:meth:`Metrics.add_pool_collector`), summed over the private super networks.
 
@@ -63,6 +64,10 @@ class Metrics:
             "metalnet_allocations", "successful allocations", ["kind", "family"], registry=self.registry
         )
         self.frees = Counter("metalnet_frees", "successful frees", ["kind", "family"], registry=self.registry)
+        self.batch_sizes = Histogram(
+            "metalnet_ip_allocation_batch_size", "IP allocations committed together in one transaction",
+            buckets=(1, 2, 4, 8, 16, 32, 64), registry=self.registry,
+        )
         # labelled children looked up once: ``labels()`` costs more than the increment (hot path)
         self._request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self._counter_children: dict[tuple[Counter, str, str], Any] = {}

@@ -78,6 +78,8 @@ def test_concurrent_requests_get_distinct_addresses() -> None:
                 for _ in range(40)
             ))
         assert {r.status_code for r in responses} == {201}
+        metrics = (await client.get("/metrics")).text
+        assert "metalnet_ip_allocation_batch_size_sum 40.0" in metrics
         return [r.json()["ipaddress"] for r in responses]
 
     addresses = asyncio.run(main())
