@@ -1,7 +1,8 @@
 """go-ipam's ``api.v1.IpamService``: ``POST /api.v1.IpamService/<Rpc>`` with protobuf-JSON bodies.
 
 Each RPC is one call of :class:`metalnet.ipam.Ipamer`; errors become Connect error JSON (see
-:mod:`metalnet.api.errors`). Reads need the view role, every write the admin role.
+:mod:`metalnet.api.errors`). Reads need the view role, every write the admin role; tokens bound to a
+project cannot use the service (its prefixes belong to no project).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from litestar.handlers import HTTPRouteHandler
 from metalnet.api import ipam_wire as w
 from metalnet.api.context import ApiContext
 from metalnet.api.errors import BadRequestError
+from metalnet.api.guards import principal_of
 from metalnet.api.settings import Role
 from metalnet.ipam import IP, Ipamer, Prefix, Usage
 
@@ -115,6 +117,7 @@ def _handler(ctx: ApiContext, rpc: Rpc) -> HTTPRouteHandler:
     name, request_type, response_type, role, implementation = rpc
 
     async def call(request: Request[Any, Any, Any]) -> Any:
+        principal_of(request).require_project(None)  # prefixes are not scoped to projects
         message = w.decode_request(await request.body(), request_type)
         return await ctx.call(lambda: implementation(ctx.ipam, message))
 

@@ -93,6 +93,8 @@ def test_project_bound_token(secured: Client) -> None:
     ip = secured.post("/v1/ip/allocate", json={"networkid": own.json()["id"], "projectid": "p-bound"}, headers=bound)
     assert ip.status_code == 201
     assert_error(secured.put("/v1/partition", json={"id": "y"}, headers=bound), 403)
+    assert_connect_error(secured.post("/api.v1.IpamService/ListPrefixes", json={}, headers=bound), 403,
+                         "permission_denied", "p-bound")
 
 
 def test_open_endpoints(secured: Client) -> None:
