@@ -86,6 +86,9 @@ def test_schema_documents_wire_models(client: Client) -> None:
     network = next(v for k, v in schemas.items() if k.endswith("V1NetworkResponse"))
     assert "additionalAnnouncableCIDRs" in network["properties"]
     assert {"consumption", "prefixes", "vrfshared"} <= set(network["properties"])
+    acquire = document["paths"]["/api.v1.IpamService/AcquireChildPrefix"]["post"]
+    properties = acquire["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    assert set(properties) == {"cidr", "length", "childCidr", "namespace"}
     allocate = document["paths"]["/v1/ip/allocate"]["post"]
     assert allocate["requestBody"]["content"]["application/json"]["schema"]
     assert "201" in allocate["responses"]
