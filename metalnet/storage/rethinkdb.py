@@ -34,7 +34,7 @@ from metalnet.storage.base import Storage, StorageBusyError, StorageError, Trans
 from metalnet.storage.memory import Effect, MemoryState
 from metalnet.storage.rethink_config import RethinkConfig, parse_url
 from metalnet.storage.rethink_conn import Connector
-from metalnet.storage.rethink_group import GROUP_MAX, Group, Request
+from metalnet.storage.rethink_group import GROUP_MAX, Fairness, Group, Request
 from metalnet.storage.rethink_log import decode_effects, encode_effects, entries_after, has_entries_after, insert_entry
 from metalnet.storage.rethink_schema import ensure_schema
 from metalnet.storage.rethink_snapshot import Item, load_snapshot, write_snapshot
@@ -65,6 +65,8 @@ class RethinkStorage(Storage):
         self._state = MemoryState()
         self._head = 0
         self._snapshotter: threading.Thread | None = None
+        self._fairness = Fairness()
+        self._pause = 0.0
         self._closed = False
         try:
             ensure_schema(self._connector)
@@ -89,6 +91,7 @@ class RethinkStorage(Storage):
         request = Request(fn, readonly)
         with self._queue_lock:
             self._pending.append(request)
+        pause = 0.0
         with self._lock:
             # whoever holds the lock runs every queued transaction as one group (see rethink_group)
             while not request.done:
@@ -99,6 +102,9 @@ class RethinkStorage(Storage):
                     self._run_group(group)
                 except BaseException as exc:
                     group.fail(exc)
+            pause, self._pause = self._pause, 0.0
+        if pause:
+            time.sleep(pause)  # outside the lock: a turn for another process (see Fairness)
         return request.outcome()
 
     def _run_group(self, group: Group) -> None:
@@ -120,7 +126,7 @@ class RethinkStorage(Storage):
             # the state has just been caught up, so a read-only outcome of the next attempt is valid
             current = True
             if attempt:
-                time.sleep(random.uniform(0, min(0.01, 0.0005 * 2**attempt)))
+                time.sleep(random.uniform(0, min(0.002, 0.0002 * 2**attempt)))
         raise StorageBusyError(
             f"{self.config.safe_url} is busy, retry: the transaction lost the race for the next log entry "
             f"{attempt} times in {self.config.timeout:g} s"
@@ -156,6 +162,7 @@ class RethinkStorage(Storage):
             raise
         if inserted:
             self._head = entry_id
+            self._pause = self._fairness.committed()
             self._maybe_snapshot()
             return True
         group.rollback()
@@ -189,7 +196,9 @@ class RethinkStorage(Storage):
                 self._head = entry_id
                 if entry_id == watch:
                     seen = nonce
-            changed = changed or bool(batch)
+            if batch:
+                changed = True
+                self._fairness.others_committed()
             if not more:
                 return changed, seen
 
