@@ -66,6 +66,7 @@ class RethinkStorage(Storage):
         self._head = 0
         self._snapshotter: threading.Thread | None = None
         self._fairness = Fairness()
+        self._leader = 0  # thread running transactions now (0: none)
         self._pause = 0.0
         self._closed = False
         try:
@@ -88,6 +89,12 @@ class RethinkStorage(Storage):
         return self._head
 
     def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False) -> T:
+        if self._leader == threading.get_ident():
+            # the lock is ours already: waiting for it would never end
+            raise StorageError(
+                f"{self.config.safe_url}: storage.run called inside a transaction of the same store; "
+                "pass the outer transaction down instead"
+            )
         request = Request(fn, readonly)
         with self._queue_lock:
             self._pending.append(request)
@@ -98,10 +105,13 @@ class RethinkStorage(Storage):
                 with self._queue_lock:
                     group = Group(self._pending[:GROUP_MAX])
                     del self._pending[:GROUP_MAX]
+                self._leader = threading.get_ident()
                 try:
                     self._run_group(group)
                 except BaseException as exc:
                     group.fail(exc)
+                finally:
+                    self._leader = 0
             pause, self._pause = self._pause, 0.0
         if pause:
             time.sleep(pause)  # outside the lock: a turn for another process (see Fairness)

@@ -249,3 +249,16 @@ def test_start_up_replays_a_log_longer_than_one_fetch(rethinkdb_url: str, conn: 
         assert isinstance(storage, RethinkStorage)
         assert storage.head == count
         assert storage.run(lambda tx: tx.scan(("n",)), readonly=True) == [(("n", n), n) for n in range(1, count + 1)]
+
+
+def test_nested_run_is_refused_and_the_outer_transaction_commits(rethinkdb_url: str) -> None:
+    with open_storage(rethinkdb_url) as storage:
+
+        def outer(tx: Transaction) -> str:
+            tx.put(("outer",), 1)
+            with pytest.raises(StorageError, match="inside a transaction") as raised:
+                storage.run(lambda inner: inner.put(("inner",), 1))
+            return str(raised.value)
+
+        assert "pass the outer transaction down" in storage.run(outer)
+        assert storage.run(lambda tx: (tx.get(("outer",)), tx.get(("inner",)))) == (1, None)
