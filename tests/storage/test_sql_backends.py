@@ -21,6 +21,7 @@ from metalnet.storage import (
     Transaction,
     migrations,
     open_storage,
+    redact_url,
 )
 from tests.servers.postgres import PASSWORD, PASSWORD_USER, PostgresServer
 
@@ -247,3 +248,26 @@ def test_a_nested_run_is_refused_and_leaves_the_outer_transaction_intact(sql_sto
         assert "pass the outer transaction down" in message
         assert store.run(lambda tx: tx.scan(("outer",))) == [(("outer", 1), 1), (("outer", 2), 2)]
         assert store.run(lambda tx: tx.get(("inner",))) is None
+
+
+@pytest.mark.postgres
+def test_postgres_password_in_the_query_is_redacted_too() -> None:
+    url = f"postgresql://{PASSWORD_USER}@127.0.0.1:{_refused_port()}/metalnet?password={PASSWORD}&sslmode=disable"
+    with pytest.raises(StorageUnavailableError) as raised:
+        open_storage(url)
+    assert PASSWORD not in str(raised.value)
+    assert "password=***&sslmode=disable" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://u:pw@h:5432/db", "postgresql://u:***@h:5432/db"),
+        ("postgresql://u:p@ss@h/db", "postgresql://u:***@h/db"),
+        ("postgresql://u@h/db?sslmode=require&password=pw", "postgresql://u@h/db?sslmode=require&password=***"),
+        ("sqlite:///relative.db", "sqlite:///relative.db"),
+        ("sqlite:////abs/x.db?synchronous=full", "sqlite:////abs/x.db?synchronous=full"),
+    ],
+)
+def test_redact_url_hides_every_password_and_keeps_the_rest(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
