@@ -7,8 +7,6 @@ commit batcher, the response conversion and the error table — and hands every 
 The Litestar route stays registered (OpenAPI, and ``Settings(fast_path=False)``); the API tests run the
 IP allocation cases through both.
 
-One difference: the body is decoded strictly (a number given as a string is a 400), while Litestar's
-decoder coerces such strings.
 """
 
 from __future__ import annotations
@@ -18,6 +16,7 @@ from typing import Any
 import msgspec
 
 from metalnet.api import v1_wire as w
+from metalnet.api.bodies import decode_body
 from metalnet.api.context import ApiContext
 from metalnet.api.errors import BadRequestError
 from metalnet.api.exceptions import error_parts
@@ -26,27 +25,12 @@ from metalnet.api.v1_convert import family_of, ip_response, to_domain
 from metalnet.network import IPAllocate
 
 ROUTE = "/v1/ip/allocate"
-_decoder = msgspec.json.Decoder(w.V1IPAllocateRequest)
 _encoder = msgspec.json.Encoder()
 _JSON = (b"content-type", b"application/json")
 
 
 class BodyTooLargeError(BadRequestError):
     status = 413
-
-
-def _decode(body: bytes) -> w.V1IPAllocateRequest:
-    if not body.strip():
-        raise BadRequestError("request body is missing: expected a JSON object")
-    try:
-        return _decoder.decode(body)
-    except msgspec.ValidationError as exc:
-        text, _, where = str(exc).partition(" - at `$.")
-        if where:
-            raise BadRequestError(f"invalid value for field {where.rstrip('`')!r}: {text}") from None
-        raise BadRequestError(f"request body: {text}") from None
-    except msgspec.DecodeError as exc:
-        raise BadRequestError(f"malformed JSON body: {exc}") from None
 
 
 async def _read_body(receive: Any, limit: int) -> bytes:
@@ -76,7 +60,7 @@ def with_hot_path(app: Any, ctx: ApiContext) -> Any:
                           for n in (b"authorization", b"x-date", b"x-data-salt"))
             )
             principal.require(Role.EDIT)
-            data = _decode(await _read_body(receive, limit))
+            data = decode_body(await _read_body(receive, limit), w.V1IPAllocateRequest)
             principal.require_project(data.projectid or None)
             ip = await ctx.ip_batcher.submit((to_domain(data, IPAllocate), None))
         except Exception as exc:  # every error becomes its response, exactly as on the Litestar route

@@ -8,15 +8,13 @@ project cannot use the service (its prefixes belong to no project).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-import msgspec
 from litestar import Request, post
 from litestar.handlers import HTTPRouteHandler
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 
 from metalnet.api import ipam_wire as w
+from metalnet.api.bodies import documented
 from metalnet.api.context import ApiContext
 from metalnet.api.errors import BadRequestError
 from metalnet.api.guards import principal_of
@@ -24,6 +22,7 @@ from metalnet.api.settings import Role
 from metalnet.ipam import IP, Ipamer, Prefix, Usage
 
 SERVICE_PATH = "/api.v1.IpamService"
+SPELLINGS = "protobuf JSON; snake_case field names are accepted too"
 ROOT = "root"
 
 
@@ -116,31 +115,6 @@ RPCS: tuple[Rpc, ...] = (
 )
 
 
-def _schema(node: dict[str, Any]) -> Schema:
-    """A Litestar schema object from msgspec's JSON schema of a flat request message."""
-    return Schema(
-        type=OpenAPIType(node["type"]) if "type" in node else None,
-        any_of=[_schema(n) for n in node["anyOf"]] if "anyOf" in node else None,
-        properties={k: _schema(v) for k, v in node["properties"].items()} if "properties" in node else None,
-        title=node.get("title"),
-    )
-
-
-def _operation_with_body(request_type: type[Any]) -> type[Operation]:
-    """The handler reads its body itself (to accept both spellings), so its schema is declared here."""
-    document = msgspec.json.schema(request_type)
-    schema = _schema(document["$defs"][request_type.__name__])
-    body = RequestBody(content={"application/json": OpenAPIMediaType(schema=schema)},
-                       description="protobuf JSON; snake_case field names are accepted too")
-
-    @dataclass
-    class WithBody(Operation):
-        def __post_init__(self) -> None:
-            self.request_body = body
-
-    return WithBody
-
-
 def _handler(ctx: ApiContext, rpc: Rpc) -> HTTPRouteHandler:
     name, request_type, response_type, role, implementation = rpc
 
@@ -153,7 +127,7 @@ def _handler(ctx: ApiContext, rpc: Rpc) -> HTTPRouteHandler:
     call.__name__ = call.__qualname__ = f"ipam_{name}"
     return post(
         f"{SERVICE_PATH}/{name}", operation_id=f"IpamService.{name}", status_code=200, tags=["ipam service"],
-        opt={"role": role}, summary=name, operation_class=_operation_with_body(request_type),
+        opt={"role": role}, summary=name, operation_class=documented(request_type, SPELLINGS),
     )(call)
 
 

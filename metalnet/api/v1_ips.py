@@ -6,9 +6,10 @@ from typing import Any
 
 from litestar import Request, delete, get, post
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath
 
 from metalnet.api import v1_wire as w
+from metalnet.api.bodies import documented, read_json
 from metalnet.api.context import ApiContext
 from metalnet.api.guards import principal_of
 from metalnet.api.settings import Role
@@ -33,15 +34,16 @@ def ip_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
         ctx.metrics.allocated("ip", family_of(ip.ipaddress))
         return ip_response(ip)
 
-    @post("/v1/ip/allocate", operation_id="allocateIP", tags=TAGS, opt={"role": Role.EDIT}, status_code=201)
-    async def allocate_ip(request: Req, data: JSONBody[w.V1IPAllocateRequest]) -> w.V1IPResponse:
+    @post("/v1/ip/allocate", operation_id="allocateIP", tags=TAGS, opt={"role": Role.EDIT}, status_code=201,
+          operation_class=documented(w.V1IPAllocateRequest))
+    async def allocate_ip(request: Req) -> w.V1IPResponse:
+        data = await read_json(request, w.V1IPAllocateRequest)
         return await _allocate(request, data, None)
 
     @post("/v1/ip/allocate/{ip:str}", operation_id="allocateSpecificIP", tags=TAGS, opt={"role": Role.EDIT},
-          status_code=201)
-    async def allocate_specific_ip(
-        request: Req, ip: FromPath[str], data: JSONBody[w.V1IPAllocateRequest]
-    ) -> w.V1IPResponse:
+          status_code=201, operation_class=documented(w.V1IPAllocateRequest))
+    async def allocate_specific_ip(request: Req, ip: FromPath[str]) -> w.V1IPResponse:
+        data = await read_json(request, w.V1IPAllocateRequest)
         return await _allocate(request, data, ip)
 
     @get("/v1/ip/{id:str}", operation_id="findIP", tags=TAGS, opt={"role": Role.VIEW})
@@ -55,14 +57,18 @@ def ip_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
         principal = principal_of(request)
         return [ip_response(ip) for ip in await ctx.call(service.list_ips) if principal.sees(ip.projectid)]
 
-    @post("/v1/ip/find", operation_id="findIPs", tags=TAGS, opt={"role": Role.VIEW}, status_code=200)
-    async def find_ips(request: Req, data: JSONBody[w.V1IPFindRequest]) -> list[w.V1IPResponse]:
+    @post("/v1/ip/find", operation_id="findIPs", tags=TAGS, opt={"role": Role.VIEW}, status_code=200,
+          operation_class=documented(w.V1IPFindRequest))
+    async def find_ips(request: Req) -> list[w.V1IPResponse]:
+        data = await read_json(request, w.V1IPFindRequest)
         principal = principal_of(request)
         found = await ctx.call(lambda: service.find_ips(to_domain(data, IPFind)))
         return [ip_response(ip) for ip in found if principal.sees(ip.projectid)]
 
-    @post("/v1/ip", operation_id="updateIP", tags=TAGS, opt={"role": Role.EDIT}, status_code=200)
-    async def update_ip(request: Req, data: JSONBody[w.V1IPUpdateRequest]) -> w.V1IPResponse:
+    @post("/v1/ip", operation_id="updateIP", tags=TAGS, opt={"role": Role.EDIT}, status_code=200,
+          operation_class=documented(w.V1IPUpdateRequest))
+    async def update_ip(request: Req) -> w.V1IPResponse:
+        data = await read_json(request, w.V1IPUpdateRequest)
         address = require(data.ipaddress, "ipaddress")
 
         def run() -> w.V1IPResponse:

@@ -6,9 +6,10 @@ from typing import Any
 
 from litestar import Request, delete, get, post, put
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery
 
 from metalnet.api import v1_wire as w
+from metalnet.api.bodies import documented, read_json
 from metalnet.api.context import ApiContext
 from metalnet.api.guards import principal_of
 from metalnet.api.settings import Role
@@ -28,16 +29,18 @@ def network_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
         if principal.project is not None:
             principal.require_project(service.get_network(ident).projectid)
 
-    @put("/v1/network", operation_id="createNetwork", tags=TAGS, opt={"role": Role.ADMIN}, status_code=201)
-    async def create_network(request: Req, data: JSONBody[w.V1NetworkCreateRequest]) -> w.V1NetworkResponse:
+    @put("/v1/network", operation_id="createNetwork", tags=TAGS, opt={"role": Role.ADMIN}, status_code=201,
+         operation_class=documented(w.V1NetworkCreateRequest))
+    async def create_network(request: Req) -> w.V1NetworkResponse:
+        data = await read_json(request, w.V1NetworkCreateRequest)
         principal_of(request).require_project(data.projectid or None)
         created = await ctx.call(lambda: service.create_network(to_domain(data, NetworkCreate)))
         return network_response(created)
 
-    @post("/v1/network", operation_id="updateNetwork", tags=TAGS, opt={"role": Role.ADMIN}, status_code=200)
-    async def update_network(
-        request: Req, data: JSONBody[w.V1NetworkUpdateRequest], force: FromQuery[bool] = False
-    ) -> w.V1NetworkResponse:
+    @post("/v1/network", operation_id="updateNetwork", tags=TAGS, opt={"role": Role.ADMIN}, status_code=200,
+          operation_class=documented(w.V1NetworkUpdateRequest))
+    async def update_network(request: Req, force: FromQuery[bool] = False) -> w.V1NetworkResponse:
+        data = await read_json(request, w.V1NetworkUpdateRequest)
         ident = require(data.id, "id")
 
         def run() -> w.V1NetworkResponse:
@@ -58,8 +61,10 @@ def network_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
         found = await ctx.call(service.list_networks)
         return [network_response(n) for n in found if principal.sees(n.projectid)]
 
-    @post("/v1/network/find", operation_id="findNetworks", tags=TAGS, opt={"role": Role.VIEW}, status_code=200)
-    async def find_networks(request: Req, data: JSONBody[w.V1NetworkFindRequest]) -> list[w.V1NetworkResponse]:
+    @post("/v1/network/find", operation_id="findNetworks", tags=TAGS, opt={"role": Role.VIEW}, status_code=200,
+          operation_class=documented(w.V1NetworkFindRequest))
+    async def find_networks(request: Req) -> list[w.V1NetworkResponse]:
+        data = await read_json(request, w.V1NetworkFindRequest)
         principal = principal_of(request)
         found = await ctx.call(lambda: service.find_networks(to_domain(data, NetworkFind)))
         return [network_response(n) for n in found if principal.sees(n.projectid)]
@@ -74,8 +79,9 @@ def network_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
         return await ctx.call(run)
 
     @post("/v1/network/allocate", operation_id="allocateNetwork", tags=TAGS, opt={"role": Role.EDIT},
-          status_code=201)
-    async def allocate_network(request: Req, data: JSONBody[w.V1NetworkAllocateRequest]) -> w.V1NetworkResponse:
+          status_code=201, operation_class=documented(w.V1NetworkAllocateRequest))
+    async def allocate_network(request: Req) -> w.V1NetworkResponse:
+        data = await read_json(request, w.V1NetworkAllocateRequest)
         principal_of(request).require_project(data.projectid or None)
         network = await ctx.call(lambda: service.allocate_network(to_domain(data, NetworkAllocate)))
         for prefix in network.prefixes:

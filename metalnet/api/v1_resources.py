@@ -9,10 +9,11 @@ from typing import Any
 
 from litestar import Request, delete, get, post, put
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath
 
 from metalnet.api import v1_convert as c
 from metalnet.api import v1_wire as w
+from metalnet.api.bodies import documented, read_json
 from metalnet.api.context import ApiContext
 from metalnet.api.guards import principal_of
 from metalnet.api.settings import Role
@@ -29,13 +30,17 @@ def _global_write(request: Req) -> None:
 def partition_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
     service, tags = ctx.networks, ["partition"]
 
-    @put("/v1/partition", operation_id="createPartition", tags=tags, opt=ADMIN, status_code=201)
-    async def create_partition(request: Req, data: JSONBody[w.V1PartitionCreateRequest]) -> w.V1PartitionResponse:
+    @put("/v1/partition", operation_id="createPartition", tags=tags, opt=ADMIN, status_code=201,
+         operation_class=documented(w.V1PartitionCreateRequest))
+    async def create_partition(request: Req) -> w.V1PartitionResponse:
+        data = await read_json(request, w.V1PartitionCreateRequest)
         _global_write(request)
         return c.partition_response(await ctx.call(lambda: service.create_partition(c.partition_create(data))))
 
-    @post("/v1/partition", operation_id="updatePartition", tags=tags, opt=ADMIN, status_code=200)
-    async def update_partition(request: Req, data: JSONBody[w.V1PartitionUpdateRequest]) -> w.V1PartitionResponse:
+    @post("/v1/partition", operation_id="updatePartition", tags=tags, opt=ADMIN, status_code=200,
+          operation_class=documented(w.V1PartitionUpdateRequest))
+    async def update_partition(request: Req) -> w.V1PartitionResponse:
+        data = await read_json(request, w.V1PartitionUpdateRequest)
         _global_write(request)
         update = c.partition_update(data)
         return c.partition_response(await ctx.call(lambda: service.update_partition(update)))
@@ -59,13 +64,17 @@ def partition_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
 def project_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
     service, tags = ctx.networks, ["project"]
 
-    @put("/v1/project", operation_id="createProject", tags=tags, opt=ADMIN, status_code=201)
-    async def create_project(request: Req, data: JSONBody[w.V1ProjectCreateRequest]) -> w.V1ProjectResponse:
+    @put("/v1/project", operation_id="createProject", tags=tags, opt=ADMIN, status_code=201,
+         operation_class=documented(w.V1ProjectCreateRequest))
+    async def create_project(request: Req) -> w.V1ProjectResponse:
+        data = await read_json(request, w.V1ProjectCreateRequest)
         _global_write(request)
         return c.project_response(await ctx.call(lambda: service.create_project(c.project_create(data))))
 
-    @post("/v1/project", operation_id="updateProject", tags=tags, opt=ADMIN, status_code=200)
-    async def update_project(request: Req, data: JSONBody[w.V1ProjectUpdateRequest]) -> w.V1ProjectResponse:
+    @post("/v1/project", operation_id="updateProject", tags=tags, opt=ADMIN, status_code=200,
+          operation_class=documented(w.V1ProjectUpdateRequest))
+    async def update_project(request: Req) -> w.V1ProjectResponse:
+        data = await read_json(request, w.V1ProjectUpdateRequest)
         _global_write(request)
         update = c.project_update(data)
         return c.project_response(await ctx.call(lambda: service.update_project(update)))
@@ -78,8 +87,10 @@ def project_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
     async def list_projects() -> list[w.V1ProjectResponse]:
         return [c.project_response(p) for p in await ctx.call(service.list_projects)]
 
-    @post("/v1/project/find", operation_id="findProjects", tags=tags, opt=VIEW, status_code=200)
-    async def find_projects(data: JSONBody[w.V1ProjectFindRequest]) -> list[w.V1ProjectResponse]:
+    @post("/v1/project/find", operation_id="findProjects", tags=tags, opt=VIEW, status_code=200,
+          operation_class=documented(w.V1ProjectFindRequest))
+    async def find_projects(request: Req) -> list[w.V1ProjectResponse]:
+        data = await read_json(request, w.V1ProjectFindRequest)
         query = ProjectFind(id=data.id, name=data.name, tenant_id=data.tenant_id)
         return [c.project_response(p) for p in await ctx.call(lambda: service.find_projects(query))]
 

@@ -28,11 +28,22 @@ def test_malformed_json_and_wrong_shapes(client: Client) -> None:
                  "defaultchildprefixlength")
 
 
+def test_types_are_strict(client: Client) -> None:
+    # metal-api (Go) refuses a number or boolean sent as a string; so do we, on every route
+    assert_error(client.put("/v1/network", json={"prefixes": ["10.1.0.0/24"], "vrf": "5"}), 400, "'vrf'")
+    assert_error(client.put("/v1/network", json={"prefixes": ["10.1.0.0/24"], "privatesuper": "true"}), 400,
+                 "'privatesuper'")
+    assert_error(client.post("/v1/network/find", json={"nat": 1}), 400, "'nat'")
+    assert_error(client.post("/v1/ip/allocate", json={"networkid": 7}), 400, "'networkid'")
+    assert_error(client.put("/v1/project", json={"meta": {"id": 3}}), 400, "'meta.id'")
+
+
 def test_body_too_large_is_413() -> None:
     app = create_app(MemoryStorage(), Settings(max_body_bytes=200, request_log=False))
     with TestClient(app) as client:
         big = {"name": "x" * 500}
         assert_error(client.post("/v1/ip/allocate", json=big), 413, "too large")
+        assert_error(client.put("/v1/network", json=big), 413, "too large")
         assert_connect_error(client.post("/api.v1.IpamService/CreatePrefix", json=big), 413, "resource_exhausted")
 
 
