@@ -79,9 +79,12 @@ class Batcher(Generic[Item, Result]):
                 groups: dict[Hashable, list[tuple[Item, asyncio.Future[Result]]]] = {}
                 for entry in pending:
                     groups.setdefault(self._key(entry[0]), []).append(entry)
-                for group in groups.values():
-                    for start in range(0, len(group), self._max):
-                        await self._run(group[start : start + self._max])
+                # different keys take different locks: on networked stores (worker threads) they run in parallel
+                await asyncio.gather(*(
+                    self._run(group[start : start + self._max])
+                    for group in groups.values()
+                    for start in range(0, len(group), self._max)
+                ))
                 await asyncio.sleep(0)  # let requests that arrived meanwhile queue up for the next batch
         finally:
             self._flushing = False
