@@ -9,7 +9,7 @@ answers them as Connect does, ``{"code": "<connect code>", "message": "<text>"}`
     ├── BadRequestError      400 input the wire models cannot express (bad path value, bad combination)
     ├── UnauthorizedError    401 missing or wrong credentials
     ├── ForbiddenError       403 authenticated, but the role or project does not allow it
-    └── NotFoundApiError     404 unknown route or resource looked up by the API
+    └── BodyTooLargeError    413 request body over the configured limit
 
 Domain errors keep their own classes. The network layer's :class:`NetworkError` carries its status (its
 ``kind``: invalid 400, not found 404, conflict 409, refused 422); for the others :data:`STATUS_TABLE` and
@@ -41,8 +41,8 @@ class ForbiddenError(ApiError):
     status = 403
 
 
-class NotFoundApiError(ApiError):
-    status = 404
+class BodyTooLargeError(ApiError):
+    status = 413
 
 
 #: domain error -> HTTP status for ``/v1`` (metal-api's statuses; see docs/api.md for deliberate differences)
@@ -87,21 +87,10 @@ CONNECT_CODE_BY_STATUS = {
     503: "unavailable",
 }
 
-_extra_rows: list[tuple[type[BaseException], int]] = []
-
-
-def register_status(error: type[BaseException], status: int) -> None:
-    """Add a row to the ``/v1`` table (used for the network layer's error kinds), ahead of the generic ones."""
-    _extra_rows.append((error, status))
-
-
 def status_for(exc: BaseException) -> int | None:
     """The HTTP status for a domain or API error, or ``None`` when it is unexpected (a bug: 500)."""
     if isinstance(exc, ApiError | NetworkError):
         return exc.status
-    for error, status in _extra_rows:
-        if isinstance(exc, error):
-            return status
     for error, status in STATUS_TABLE:
         if isinstance(exc, error):
             return status

@@ -18,7 +18,7 @@ import msgspec
 from metalnet.api import v1_wire as w
 from metalnet.api.bodies import decode_body
 from metalnet.api.context import ApiContext
-from metalnet.api.errors import BadRequestError
+from metalnet.api.errors import BodyTooLargeError
 from metalnet.api.exceptions import error_parts
 from metalnet.api.settings import Role
 from metalnet.api.v1_convert import family_of, ip_response, to_domain
@@ -27,10 +27,6 @@ from metalnet.network import IPAllocate
 ROUTE = "/v1/ip/allocate"
 _encoder = msgspec.json.Encoder()
 _JSON = (b"content-type", b"application/json")
-
-
-class BodyTooLargeError(BadRequestError):
-    status = 413
 
 
 async def _read_body(receive: Any, limit: int) -> bytes:
