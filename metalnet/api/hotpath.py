@@ -6,7 +6,6 @@ pieces the Litestar route uses — :class:`~metalnet.api.auth.Authenticator`, th
 commit batcher, the response conversion and the error table — and hands every other request to Litestar.
 The Litestar route stays registered (OpenAPI, and ``Settings(fast_path=False)``); the API tests run the
 IP allocation cases through both.
-
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from metalnet.api.v1_convert import family_of, ip_response, to_domain
 from metalnet.network import IPAllocate
 
 ROUTE = "/v1/ip/allocate"
+AUTH_HEADERS = (b"authorization", b"x-date", b"x-data-salt")
 _encoder = msgspec.json.Encoder()
 _JSON = (b"content-type", b"application/json")
 
@@ -43,18 +43,23 @@ async def _read_body(receive: Any, limit: int) -> bytes:
             return b"".join(chunks)
 
 
+def _auth_headers(scope: dict[str, Any]) -> list[str | None]:
+    """The Authorization, X-Date and X-Data-Salt header values (``None`` when absent)."""
+    found: dict[bytes, str] = {}
+    for name, value in scope["headers"]:
+        if name in AUTH_HEADERS:
+            found[name] = value.decode("latin-1")
+    return [found.get(name) for name in AUTH_HEADERS]
+
+
 def with_hot_path(app: Any, ctx: ApiContext) -> Any:
     """Wrap the ASGI ``app`` so ``POST /v1/ip/allocate`` is served directly."""
     authenticate, limit = ctx.auth.authenticate, ctx.settings.max_body_bytes
 
     async def allocate(scope: dict[str, Any], receive: Any) -> tuple[int, bytes, dict[str, str]]:
-        headers = {name: value for name, value in scope["headers"]
-                   if name in (b"authorization", b"x-date", b"x-data-salt")}
         try:
-            principal = authenticate(
-                "POST", *(headers[n].decode("latin-1") if n in headers else None
-                          for n in (b"authorization", b"x-date", b"x-data-salt"))
-            )
+            authorization, date, salt = _auth_headers(scope)
+            principal = authenticate("POST", authorization, date, salt)
             principal.require(Role.EDIT)
             data = decode_body(await _read_body(receive, limit), w.V1IPAllocateRequest)
             principal.require_project(data.projectid or None)
