@@ -2,7 +2,8 @@
 
 This wraps the app's ASGI handler (outside routing), so 404s, 405s and 413s are counted and logged too.
 Each response carries ``X-Request-Id`` (the client's, if it sent a sane one, else a fresh one); the log line
-is JSON: ``{"event": "request", "method", "path", "status", "duration_ms", "request_id"}``. Query strings
+is JSON: ``{"ts": <unix seconds>, "event": "request", "method", "path", "status", "duration_ms",
+"request_id"}``. Query strings
 and headers are never logged (they may carry secrets).
 """
 
@@ -59,7 +60,7 @@ def instrument(app: ASGIApp, metrics: Metrics, *, log_requests: bool) -> ASGIApp
             metrics.observe_request(scope["method"], route, status, elapsed)
             if log_requests and log.isEnabledFor(logging.INFO):
                 line = {
-                    "event": "request", "method": scope["method"], "path": scope["path"], "status": status,
+                    "ts": round(time.time(), 3), "event": "request", "method": scope["method"], "path": scope["path"], "status": status,
                     "duration_ms": round(elapsed * 1000, 3), "request_id": request_id.decode(),
                 }
                 log.info(_encode(line).decode())
