@@ -60,7 +60,8 @@ def instrument(app: ASGIApp, metrics: Metrics, *, log_requests: bool) -> ASGIApp
             metrics.observe_request(scope["method"], route, status, elapsed)
             if log_requests and log.isEnabledFor(logging.INFO):
                 line = {
-                    "ts": round(time.time(), 3), "event": "request", "method": scope["method"], "path": scope["path"], "status": status,
+                    "ts": round(time.time(), 3), "event": "request", "method": scope["method"],
+                    "path": scope["path"], "status": status,
                     "duration_ms": round(elapsed * 1000, 3), "request_id": request_id.decode(),
                 }
                 log.info(_encode(line).decode())
