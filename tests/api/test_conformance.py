@@ -23,13 +23,14 @@ from tests.api.conftest import PARTITION, PROJECT, SUPER, example_documents
 from tests.api.live import live_server
 
 KEYS = {"view": "conformance-view", "edit": "conformance-edit", "admin": "conformance-admin"}
+TOKEN = "conformance-token"
 pytestmark = pytest.mark.sqlite
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     workdir = tmp_path_factory.mktemp("conformance")
-    args = [f"--hmac-{role}-key={key}" for role, key in KEYS.items()]
+    args = [f"--hmac-{role}-key={key}" for role, key in KEYS.items()] + ["--token", f"view:{TOKEN}"]
     with live_server(args, cwd=workdir) as running:  # default database: ./metalnet.db in workdir
         yield running
 
@@ -137,11 +138,15 @@ def test_refusals_and_cleanup_with_metal_python(server: tuple[str, Path]) -> Non
     PartitionApi(admin).delete_partition(PARTITION)
     bad = Driver(url, None, "wrong-key", "Metal-Admin").client
     assert status_of(lambda: NetworkApi(bad).list_networks()) == 401
+    with_token = Driver(url, TOKEN, None).client  # metal-python's bearer mode
+    assert NetworkApi(with_token).list_networks() == []
+    assert status_of(lambda: PartitionApi(with_token).create_partition(
+        models.V1PartitionCreateRequest(id="x", bootconfig=models.V1PartitionBootConfiguration()))) == 403
     text = log.read_text()
     assert "metalnet.db" in text
     assert "default" in text
     assert '"path":"/v1/ip/allocate"' in text  # one JSON line per request
-    for key in KEYS.values():
+    for key in (*KEYS.values(), TOKEN):
         assert key not in text
 
 
