@@ -115,10 +115,17 @@ def throwaway_cluster() -> Iterator[PostgresServer]:
         _run([*sudo, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
               "-E", "UTF8", "--locale=C", "--no-sync"], "initdb")
         (data / "pg_hba.conf").write_text(_HBA)
-        options = (f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={root} "
-                   "-c fsync=on -c max_connections=200 -c password_encryption=scram-sha-256")
-        _run([*sudo, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"),
-              "-w", "-t", "60", "-o", options, "start"], "pg_ctl start")
+        for attempt in range(3):  # another process may take the free port before the server binds it
+            options = (f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={root} "
+                       "-c fsync=on -c max_connections=200 -c password_encryption=scram-sha-256")
+            try:
+                _run([*sudo, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"),
+                      "-w", "-t", "60", "-o", options, "start"], "pg_ctl start")
+                break
+            except RuntimeError:
+                if attempt == 2:
+                    raise
+                port = _free_port()
         server = PostgresServer("127.0.0.1", port, str(root))
         _admin(server, f"CREATE ROLE {PASSWORD_USER} LOGIN SUPERUSER PASSWORD '{PASSWORD}'")
         _admin(server, f"CREATE DATABASE {TEST_DATABASE}")
