@@ -5,7 +5,8 @@ Error mapping (the driver's names on the left):
 - ``ReqlAuthError``, ``ReqlPermissionError`` → :class:`StorageUnavailableError` at once (wrong credentials
   do not heal by waiting).
 - ``ReqlDriverError`` (connection refused, reset, timed out), ``ReqlAvailabilityError`` (no primary, no
-  majority: ``ReqlOpFailedError``, ``ReqlOpIndeterminateError``) → retried until the caller's deadline, then
+  majority: ``ReqlOpFailedError``, ``ReqlOpIndeterminateError``), ``ReqlInternalError`` (seen during
+  failovers) → retried until the caller's deadline, then
   :class:`StorageUnavailableError` ("unavailable, retry"). Callers only pass queries that are safe to repeat:
   reads, and the commit insert, whose repeat is resolved by its nonce.
 - any other ``ReqlError`` → :class:`StorageError` (a bug or a broken database, not worth retrying).
@@ -28,6 +29,7 @@ from rethinkdb.errors import (
     ReqlAvailabilityError,
     ReqlDriverError,
     ReqlError,
+    ReqlInternalError,
     ReqlPermissionError,
 )
 
@@ -38,7 +40,9 @@ T = TypeVar("T")
 r = RethinkDB()
 #: the driver's connection object (untyped)
 Connection = Any
-_TRANSIENT = (ReqlDriverError, ReqlAvailabilityError, OSError)
+#: during a failover the server also answers "Unexpected exception: … none of the servers were accessible"
+#: as an internal error; it heals like the others
+_TRANSIENT = (ReqlDriverError, ReqlAvailabilityError, ReqlInternalError, OSError)
 
 
 class Connector:

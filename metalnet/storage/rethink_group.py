@@ -98,9 +98,9 @@ class Fairness:
     pauses. This shapes timing only, never what is committed.
     """
 
-    STREAK = 8
+    STREAK = 32
     WINDOW = 5.0
-    PAUSE = (0.002, 0.005)
+    PAUSE = (0.003, 0.006)
 
     def __init__(self) -> None:
         self._streak = 0

@@ -17,6 +17,8 @@ from metalnet.storage import Storage, open_storage
 from tests.rethinkdb import worker
 
 REPO = Path(__file__).resolve().parents[2]
+#: every worker started, so that a failed test leaves none running
+STARTED: list[Worker] = []
 
 
 class Worker:
@@ -29,6 +31,7 @@ class Worker:
         self.process = subprocess.Popen(
             command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1
         )
+        STARTED.append(self)
         self.lines: list[str] = []
         self._stderr: list[str] = []
         assert self.process.stdout is not None
@@ -91,10 +94,18 @@ def start_workers(url: str, mode: str, processes: int, count: int, tmp_path: Pat
 
 def finish_all(workers: list[Worker], timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    for each in workers:
-        code = each.finish(max(1.0, deadline - time.monotonic()))
+    codes = [each.finish(max(1.0, deadline - time.monotonic())) for each in workers]
+    for each, code in zip(workers, codes, strict=True):
         assert code == 0, f"worker exited {code}: {each.lines[-5:]}\n{each.errors[-3000:]}"
         assert each.lines[-1] == "DONE"
+
+
+def reap() -> None:
+    """End every worker a test left running (it failed half-way), each by its own PID."""
+    while STARTED:
+        each = STARTED.pop()
+        if each.process.returncode is None:
+            each.finish(0.1)
 
 
 def prepared(url: str) -> None:
