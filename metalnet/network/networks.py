@@ -15,6 +15,7 @@ from metalnet.network.rules import (
     canonical_cidrs,
     check_announcable,
     check_prefixes_and_families,
+    distinct_prefixes,
     family_lengths,
 )
 from metalnet.network.work import NETWORKS_LOCK, Work, check_id, network_lock
@@ -34,7 +35,7 @@ def create_network(work: Work, request: NetworkCreate) -> Network:
         if not privatesuper:
             raise invalid("defaultchildprefixlength can only be set for privatesuper networks")
         lengths = family_lengths(request.defaultchildprefixlength, "defaultchildprefixlength")
-    prefixes = canonical_cidrs(request.prefixes)
+    prefixes = distinct_prefixes(request.prefixes)
     destinations = canonical_cidrs(request.destinationprefixes or [])
     check_prefixes_and_families(prefixes, families(destinations), lengths, privatesuper)
     announcable = check_announcable(request.additional_announcable_cidrs or [], privatesuper)
@@ -110,7 +111,7 @@ def update_network(work: Work, request: NetworkUpdate, *, force: bool = False) -
     if request.defaultchildprefixlength and not old.privatesuper:
         raise refused("defaultchildprefixlength can only be set on privatesuper")
     if request.prefixes:
-        new.prefixes = canonical_cidrs(request.prefixes)
+        new.prefixes = distinct_prefixes(request.prefixes)
         for cidr in old.prefixes:
             if cidr not in new.prefixes:
                 check_no_ips(work, cidr, "unable to update network")

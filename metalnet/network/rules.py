@@ -22,6 +22,21 @@ def canonical_cidrs(cidrs: list[str], what: str = "cidr") -> list[str]:
     return result
 
 
+def distinct_prefixes(cidrs: list[str]) -> list[str]:
+    """Canonical ``cidrs`` (400 naming an unparsable one); 400 naming a prefix given twice.
+
+    A repeated prefix would be stored twice in the record, counted twice in consumption and released twice
+    on free (the second release fails, so the network could never be freed again).
+    """
+    result = canonical_cidrs(cidrs)
+    seen: set[str] = set()
+    for cidr in result:
+        if cidr in seen:
+            raise invalid(f"prefix {cidr} is given more than once in {cidrs}")
+        seen.add(cidr)
+    return result
+
+
 def family_lengths(lengths: dict[str, int], what: str) -> dict[str, int]:
     """``lengths`` with its keys normalised to ``IPv4``/``IPv6``; 400 for a bad key or value."""
     result: dict[str, int] = {}

@@ -85,6 +85,14 @@ def test_prefix_changes_go_to_ipam(service: NetworkService, storage: Storage, la
     service.create_network(NetworkCreate(prefixes=["185.1.2.0/24"]))
 
 
+def test_a_prefix_given_twice_is_refused(service: NetworkService, storage: Storage, lab: Network) -> None:
+    # stored twice, it would count twice in consumption and make the second release on free fail forever
+    child = _child(service)
+    unchanged(storage, INVALID, "prefix 10.0.0.0/22 is given more than once",
+              lambda: service.update_network(NetworkUpdate(id=child.id, prefixes=[*child.prefixes, "10.0.0.0/22"])))
+    assert service.free_network(child.id).prefixes == child.prefixes
+
+
 def test_destination_families_must_be_present(service: NetworkService, storage: Storage) -> None:
     service.create_network(NetworkCreate(id="n", prefixes=["10.1.0.0/24"]))
     unchanged(storage, INVALID, "addressfamily:IPv6 of destination prefixes is not present",
