@@ -50,6 +50,7 @@ from metalnet.storage.sql_common import (
 T = TypeVar("T")
 #: statements are rendered with literals (see :func:`_bytea`), so the placeholder is a format field
 _SQL = KV.with_placeholder("{}")
+_MAX_BUFFERED = 1000
 _PLAIN_INSERT = "INSERT INTO kv (k, v) VALUES ({}, {})"
 _BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED"
 # a read-only transaction sees one snapshot throughout; read-only transactions never fail to serialise
@@ -107,7 +108,7 @@ class PostgresTransaction(SqlTransaction):
         if self._strict:
             super().insert(key, value)
         else:
-            self._pending.append(_PLAIN_INSERT.format(_bytea(encode_key(key)), _bytea(encode_value(value))))
+            self._buffer(_PLAIN_INSERT.format(_bytea(encode_key(key)), _bytea(encode_value(value))))
             self.optimistic = True
 
     def _send(self, statement: str) -> pq.abc.PGresult:
@@ -136,7 +137,14 @@ class PostgresTransaction(SqlTransaction):
         return [_row(result, index) for index in range(result.ntuples)]
 
     def _write(self, sql: str, params: tuple[bytes, ...]) -> None:
-        self._pending.append(sql.format(*map(_bytea, params)))
+        self._buffer(sql.format(*map(_bytea, params)))
+
+    def _buffer(self, statement: str) -> None:
+        if len(self._pending) >= _MAX_BUFFERED:
+            # a bulk transaction (a dump being loaded) goes out in slices rather than as one huge message
+            self._send(statement)
+        else:
+            self._pending.append(statement)
 
     def lock(self, name: str) -> None:
         self._pending.append(f"SELECT pg_advisory_xact_lock({lock_id(name)})")

@@ -237,6 +237,22 @@ def test_exception_rolls_back_every_write_and_propagates(storage: Storage) -> No
     assert storage.run(lambda tx: tx.scan(("r",))) == [(("r", 1), "keep"), (("r", 2), "keep")]
 
 
+def test_a_large_transaction_commits_whole_or_rolls_back_whole(storage: Storage) -> None:
+    count = 2_500
+
+    def fill(tx: Transaction, fail: bool) -> None:
+        for number in range(count):
+            tx.put(("bulk", number), number)
+        if fail:
+            raise BoomError
+
+    with pytest.raises(BoomError):
+        storage.run(lambda tx: fill(tx, True))
+    assert storage.run(lambda tx: tx.first(("bulk",), ("bulk",))) is None
+    storage.run(lambda tx: fill(tx, False))
+    assert storage.run(lambda tx: tx.scan(("bulk",))) == [(("bulk", n), n) for n in range(count)]
+
+
 def test_run_returns_the_result_of_fn(storage: Storage) -> None:
     assert storage.run(lambda tx: (tx.put(("x",), 1), "done")[1]) == "done"
     assert storage.run(lambda tx: tx.get(("x",)), readonly=True) == 1
