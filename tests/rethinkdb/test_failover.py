@@ -63,9 +63,14 @@ def test_single_server_killed_mid_load_and_restarted(servers: list[RethinkServer
 
 
 def primary_of(server: RethinkServer, db: str, table: str) -> str:
-    """The server acting as primary of the table's shard now (after a failover: not the configured one)."""
+    """The server acting as primary of the table's shard (after a failover: not the configured one)."""
+    deadline = time.monotonic() + 20
     with server.connect() as conn:
-        acting = r.db(db).table(table).status()["shards"][0]["primary_replicas"].run(conn)
+        while True:  # during a failover the status may list none for a moment
+            acting = r.db(db).table(table).status()["shards"][0]["primary_replicas"].run(conn)
+            if len(acting) == 1 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
     assert len(acting) == 1, acting
     return str(acting[0])
 
