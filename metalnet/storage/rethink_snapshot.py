@@ -1,8 +1,9 @@
 """Snapshots of the whole key space, so that a new process loads one and replays only the log's tail.
 
-A snapshot at log entry ``X`` is the state after entries ``1..X``: every (key, value) pair, encoded as one
-msgspec JSON text, compressed with zlib and cut into chunks of at most ``CHUNK_BYTES`` (RethinkDB documents
-should stay small). Writing one:
+A snapshot at log entry ``X`` is the state after entries ``1..X``: every (key, value) pair, in chunks of
+``ITEMS_PER_CHUNK`` pairs, each chunk one msgspec JSON array compressed with zlib (well under a MiB: RethinkDB
+documents should stay small). Chunks decode independently, so a process loading a large snapshot holds one
+decoded chunk at a time besides the state it builds. Writing one:
 
 1. insert the chunks ``{id: [X, i], data}`` (they are invisible until step 2);
 2. point ``meta["snapshot"]`` at ``{log_id: X, chunks: n}``, atomically and only forwards (an older
@@ -22,11 +23,12 @@ from functools import partial
 import msgspec
 
 from metalnet.storage.base import Key, StorageError
+from metalnet.storage.memory import MemoryState
 from metalnet.storage.rethink_conn import Connection, Connector, r
 from metalnet.storage.rethink_log import compact
 from metalnet.storage.rows import Value
 
-CHUNK_BYTES = 1 << 20
+ITEMS_PER_CHUNK = 20_000
 #: chunks sent per insert query
 CHUNKS_PER_QUERY = 8
 Item = tuple[Key, Value]
@@ -47,8 +49,8 @@ def write_snapshot(connector: Connector, log_id: int, items: list[Item], *, reta
     """Store the state at ``log_id``, move the pointer to it, drop what it makes obsolete."""
     config = connector.config
     deadline = time.monotonic() + config.timeout
-    data = encode_items(items)
-    chunks = [data[start : start + CHUNK_BYTES] for start in range(0, len(data), CHUNK_BYTES)] or [b""]
+    pieces = range(0, len(items), ITEMS_PER_CHUNK)
+    chunks = [encode_items(items[start : start + ITEMS_PER_CHUNK]) for start in pieces] or [encode_items([])]
     snapshots = r.db(config.db).table("snapshots")
     for first in range(0, len(chunks), CHUNKS_PER_QUERY):
         docs = [
@@ -78,8 +80,8 @@ def _move_pointer(conn: Connection, db: str, log_id: int, chunks: int) -> int:
     return int(meta.get("snapshot")["log_id"].run(conn))
 
 
-def load_snapshot(connector: Connector, deadline: float) -> tuple[int, list[Item]] | None:
-    """The newest complete snapshot as ``(log_id, items)``, or ``None`` when there is none yet."""
+def load_snapshot(connector: Connector, deadline: float) -> tuple[int, MemoryState] | None:
+    """The newest complete snapshot as ``(log_id, state)``, or ``None`` when there is none yet."""
     db = connector.config.db
     for _ in range(10):
         pointer = connector.run(
@@ -90,7 +92,11 @@ def load_snapshot(connector: Connector, deadline: float) -> tuple[int, list[Item
         log_id, expected = int(pointer["log_id"]), int(pointer["chunks"])
         rows = connector.run(partial(_chunks, db=db, log_id=log_id), deadline=deadline)
         if len(rows) == expected:
-            return log_id, decode_items(b"".join(rows))
+            state = MemoryState()
+            rows.reverse()
+            while rows:
+                state.apply(decode_items(rows.pop()))  # one decoded chunk at a time
+            return log_id, state
     raise StorageError(f"{connector.config.safe_url}: snapshot kept changing while being read; try again")
 
 

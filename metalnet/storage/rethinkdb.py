@@ -214,12 +214,8 @@ class RethinkStorage(Storage):
 
     def _reload(self, deadline: float) -> None:
         loaded = load_snapshot(self._connector, deadline)
-        if loaded is None:
-            return
-        log_id, items = loaded
-        state = MemoryState()
-        state.apply(items)
-        self._state, self._head = state, log_id
+        if loaded is not None:
+            self._head, self._state = loaded
 
     def _maybe_snapshot(self) -> None:
         if self._head % self.config.snapshot_every:

@@ -118,6 +118,6 @@ def test_snapshot_of_several_chunks_round_trips(rethinkdb_server: RethinkServer,
         chunks = r.db(config.db).table("snapshots").count().run(conn)
     assert chunks >= 2
     assert loaded is not None
-    log_id, back = loaded
+    log_id, state = loaded
     assert log_id == 7
-    assert back == items
+    assert state.values == dict(items)
