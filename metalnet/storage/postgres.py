@@ -25,7 +25,7 @@ import threading
 from binascii import a2b_hex
 from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl
 
 import psycopg
 import psycopg_pool
@@ -50,6 +50,8 @@ from metalnet.storage.sql_common import (
 T = TypeVar("T")
 #: statements are rendered with literals (see :func:`_bytea`), so the placeholder is a format field
 _SQL = KV.with_placeholder("{}")
+#: URL query options that configure the pool rather than libpq
+_OPTIONS = ("pool_size", "timeout")
 _MAX_BUFFERED = 1000
 _PLAIN_INSERT = "INSERT INTO kv (k, v) VALUES ({}, {})"
 _BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED"
@@ -205,10 +207,12 @@ class PostgresStorage(Storage):
     @classmethod
     def from_url(cls, url: str) -> PostgresStorage:
         """Open ``postgresql://…[?pool_size=N&timeout=SECONDS]`` (see the module docstring)."""
-        parts = urlsplit(url)
-        query = parse_qsl(parts.query)
-        ours = {key: value for key, value in query if key in ("pool_size", "timeout")}
-        libpq_url = urlunsplit(parts._replace(query=urlencode([(k, v) for k, v in query if k not in ours])))
+        base, _, query = url.partition("?")
+        # our options are cut out of the raw query; the rest reaches libpq exactly as written
+        pairs = [pair for pair in query.split("&") if pair]
+        ours = dict(parse_qsl("&".join(p for p in pairs if p.split("=", 1)[0] in _OPTIONS)))
+        rest = "&".join(p for p in pairs if p.split("=", 1)[0] not in _OPTIONS)
+        libpq_url = f"{base}?{rest}" if rest else base
         try:
             pool_size = int(ours.get("pool_size", "10"))
             timeout = float(ours.get("timeout", "10"))
@@ -307,6 +311,9 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _translate(exc: psycopg.Error, where: str) -> StorageError:
-    if isinstance(exc, psycopg.OperationalError) and not isinstance(exc, pg_errors.QueryCanceled):
+    if isinstance(exc, pg_errors.QueryCanceled | pg_errors.LockNotAvailable):
+        # a statement_timeout or lock_timeout the operator configured: the store is there, but too busy
+        return StorageBusyError(f"PostgreSQL at {where} is busy: {_first_line(exc)}")
+    if isinstance(exc, psycopg.OperationalError):
         return StorageUnavailableError(f"PostgreSQL at {where} is unavailable: {_first_line(exc)}")
     return StorageError(f"PostgreSQL at {where}: {_first_line(exc)}")

@@ -8,8 +8,16 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from metalnet.storage import KeyExistsError, Storage, StorageUnavailableError, Transaction, open_storage
+from metalnet.storage import (
+    KeyExistsError,
+    Storage,
+    StorageBusyError,
+    StorageUnavailableError,
+    Transaction,
+    open_storage,
+)
 from metalnet.storage.postgres import lock_id
+from tests.servers.postgres import PostgresServer
 
 pytestmark = pytest.mark.postgres
 
@@ -125,3 +133,26 @@ def test_an_insert_of_a_new_key_runs_fn_once(store: Storage) -> None:
     store.run(fn)
     assert calls == ["call"]
     assert store.run(lambda tx: tx.get(("new",))) == 1
+
+
+def test_a_lock_timeout_is_reported_as_busy(postgres_url: str) -> None:
+    url = postgres_url + "%20-clock_timeout%3D200"  # the server gives up waiting for a lock after 0.2 s
+    with open_storage(url) as store, psycopg.connect(postgres_url) as holder:
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", (lock_id("held"),))  # held until the block ends
+
+        def fn(tx: Transaction) -> None:
+            tx.lock("held")
+            tx.get(("k",))
+
+        with pytest.raises(StorageBusyError, match="busy"):
+            store.run(fn)
+
+
+def test_a_unix_socket_url_with_pool_options_works(postgres_server: PostgresServer, postgres_url: str) -> None:
+    options = postgres_url.split("?", 1)[1]
+    url = (f"postgresql://postgres@/metalnet_test?host={postgres_server.socket_dir}&port={postgres_server.port}"
+           f"&pool_size=2&{options}&timeout=5")
+    with open_storage(url) as store:
+        store.run(lambda tx: tx.put(("k",), "via socket"))
+    with open_storage(postgres_url) as store:  # the same store over TCP
+        assert store.run(lambda tx: tx.get(("k",))) == "via socket"
