@@ -11,7 +11,7 @@ from uuid import uuid4
 from metalnet.ipam.errors import IpamError
 from metalnet.network.addresses import FAMILIES, cidr_family, parse_family
 from metalnet.network.errors import invalid, not_found, refused
-from metalnet.network.model import NAT_IPV4_MASQ, NAT_NONE, Network, now
+from metalnet.network.model import NAT_IPV4_MASQ, NAT_NONE, Network, Partition, Project, now
 from metalnet.network.networks import check_no_ips, remove_network
 from metalnet.network.records import index_key
 from metalnet.network.requests import NetworkAllocate
@@ -26,8 +26,8 @@ def allocate_network(work: Work, request: NetworkAllocate) -> Network:
         raise invalid("projectid should not be empty")
     if not request.partitionid:
         raise invalid("partitionid should not be empty")
-    project = work.project(request.projectid)
-    work.partition(request.partitionid)
+    work.check_exists(Project, request.projectid)
+    work.check_exists(Partition, request.partitionid)
     destinations = canonical_cidrs(request.destinationprefixes or [], "prefix")
     parent = _super_network(work, request.partitionid)
     lengths = child_lengths(parent, request)
@@ -40,7 +40,7 @@ def allocate_network(work: Work, request: NetworkAllocate) -> Network:
         name=request.name or "",
         description=request.description or "",
         partitionid=parent.partitionid,
-        projectid=project.id,
+        projectid=request.projectid,
         parentnetworkid=parent.id,
         prefixes=prefixes,
         destinationprefixes=destinations,

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from metalnet.ipam.errors import IpamError
 from metalnet.ipam.session import IpamSession
-from metalnet.network.addresses import IPV4, cidr_family
-from metalnet.network.errors import ipam_errors
+from metalnet.network.addresses import IPV4, IPV6, cidr_family
+from metalnet.network.errors import from_ipam
 from metalnet.network.model import Consumption, Network, Usage
 
 
 def prefix_consumption(session: IpamSession, cidr: str) -> Usage:
     """metal-api's mapping of go-ipam's usage: used_ips counts the reserved addresses too."""
-    with ipam_errors(f"cannot read usage of prefix {cidr} in ipam"):
+    # a plain try (free when nothing is raised) rather than a context manager: this runs for every prefix
+    # of every network read
+    try:
         counters = session.prefix_counters(cidr)
+    except IpamError as exc:
+        raise from_ipam(exc, f"cannot read usage of prefix {cidr} in ipam") from exc
     return Usage(
         available_ips=counters.available_ips,
         used_ips=counters.acquired_ips,
@@ -26,4 +31,4 @@ def consumption(session: IpamSession, network: Network) -> Consumption:
         family = cidr_family(cidr)
         usage = prefix_consumption(session, cidr)
         totals[family] = totals[family] + usage if family in totals else usage
-    return Consumption(ipv4=totals.get(IPV4), ipv6=totals.get("IPv6"))
+    return Consumption(ipv4=totals.get(IPV4), ipv6=totals.get(IPV6))

@@ -6,6 +6,7 @@ from uuid import uuid4
 
 import msgspec
 
+from metalnet.ipam import model as ipam_model
 from metalnet.ipam.errors import AlreadyAllocatedError, InvalidInputError, IpamError, NoIPAvailableError
 from metalnet.network.addresses import (
     IPV4,
@@ -18,7 +19,7 @@ from metalnet.network.addresses import (
     parse_family,
 )
 from metalnet.network.errors import conflict, from_ipam, invalid, ipam_errors, not_found, refused
-from metalnet.network.model import IP, MACHINE_TAG, Family, IPType, Network, now
+from metalnet.network.model import IP, MACHINE_TAG, Family, IPType, Network, Project, now
 from metalnet.network.records import index_key, ip_prefix_key
 from metalnet.network.requests import IPAllocate, IPFind, IPUpdate
 from metalnet.network.work import Work, ip_lock, network_lock, project_lock
@@ -41,25 +42,27 @@ def allocate_ip(work: Work, request: IPAllocate, specific: str | None = None) ->
     if not network.prefixes:
         raise refused(f'network "{network.id}" has no prefixes')
     family = _requested_family(network, request.addressfamily, specific)
-    project = work.project(request.projectid)
-    if network.parentnetworkid and not network.shared and project.id != network.projectid:
+    projectid = request.projectid
+    work.check_exists(Project, projectid)
+    if network.parentnetworkid and not network.shared and projectid != network.projectid:
         raise refused(
-            f'can not allocate ip for project "{project.id}" because network belongs to '
+            f'can not allocate ip for project "{projectid}" because network belongs to '
             f'"{network.projectid}" and the network is not shared'
         )
     tags = set(request.tags or [])
     if request.machineid:
         tags.add(machine_tag(request.machineid))
     if specific:
-        address, prefix = _acquire_specific(work, network, specific)
+        acquired = _acquire_specific(work, network, specific)
     else:
-        address, prefix = _acquire_next(work, network, family or _default_family(network))
+        acquired = _acquire_next(work, network, family or _default_family(network))
+    address, prefix = str(acquired), acquired.parent_prefix
     stamp = now()
     ip = IP(
         ipaddress=address,
         allocationuuid=str(uuid4()),
         networkid=network.id,
-        projectid=project.id,
+        projectid=projectid,
         prefix=prefix,
         name=request.name or "",
         description=request.description or "",
@@ -72,8 +75,9 @@ def allocate_ip(work: Work, request: IPAllocate, specific: str | None = None) ->
         work.records.insert(ip)
     except KeyExistsError:
         raise conflict(f"ip already allocated: {address} has a record already") from None
-    work.tx.put(ip_prefix_key(prefix, address), address)
-    work.tx.put(index_key("ipproject", project.id, address), "")
+    # the core's address object carries the integer: no re-parse of the text just formatted
+    work.tx.put(ip_prefix_key(prefix, int(acquired.ip)), address)
+    work.tx.put(index_key("ipproject", projectid, address), "")
     return ip
 
 
@@ -96,12 +100,12 @@ def _default_family(network: Network) -> Family:
     return present[0] if len(present) == 1 else IPV4
 
 
-def _acquire_next(work: Work, network: Network, family: Family) -> tuple[str, str]:
+def _acquire_next(work: Work, network: Network, family: Family) -> ipam_model.IP:
     for cidr in network.prefixes:
         if cidr_family(cidr) != family:
             continue
         try:
-            return str(work.ipam.acquire_ip(cidr)), cidr
+            return work.ipam.acquire_ip(cidr)
         except NoIPAvailableError:
             continue  # a full prefix is skipped, the next one may have room (metal-api #551)
         except IpamError as exc:
@@ -109,7 +113,7 @@ def _acquire_next(work: Work, network: Network, family: Family) -> tuple[str, st
     raise refused(f"cannot allocate free ip in ipam, no ips left: no free {family} address in network {network.id}")
 
 
-def _acquire_specific(work: Work, network: Network, specific: str) -> tuple[str, str]:
+def _acquire_specific(work: Work, network: Network, specific: str) -> ipam_model.IP:
     try:
         address = canonical_address(specific)
     except InvalidInputError as exc:
@@ -118,12 +122,11 @@ def _acquire_specific(work: Work, network: Network, specific: str) -> tuple[str,
         if not contains(cidr, address):
             continue
         try:
-            work.ipam.acquire_specific_ip(cidr, address)
+            return work.ipam.acquire_specific_ip(cidr, address)
         except AlreadyAllocatedError:
             raise conflict(f"ip already allocated: {address}") from None
         except IpamError as exc:
             raise from_ipam(exc, f"cannot allocate ip {address} in network {network.id}") from exc
-        return address, cidr
     raise refused(
         f"specific ip not contained in any of the defined prefixes: {address} is in none of {network.prefixes}"
     )
@@ -170,7 +173,7 @@ def free_ip(work: Work, address_text: str) -> IP:
     with ipam_errors(f"cannot release IP {address}"):
         work.ipam.release_ip_from_prefix(ip.prefix, address)
     work.records.delete(IP, address)
-    work.tx.delete(ip_prefix_key(ip.prefix, address))
+    work.tx.delete(ip_prefix_key(ip.prefix, address_value(address)[1]))
     work.tx.delete(index_key("ipproject", ip.projectid, address))
     return ip
 

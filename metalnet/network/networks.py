@@ -8,7 +8,7 @@ import msgspec
 
 from metalnet.network.addresses import families, parse_family
 from metalnet.network.errors import ErrorKind, conflict, invalid, ipam_errors, refused
-from metalnet.network.model import NAT_IPV4_MASQ, NAT_NONE, Consumption, Network, now
+from metalnet.network.model import NAT_IPV4_MASQ, NAT_NONE, Consumption, Network, Partition, Project, now
 from metalnet.network.records import index_key
 from metalnet.network.requests import NetworkCreate, NetworkFind, NetworkUpdate
 from metalnet.network.rules import (
@@ -26,7 +26,7 @@ def create_network(work: Work, request: NetworkCreate) -> Network:
     work.tx.lock(NETWORKS_LOCK)
     projectid = request.projectid or ""
     if projectid:
-        work.project(projectid)
+        work.check_exists(Project, projectid)
     if not request.prefixes:
         raise invalid("no prefixes given")
     privatesuper, underlay, nat = bool(request.privatesuper), bool(request.underlay), bool(request.nat)
@@ -83,7 +83,7 @@ def create_network(work: Work, request: NetworkCreate) -> Network:
 
 
 def _check_partition(work: Work, partitionid: str, *, privatesuper: bool, underlay: bool) -> None:
-    work.partition(partitionid)
+    work.check_exists(Partition, partitionid)
     if privatesuper and work.tx.get(index_key("super", partitionid)) is not None:
         raise invalid(f'partition with id "{partitionid}" already has a private super network')
     if underlay and work.tx.get(index_key("underlay", partitionid)) is not None:

@@ -24,7 +24,6 @@ from typing import TypeVar
 
 import msgspec
 
-from metalnet.network.addresses import address_value
 from metalnet.network.model import IP, Consumption, Network, Partition, Project
 from metalnet.storage.base import Key, Transaction
 
@@ -37,6 +36,11 @@ _KIND: dict[type[Record], str] = {Network: "network", IP: "ip", Partition: "part
 _EMPTY = Consumption()
 
 
+def kind_name(kind: type[Record]) -> str:
+    """``network``, ``ip``, ``partition`` or ``project``: the record's first key item and its name in messages."""
+    return _KIND[kind]
+
+
 def record_key(kind: type[Record], ident: str) -> Key:
     return (_KIND[kind], ident)
 
@@ -45,9 +49,9 @@ def index_key(kind: str, *items: str | int) -> Key:
     return (f"netidx/{kind}", *items)
 
 
-def ip_prefix_key(cidr: str, address: str) -> Key:
+def ip_prefix_key(cidr: str, address: int) -> Key:
     # the family is the cidr's, so the integer alone orders the addresses of one prefix
-    return index_key("ipprefix", cidr, address_value(address)[1])
+    return index_key("ipprefix", cidr, address)
 
 
 def encode(record: Record) -> str:
@@ -68,6 +72,9 @@ class Records:
             return None
         assert isinstance(value, str)
         return msgspec.json.decode(value, type=kind)
+
+    def exists(self, kind: type[Record], ident: str) -> bool:
+        return self.tx.get(record_key(kind, ident)) is not None
 
     def all(self, kind: type[R]) -> list[R]:
         result: list[R] = []

@@ -21,9 +21,9 @@ import msgspec
 
 from metalnet.ipam.session import IpamSession
 from metalnet.network.consumption import consumption
-from metalnet.network.errors import invalid, not_found
+from metalnet.network.errors import NetworkError, invalid, not_found
 from metalnet.network.model import IP, Network, Partition, Project
-from metalnet.network.records import Records, index_key
+from metalnet.network.records import R, Record, Records, index_key, kind_name
 from metalnet.network.vrf import VrfPool
 from metalnet.storage.base import Transaction
 
@@ -59,28 +59,27 @@ class Work:
         return cls(tx, Records(tx), sessions(tx), VrfPool(tx, *vrf_range))
 
     def network(self, ident: str) -> Network:
-        network = self.records.get(Network, ident)
-        if network is None:
-            raise not_found(f'no network with id "{ident}" found')
-        return network
+        return self._required(Network, ident)
 
     def project(self, ident: str) -> Project:
-        project = self.records.get(Project, ident)
-        if project is None:
-            raise not_found(f'no project with id "{ident}" found')
-        return project
+        return self._required(Project, ident)
 
     def partition(self, ident: str) -> Partition:
-        partition = self.records.get(Partition, ident)
-        if partition is None:
-            raise not_found(f'no partition with id "{ident}" found')
-        return partition
+        return self._required(Partition, ident)
 
     def ip(self, address: str) -> IP:
-        ip = self.records.get(IP, address)
-        if ip is None:
-            raise not_found(f'no ip with id "{address}" found')
-        return ip
+        return self._required(IP, address)
+
+    def check_exists(self, kind: type[Record], ident: str) -> None:
+        """404 unless the record exists; for references whose content the operation does not need (no decode)."""
+        if not self.records.exists(kind, ident):
+            raise _missing(kind, ident)
+
+    def _required(self, kind: type[R], ident: str) -> R:
+        record = self.records.get(kind, ident)
+        if record is None:
+            raise _missing(kind, ident)
+        return record
 
     def with_consumption(self, network: Network) -> Network:
         return msgspec.structs.replace(network, consumption=consumption(self.ipam, network))
@@ -101,6 +100,10 @@ class Work:
         for kind in ("super", "underlay"):
             if network.partitionid and self.tx.get(index_key(kind, network.partitionid)) == network.id:
                 self.tx.delete(index_key(kind, network.partitionid))
+
+
+def _missing(kind: type[Record], ident: str) -> NetworkError:
+    return not_found(f'no {kind_name(kind)} with id "{ident}" found')
 
 
 def _network_index_keys(network: Network) -> list[tuple[str | int, ...]]:
