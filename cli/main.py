@@ -20,8 +20,7 @@ import httpx
 from cli.client import DEFAULT_TIMEOUT, build_http_client
 from cli.commands.ipam import ip, namespace, prefix
 from cli.commands.network import network
-from cli.commands.partition import partition
-from cli.commands.project import project
+from cli.commands.resources import partition, project
 from cli.commands.serve import serve
 from cli.config import Source, resolve
 from cli.state import OUTPUT_FORMATS, CliState

@@ -312,6 +312,25 @@ def test_partition_and_project(invoke: Invoke, fake_api: FakeApi) -> None:
     assert result.stdout.splitlines()[1].split() == [PROJECT, "p"]
 
 
+@pytest.mark.parametrize(("noun", "record", "first_cell"), [
+    ("partition", {"id": "mini-lab", "name": "Mini Lab"}, "mini-lab"),
+    ("project", {"meta": {"id": PROJECT}, "name": "p"}, PROJECT),
+])
+def test_partition_and_project_read_and_delete(invoke: Invoke, fake_api: FakeApi, noun: str,
+                                               record: dict[str, object], first_cell: str) -> None:
+    ident = "id/with space"
+    fake_api.answer("GET", f"/v1/{noun}", [record])
+    fake_api.answer("GET", f"/v1/{noun}/{ident}", record)
+    fake_api.answer("DELETE", f"/v1/{noun}/{ident}", record)
+    for args in (["list"], ["describe", ident], ["delete", ident]):
+        result = invoke(noun, *args)
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout.splitlines()[1].split()[0] == first_cell
+    assert [(r.method, r.url.raw_path.decode()) for r in fake_api.requests] == [
+        ("GET", f"/v1/{noun}"), ("GET", f"/v1/{noun}/id%2Fwith%20space"), ("DELETE", f"/v1/{noun}/id%2Fwith%20space")]
+    assert json.loads(invoke(noun, "describe", ident, "-o", "json").stdout) == record
+
+
 def test_version(invoke: Invoke, fake_api: FakeApi) -> None:
     result = invoke("--version")
     assert result.exit_code == 0
