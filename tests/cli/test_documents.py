@@ -34,6 +34,25 @@ def test_yaml_stream_and_list_and_json_give_the_same_documents() -> None:
     assert results == [["a", "b"]] * 3
 
 
+def test_the_wire_limits_apply_before_anything_is_sent() -> None:
+    # the documents are the API's own request structs, so its value bounds are checked here already
+    with pytest.raises(InputError, match=r"Expected `int` <= 255 - at `\$.defaultchildprefixlength\[...\]`"):
+        load_documents(b"id: a\ndefaultchildprefixlength: {IPv4: 300}\n", "f", NetworkSpec)
+    with pytest.raises(InputError, match=r"Expected `int` >= 0 - at `\$.vrf`"):
+        load_documents(b"id: a\nvrf: -1\n", "f", NetworkSpec)
+
+
+def test_update_bodies_carry_only_the_update_requests_fields() -> None:
+    [doc] = load_documents(EXAMPLE.read_bytes(), "tenant-super.yaml", NetworkSpec)
+    assert doc.update_body() == {
+        "id": "tenant-super-network-mini-lab",
+        "name": "Project Super Network",
+        "description": "Super network of all project networks",
+        "prefixes": ["10.0.0.0/16", "2001:db8:0:10::/64"],
+        "defaultchildprefixlength": {"IPv4": 22, "IPv6": 96},
+    }
+
+
 def test_unknown_field_is_named() -> None:
     with pytest.raises(InputError, match=r"^f.yaml: Object contains unknown field `prefix`$"):
         load_documents(b"id: a\nprefix: 10.0.0.0/8\n", "f.yaml", NetworkSpec)
