@@ -42,14 +42,27 @@ def prefix() -> None:
     """IPAM prefixes: create, inspect, carve child prefixes (go-ipam's service)."""
 
 
-@prefix.command("create")
-@click.argument("cidr")
-@namespace_option
-@output_option
-@click.pass_context
-def prefix_create(ctx: click.Context, cidr: str, namespace: str | None) -> None:
-    """Create prefix CIDR (host bits are masked; overlaps are refused)."""
-    call(ctx, "CreatePrefix", {"cidr": cidr, "namespace": namespace}, "prefix", prefixes_table)
+def _cidr_command(name: str, rpc: str, help_text: str, key: str | None, table: TableRenderer,
+                  *, metavar: str = "CIDR") -> None:
+    """``prefix <name> CIDR [--namespace]``: call ``rpc`` with the prefix and print the answer's ``key``."""
+
+    @prefix.command(name, help=help_text)
+    @click.argument("cidr", metavar=metavar)
+    @namespace_option
+    @output_option
+    @click.pass_context
+    def command(ctx: click.Context, cidr: str, namespace: str | None) -> None:
+        call(ctx, rpc, {"cidr": cidr, "namespace": namespace}, key, table)
+
+
+_cidr_command("create", "CreatePrefix", "Create prefix CIDR (host bits are masked; overlaps are refused).", "prefix",
+              prefixes_table)
+_cidr_command("describe", "GetPrefix", "Show prefix CIDR.", "prefix", prefixes_table)
+_cidr_command("delete", "DeletePrefix", "Delete prefix CIDR (refused while it has IPs or child prefixes).", "prefix",
+              prefixes_table)
+_cidr_command("usage", "PrefixUsage", "Show how much of prefix CIDR is used.", None, usage_table)
+_cidr_command("release-child", "ReleaseChildPrefix", "Release child prefix CHILD back to its parent.", "prefix",
+              prefixes_table, metavar="CHILD")
 
 
 @prefix.command("list")
@@ -59,36 +72,6 @@ def prefix_create(ctx: click.Context, cidr: str, namespace: str | None) -> None:
 def prefix_list(ctx: click.Context, namespace: str | None) -> None:
     """List the prefixes of a namespace."""
     call(ctx, "ListPrefixes", {"namespace": namespace}, "prefixes", prefixes_table, many=True)
-
-
-@prefix.command("describe")
-@click.argument("cidr")
-@namespace_option
-@output_option
-@click.pass_context
-def prefix_describe(ctx: click.Context, cidr: str, namespace: str | None) -> None:
-    """Show prefix CIDR."""
-    call(ctx, "GetPrefix", {"cidr": cidr, "namespace": namespace}, "prefix", prefixes_table)
-
-
-@prefix.command("delete")
-@click.argument("cidr")
-@namespace_option
-@output_option
-@click.pass_context
-def prefix_delete(ctx: click.Context, cidr: str, namespace: str | None) -> None:
-    """Delete prefix CIDR (refused while it has IPs or child prefixes)."""
-    call(ctx, "DeletePrefix", {"cidr": cidr, "namespace": namespace}, "prefix", prefixes_table)
-
-
-@prefix.command("usage")
-@click.argument("cidr")
-@namespace_option
-@output_option
-@click.pass_context
-def prefix_usage(ctx: click.Context, cidr: str, namespace: str | None) -> None:
-    """Show how much of prefix CIDR is used."""
-    call(ctx, "PrefixUsage", {"cidr": cidr, "namespace": namespace}, None, usage_table)
 
 
 @prefix.command("acquire-child")
@@ -105,16 +88,6 @@ def acquire_child(ctx: click.Context, parent: str, length: int | None, child: st
         raise click.UsageError("give exactly one of --length L or --cidr C")
     body = {"cidr": parent, "length": length, "childCidr": child, "namespace": namespace}
     call(ctx, "AcquireChildPrefix", body, "prefix", prefixes_table)
-
-
-@prefix.command("release-child")
-@click.argument("child")
-@namespace_option
-@output_option
-@click.pass_context
-def release_child(ctx: click.Context, child: str, namespace: str | None) -> None:
-    """Release child prefix CHILD back to its parent."""
-    call(ctx, "ReleaseChildPrefix", {"cidr": child, "namespace": namespace}, "prefix", prefixes_table)
 
 
 @click.group("ip")

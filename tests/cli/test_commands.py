@@ -284,6 +284,20 @@ def test_ipam_verbs(invoke: Invoke, fake_api: FakeApi) -> None:
     assert "acquired IPs                 3" in invoke("prefix", "usage", "10.0.0.0/24").stdout
 
 
+@pytest.mark.parametrize(("verb", "rpc"), [("create", "CreatePrefix"), ("describe", "GetPrefix"),
+                                          ("delete", "DeletePrefix"), ("release-child", "ReleaseChildPrefix")])
+def test_prefix_verbs_send_the_cidr_and_namespace(invoke: Invoke, fake_api: FakeApi, verb: str, rpc: str) -> None:
+    prefix = {"cidr": "10.0.0.0/24", "parentCidr": "10.0.0.0/16", "namespace": "lab"}
+    fake_api.answer("POST", f"/api.v1.IpamService/{rpc}", {"prefix": prefix})
+    result = invoke("prefix", verb, "10.0.0.0/24", "--namespace", "lab")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[1].split() == ["10.0.0.0/24", "10.0.0.0/16"]
+    assert fake_api.last.url.path == f"/api.v1.IpamService/{rpc}"
+    assert fake_api.last_json() == {"cidr": "10.0.0.0/24", "namespace": "lab"}
+    assert json.loads(invoke("prefix", verb, "10.0.0.0/24", "-o", "json").stdout) == prefix
+    assert fake_api.last_json() == {"cidr": "10.0.0.0/24"}
+
+
 def test_acquire_child_needs_exactly_one_of_length_and_cidr(invoke: Invoke, fake_api: FakeApi) -> None:
     assert invoke("prefix", "acquire-child", "10.0.0.0/16").exit_code == 2
     both = invoke("prefix", "acquire-child", "10.0.0.0/16", "--length", "24", "--cidr", "10.0.0.0/24")
