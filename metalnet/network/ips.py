@@ -21,7 +21,7 @@ from metalnet.network.addresses import (
 from metalnet.network.errors import conflict, from_ipam, invalid, ipam_errors, not_found, refused
 from metalnet.network.model import IP, MACHINE_TAG, Family, IPType, Network, Project, now
 from metalnet.network.records import index_key, ip_prefix_key
-from metalnet.network.requests import IPAllocate, IPFind, IPUpdate
+from metalnet.network.requests import IPAllocate, IPFind, IPUpdate, apply_given
 from metalnet.network.work import Work, ip_lock, network_lock, project_lock
 from metalnet.storage.base import KeyExistsError
 
@@ -148,10 +148,7 @@ def update_ip(work: Work, request: IPUpdate) -> IP:
     address = _lookup_address(request.ipaddress)
     work.tx.lock(ip_lock(address))
     ip = msgspec.structs.replace(work.ip(address), changed=now())
-    if request.name is not None:
-        ip.name = request.name
-    if request.description is not None:
-        ip.description = request.description
+    apply_given(ip, request, "name", "description")
     if request.tags is not None:
         ip.tags = sorted(set(request.tags))
     if request.type in ("static", "ephemeral"):

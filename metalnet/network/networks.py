@@ -10,7 +10,7 @@ from metalnet.network.addresses import families, parse_family
 from metalnet.network.errors import ErrorKind, conflict, invalid, ipam_errors, refused
 from metalnet.network.model import NAT_IPV4_MASQ, NAT_NONE, Consumption, Network, Partition, Project, now
 from metalnet.network.records import index_key
-from metalnet.network.requests import NetworkCreate, NetworkFind, NetworkUpdate
+from metalnet.network.requests import NetworkCreate, NetworkFind, NetworkUpdate, apply_given
 from metalnet.network.rules import (
     canonical_cidrs,
     check_announcable,
@@ -96,12 +96,7 @@ def update_network(work: Work, request: NetworkUpdate, *, force: bool = False) -
     work.tx.lock(network_lock(request.id))
     old = work.network(request.id)
     new = msgspec.structs.replace(old, changed=now())
-    if request.name is not None:
-        new.name = request.name
-    if request.description is not None:
-        new.description = request.description
-    if request.labels is not None:
-        new.labels = dict(request.labels)
+    apply_given(new, request, "name", "description", "labels")
     if request.shared is not None:
         if old.shared and not request.shared:
             raise invalid("once a network is marked as shared it is not possible to unshare it")

@@ -6,7 +6,18 @@ decoded request with ``from_attributes=True`` works); library users build them d
 
 from __future__ import annotations
 
+from copy import copy
+
 import msgspec
+
+
+def apply_given(record: msgspec.Struct, request: msgspec.Struct, *names: str) -> None:
+    """Set each of ``names`` that ``request`` gives (not ``None``) on ``record``; maps and lists are copied,
+    so the stored record never shares them with the caller's request."""
+    for name in names:
+        value = getattr(request, name)
+        if value is not None:
+            setattr(record, name, copy(value))
 
 
 class NetworkCreate(msgspec.Struct, kw_only=True):

@@ -11,12 +11,14 @@ import msgspec
 
 from metalnet.network.errors import conflict, invalid, refused
 from metalnet.network.model import Partition, Project, now
+from metalnet.network.records import kind_name
 from metalnet.network.requests import (
     PartitionCreate,
     PartitionUpdate,
     ProjectCreate,
     ProjectFind,
     ProjectUpdate,
+    apply_given,
 )
 from metalnet.network.work import NETWORKS_LOCK, Work, check_id, project_lock
 from metalnet.storage.base import KeyExistsError
@@ -36,22 +38,14 @@ def create_partition(work: Work, request: PartitionCreate) -> Partition:
         created=stamp,
         changed=stamp,
     )
-    try:
-        work.records.insert(partition)
-    except KeyExistsError:
-        raise conflict(f'entity already exists: partition with id "{partition.id}"') from None
+    _insert_new(work, partition)
     return partition
 
 
 def update_partition(work: Work, request: PartitionUpdate) -> Partition:
     work.tx.lock(PARTITIONS_LOCK)
     partition = msgspec.structs.replace(work.partition(request.id), changed=now())
-    if request.name is not None:
-        partition.name = request.name
-    if request.description is not None:
-        partition.description = request.description
-    if request.labels is not None:
-        partition.labels = dict(request.labels)
+    apply_given(partition, request, "name", "description", "labels")
     work.records.put(partition)
     return partition
 
@@ -78,22 +72,14 @@ def create_project(work: Work, request: ProjectCreate) -> Project:
         created=stamp,
         changed=stamp,
     )
-    try:
-        work.records.insert(project)
-    except KeyExistsError:
-        raise conflict(f'entity already exists: project with id "{project.id}"') from None
+    _insert_new(work, project)
     return project
 
 
 def update_project(work: Work, request: ProjectUpdate) -> Project:
     work.tx.lock(project_lock(request.id))
     project = msgspec.structs.replace(work.project(request.id), changed=now())
-    for name in ("name", "description", "tenant_id"):
-        value = getattr(request, name)
-        if value is not None:
-            setattr(project, name, value)
-    if request.labels is not None:
-        project.labels = dict(request.labels)
+    apply_given(project, request, "name", "description", "tenant_id", "labels")
     work.records.put(project)
     return project
 
@@ -124,3 +110,11 @@ def find_projects(work: Work, query: ProjectFind) -> list[Project]:
         if (query.name is None or project.name == query.name)
         and (query.tenant_id is None or project.tenant_id == query.tenant_id)
     ]
+
+
+def _insert_new(work: Work, record: Partition | Project) -> None:
+    """Store a new partition or project; 409 when its id is taken (the insert decides, no lock needed)."""
+    try:
+        work.records.insert(record)
+    except KeyExistsError:
+        raise conflict(f'entity already exists: {kind_name(type(record))} with id "{record.id}"') from None

@@ -29,6 +29,10 @@ def test_plain_fields_are_replaced_when_given(service: NetworkService) -> None:
     assert updated.created == network.created
     assert updated.changed >= network.changed
     assert service.get_network("n") == updated
+    labels = {"y": "2"}
+    relabelled = service.update_network(NetworkUpdate(id="n", labels=labels))
+    labels["z"] = "3"
+    assert relabelled.labels == {"y": "2"}  # the record does not share the request's map
 
 
 def test_shared_is_one_way(service: NetworkService, storage: Storage, lab: Network) -> None:
