@@ -6,8 +6,6 @@ import click
 
 from cli.errors import ConfigError
 
-ROLES = ("view", "edit", "admin")
-
 
 @click.command("serve")
 @click.option("--host", envvar="METALNET_HOST", default="127.0.0.1", show_default=True, show_envvar=True,

@@ -15,8 +15,6 @@ import msgspec
 Family = Literal["IPv4", "IPv6"]
 IPType = Literal["static", "ephemeral"]
 
-#: ``networktype`` values metal-api writes (``super-namespaced`` exists there but is never written)
-NETWORK_TYPES = ("external", "underlay", "super", "super-namespaced", "child", "child-shared")
 NAT_NONE = "none"
 NAT_IPV4_MASQ = "ipv4-masq"
 #: the tag that binds an IP to a machine; such IPs cannot be freed
@@ -55,7 +53,8 @@ class Network(msgspec.Struct, kw_only=True):
     """A network: prefixes of one or both families plus metal-api's flags.
 
     ``prefixes`` and ``destinationprefixes`` are canonical CIDR strings (host bits masked, RFC 5952).
-    ``consumption`` is computed on every read and is not stored.
+    ``networktype`` is external, underlay, super, child or child-shared (metal-api's super-namespaced is never
+    written). ``consumption`` is computed on every read and is not stored.
     """
 
     id: str

@@ -73,10 +73,6 @@ class VrfPool:
         else:
             self.tx.delete(_USED)
 
-    def in_use(self, vrf: int) -> int:
-        users = self.tx.get(("vrf", vrf))
-        return users if isinstance(users, int) else 0
-
     def _take(self, vrf: int) -> bool:
         try:
             self.tx.insert(("vrf", vrf), 1)
