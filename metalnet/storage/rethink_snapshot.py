@@ -16,6 +16,7 @@ pointer promised and simply reads the pointer again.
 
 from __future__ import annotations
 
+import gc
 import time
 import zlib
 from functools import partial
@@ -92,12 +93,24 @@ def load_snapshot(connector: Connector, deadline: float) -> tuple[int, MemorySta
         log_id, expected = int(pointer["log_id"]), int(pointer["chunks"])
         rows = connector.run(partial(_chunks, db=db, log_id=log_id), deadline=deadline)
         if len(rows) == expected:
-            state = MemoryState()
-            rows.reverse()
-            while rows:
-                state.apply(decode_items(rows.pop()))  # one decoded chunk at a time
-            return log_id, state
+            return log_id, _build(rows)
     raise StorageError(f"{connector.config.safe_url}: snapshot kept changing while being read; try again")
+
+
+def _build(rows: list[bytes]) -> MemoryState:
+    state = MemoryState()
+    rows.reverse()
+    # millions of new, long-lived objects: the cyclic collector would rescan them again and again
+    # (measured: 23 s instead of 9 s for 3 million keys), and they hold no cycles
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        while rows:
+            state.apply(decode_items(rows.pop()))  # one decoded chunk at a time
+    finally:
+        if enabled:
+            gc.enable()
+    return state
 
 
 def _chunks(conn: Connection, db: str, log_id: int) -> list[bytes]:
