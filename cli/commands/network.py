@@ -7,6 +7,7 @@ from typing import IO, Any
 import click
 
 from cli.client import Api, segment
+from cli.commands.common import id_command
 from cli.commands.network_ip import ip_group
 from cli.documents import load_documents
 from cli.errors import ApiError, InputError
@@ -122,16 +123,6 @@ def allocate(ctx: click.Context, name: str, partition: str, project: str, descri
     emit(st.api.post("/v1/network/allocate", body), st.output, networks_table)
 
 
-@network.command("free")
-@click.argument("network_id", metavar="ID")
-@output_option
-@click.pass_context
-def free(ctx: click.Context, network_id: str) -> None:
-    """Free a child network: release its prefixes and its VRF."""
-    st = state(ctx)
-    emit(st.api.delete(f"/v1/network/free/{segment(network_id)}"), st.output, networks_table)
-
-
 @network.command("list")
 @click.option("--id", "id_", help="Only the network with this id.")
 @click.option("--name", help="Only networks with this name.")
@@ -162,16 +153,6 @@ def list_(ctx: click.Context, id_: str | None, name: str | None, partition: str 
     st = state(ctx)
     found = st.api.post("/v1/network/find", query) if query else st.api.get("/v1/network")
     emit(found if found is not None else [], st.output, networks_table)
-
-
-@network.command("describe")
-@click.argument("network_id", metavar="ID")
-@output_option
-@click.pass_context
-def describe(ctx: click.Context, network_id: str) -> None:
-    """Show one network."""
-    st = state(ctx)
-    emit(st.api.get(f"/v1/network/{segment(network_id)}"), st.output, networks_table)
 
 
 def changed_list(current: list[str], add: list[str] | None, remove: list[str] | None, what: str) -> list[str] | None:
@@ -257,11 +238,8 @@ def _documents_with_id(docs: list[NetworkSpec], network_id: str | None) -> list[
     return docs
 
 
-@network.command("delete")
-@click.argument("network_id", metavar="ID")
-@output_option
-@click.pass_context
-def delete(ctx: click.Context, network_id: str) -> None:
-    """Delete a network (refused while it has children or allocated IPs)."""
-    st = state(ctx)
-    emit(st.api.delete(f"/v1/network/{segment(network_id)}"), st.output, networks_table)
+id_command(network, "describe", "GET", "/v1/network", "Show one network.", networks_table)
+id_command(network, "free", "DELETE", "/v1/network/free", "Free a child network: release its prefixes and its VRF.",
+           networks_table)
+id_command(network, "delete", "DELETE", "/v1/network",
+           "Delete a network (refused while it has children or allocated IPs).", networks_table)

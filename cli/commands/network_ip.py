@@ -7,6 +7,7 @@ from typing import IO, Any
 import click
 
 from cli.client import segment
+from cli.commands.common import id_command
 from cli.documents import load_documents
 from cli.errors import InputError
 from cli.options import family_option, file_option, list_option, output_option
@@ -69,16 +70,6 @@ def list_(ctx: click.Context, ipaddress: str | None, project: str | None, networ
     emit(found if found is not None else [], st.output, ips_table)
 
 
-@ip_group.command("describe")
-@click.argument("address", metavar="A")
-@output_option
-@click.pass_context
-def describe(ctx: click.Context, address: str) -> None:
-    """Show one IP address."""
-    st = state(ctx)
-    emit(st.api.get(f"/v1/ip/{segment(address)}"), st.output, ips_table)
-
-
 @ip_group.command("update")
 @click.argument("address", metavar="[A]", required=False)
 @file_option("IP document(s) to apply (fields as in `describe -o yaml`). Excludes the flags.")
@@ -131,15 +122,7 @@ def _bodies_with_address(docs: list[IpSpec], address: str | None) -> list[dict[s
     return bodies
 
 
-@ip_group.command("delete")
-@click.argument("address", metavar="A")
-@output_option
-@click.pass_context
-def delete(ctx: click.Context, address: str) -> None:
-    """Free IP address A."""
-    st = state(ctx)
-    emit(st.api.delete(f"/v1/ip/free/{segment(address)}"), st.output, ips_table)
-
-
+id_command(ip_group, "describe", "GET", "/v1/ip", "Show one IP address.", ips_table, metavar="A")
 # metal-api calls freeing an IP deleting it; both names work
-ip_group.add_command(delete, "free")
+ip_group.add_command(id_command(ip_group, "delete", "DELETE", "/v1/ip/free", "Free IP address A.", ips_table,
+                                metavar="A"), "free")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from cli.client import segment
+from cli.commands.common import id_command
 from cli.options import labels_option, output_option
 from cli.output import TableRenderer, emit
 from cli.specs import given
@@ -27,21 +27,8 @@ def add_read_and_delete(group: click.Group, noun: str, table: TableRenderer) -> 
         st = state(ctx)
         emit(st.api.get(path) or [], st.output, table)
 
-    @group.command("describe", help=f"Show one {noun}.")
-    @click.argument("ident", metavar="ID")
-    @output_option
-    @click.pass_context
-    def describe(ctx: click.Context, ident: str) -> None:
-        st = state(ctx)
-        emit(st.api.get(f"{path}/{segment(ident)}"), st.output, table)
-
-    @group.command("delete", help=f"Delete a {noun}.")
-    @click.argument("ident", metavar="ID")
-    @output_option
-    @click.pass_context
-    def delete(ctx: click.Context, ident: str) -> None:
-        st = state(ctx)
-        emit(st.api.delete(f"{path}/{segment(ident)}"), st.output, table)
+    id_command(group, "describe", "GET", path, f"Show one {noun}.", table)
+    id_command(group, "delete", "DELETE", path, f"Delete a {noun}.", table)
 
 
 @click.group("partition")
