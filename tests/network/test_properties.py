@@ -29,6 +29,8 @@ from metalnet.network import (
 from metalnet.storage import MemoryStorage
 
 RESERVED = {"IPv4": 2, "IPv6": 1}
+PARENTS = {"IPv4": ["10.0.0.0/22", "10.9.0.0/23"], "IPv6": ["fd00::/62"]}
+VRF_IDS = 12
 T = TypeVar("T")
 
 
@@ -39,16 +41,23 @@ def _attempt(call: Callable[[], T]) -> tuple[T | None, NetworkError | None]:
         return None, exc
 
 
+def _has_room(parents: list[str], taken: list[str], length: int) -> bool:
+    """Whether some aligned block of ``length`` in the parents overlaps none of the ``taken`` children."""
+    children = [ipaddress.ip_network(cidr) for cidr in taken]
+    return any(not any(block.overlaps(child) for child in children)
+               for parent in parents for block in ipaddress.ip_network(parent).subnets(new_prefix=length))
+
+
 class NetworkMachine(RuleBasedStateMachine):
     """A model of which children and IPs exist, compared with what the service reports."""
 
     @initialize()
     def setup(self) -> None:
-        self.service = NetworkService(MemoryStorage(), vrf_range=(1, 12))
+        self.service = NetworkService(MemoryStorage(), vrf_range=(1, VRF_IDS))
         self.service.create_partition(PartitionCreate(id="p"))
         self.service.create_project(ProjectCreate(id="x"))
         self.service.create_network(NetworkCreate(
-            id="super", partitionid="p", prefixes=["10.0.0.0/22", "10.9.0.0/23", "fd00::/62"],
+            id="super", partitionid="p", prefixes=[*PARENTS["IPv4"], *PARENTS["IPv6"]],
             privatesuper=True, defaultchildprefixlength={"IPv4": 24, "IPv6": 64}))
         self.children: dict[str, list[str]] = {}
         self.ips: dict[str, str] = {}  # address -> network id
@@ -58,10 +67,16 @@ class NetworkMachine(RuleBasedStateMachine):
         request = NetworkAllocate(partitionid="p", projectid="x", addressfamily=family,
                                   length={"IPv4": length} if length else None)
         child, error = _attempt(lambda: self.service.allocate_network(request))
+        lengths = {"IPv4": length or 24, "IPv6": 64}
+        taken = [cidr for prefixes in self.children.values() for cidr in prefixes]
+        exhausted = len(self.children) == VRF_IDS or any(
+            not _has_room(PARENTS[f], taken, lengths[f]) for f in ([family] if family else list(PARENTS)))
         if child is None:
             assert error is not None
-            assert error.kind is ErrorKind.REFUSED, error  # only exhaustion (prefixes or VRF ids)
+            assert error.kind is ErrorKind.REFUSED, error
+            assert exhausted, error  # refused only when the VRF pool or a family's parents are full
             return
+        assert not exhausted
         self.children[child.id] = child.prefixes
 
     @rule(data=st.data())
@@ -88,7 +103,9 @@ class NetworkMachine(RuleBasedStateMachine):
             lambda: self.service.allocate_ip(IPAllocate(networkid=ident, projectid="x", addressfamily=family)))
         if ip is None:
             assert error is not None
-            assert error.kind is ErrorKind.INVALID, error  # the child lacks the requested family
+            assert error.kind is ErrorKind.INVALID, error
+            assert family is not None, error  # the default family always has room here
+            assert all((":" in p) != (family == "IPv6") for p in self.children[ident]), error  # family absent
             return
         assert ip.ipaddress not in self.ips
         assert any(ipaddress.ip_address(ip.ipaddress) in ipaddress.ip_network(p) for p in self.children[ident])
