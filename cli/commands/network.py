@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import IO, Any
+from typing import IO
 
 import click
 
-from cli.client import Api, segment
-from cli.commands.common import id_command
+from cli.client import segment
+from cli.commands.common import apply_documents, id_command
 from cli.commands.network_ip import ip_group
 from cli.documents import load_documents
-from cli.errors import ApiError, InputError
+from cli.errors import InputError
 from cli.options import family_option, file_option, labels_option, list_option, output_option
 from cli.output import emit
 from cli.specs import NetworkSpec, given
@@ -26,25 +26,8 @@ def network() -> None:
 network.add_command(ip_group)
 
 
-
-def apply_documents(api: Api, docs: list[NetworkSpec], send: Any) -> list[Any]:
-    """``send(api, doc)`` for every document, in order; an error names the document and what was done.
-
-    Raises:
-        ApiError: from the first document the API refuses; earlier documents stay applied (each one is a
-            separate request and a separate transaction on the server).
-    """
-    results = []
-    for index, doc in enumerate(docs, start=1):
-        try:
-            results.append(send(api, doc))
-        except ApiError as exc:
-            if len(docs) == 1:
-                raise
-            done = f" after documents 1-{index - 1} were applied" if index > 1 else ""
-            label = f" (id {doc.id})" if doc.id else ""
-            raise exc.within(f"document {index} of {len(docs)}{label}{done}: ") from None
-    return results
+def _id_label(doc: NetworkSpec) -> str | None:
+    return f"id {doc.id}" if doc.id else None
 
 
 def read_networks(file: IO[bytes]) -> list[NetworkSpec]:
@@ -91,8 +74,8 @@ def create(ctx: click.Context, file: IO[bytes] | None, id_: str | None, name: st
         if body:
             raise click.UsageError(f"give either -f FILE or field flags, not both (got {', '.join(body)})")
         docs = read_networks(file)
-        results = apply_documents(st.api, docs, lambda api, doc: api.put("/v1/network", doc.create_body()))
-        emit(results[0] if len(results) == 1 else results, st.output, networks_table)
+        created = apply_documents(docs, lambda doc: st.api.put("/v1/network", doc.create_body()), _id_label)
+        emit(created, st.output, networks_table)
         return
     if not prefixes:
         raise click.UsageError("give -f FILE, or the network's fields with at least --prefixes")
@@ -200,9 +183,9 @@ def update(ctx: click.Context, network_id: str | None, file: IO[bytes] | None, n
         if flags:
             raise click.UsageError(f"give either -f FILE or flags, not both (got {', '.join(flags)})")
         docs = _documents_with_id(read_networks(file), network_id)
-        results = apply_documents(st.api, docs,
-                                  lambda api, doc: api.post("/v1/network", doc.update_body(), params=params))
-        emit(results[0] if len(results) == 1 else results, st.output, networks_table)
+        updated = apply_documents(docs, lambda doc: st.api.post("/v1/network", doc.update_body(), params=params),
+                                  _id_label)
+        emit(updated, st.output, networks_table)
         return
     if network_id is None:
         raise click.UsageError("give the network ID, or -f FILE")

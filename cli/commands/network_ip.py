@@ -7,7 +7,7 @@ from typing import IO, Any
 import click
 
 from cli.client import segment
-from cli.commands.common import id_command
+from cli.commands.common import apply_documents, id_command
 from cli.documents import load_documents
 from cli.errors import InputError
 from cli.options import family_option, file_option, list_option, output_option
@@ -88,8 +88,9 @@ def update(ctx: click.Context, address: str | None, file: IO[bytes] | None, name
         if flags:
             raise click.UsageError(f"give either -f FILE or flags, not both (got {', '.join(flags)})")
         docs = load_documents(file.read(), getattr(file, "name", "-"), IpSpec)
-        results = [st.api.post("/v1/ip", body) for body in _bodies_with_address(docs, address)]
-        emit(results[0] if len(results) == 1 else results, st.output, ips_table)
+        updated = apply_documents(_bodies_with_address(docs, address), lambda body: st.api.post("/v1/ip", body),
+                                  lambda body: f"ip {body['ipaddress']}")
+        emit(updated, st.output, ips_table)
         return
     if address is None:
         raise click.UsageError("give the address A, or -f FILE")

@@ -115,3 +115,12 @@ def test_allocate_single_family_with_length_and_ips(lab: Cli) -> None:
     lab("network", "free", child["id"])
     lab("network", "delete", "internet")
     assert [n["id"] for n in lab.json("network", "list")] == ["super-a"]
+
+
+def test_ip_update_stream_names_the_refused_document(lab: Cli) -> None:
+    ip = lab.json("network", "ip", "create", "--network", "internet", "--project", PROJECT)
+    stream = f"ipaddress: {ip['ipaddress']}\nname: first\n---\nipaddress: 185.0.0.99\nname: second\n"
+    refused = lab("network", "ip", "update", "-f", "-", input=stream, code=1)
+    assert refused.stderr.startswith(
+        "Error: document 2 of 2 (ip 185.0.0.99) after documents 1-1 were applied: POST /v1/ip: 404 Not Found: ")
+    assert lab.json("network", "ip", "describe", ip["ipaddress"])["name"] == "first"
