@@ -4,7 +4,8 @@ Measures, per storage URL:
 
 - acquire-IP/s and acquire-child-prefix/s on one connection (one process, one thread);
 - the aggregate of N processes acquiring on N different prefixes at once (``--processes``);
-- the aggregate of N processes acquiring on one prefix at once (they serialise on its lock).
+- the aggregate of N processes acquiring on one prefix at once (they serialise on its lock);
+- with ``--fill N``: the cost per acquisition in a prefix holding N allocations over the cost in a fresh one.
 
 ``--storage`` takes any storage URL; ``sqlite`` and ``sqlite-full`` mean a fresh file in a temporary
 directory (synchronous=normal and =full), ``postgres`` a throwaway PostgreSQL cluster started for the run
@@ -81,6 +82,39 @@ def parallel(url: str, kind: str, cidrs: list[str], count: int) -> float:
     return len(cidrs) * count / (finished - start)
 
 
+def fill_ratio(url: str, kind: str, fill: int, rounds: int = 5, batch: int = 200) -> float:
+    """Cost per op in a prefix holding ``fill`` allocations over the cost in a fresh one, interleaved.
+
+    Batches alternate between the full and a fresh prefix, so that load from other jobs on the machine
+    falls on both sides alike (a plain before/after comparison on a shared machine measures the neighbours).
+    """
+    if kind == "ip":
+        full, parents, length = "10.0.0.0/16", [f"10.{n}.0.0/16" for n in range(1, rounds + 1)], 0
+    else:
+        full, parents, length = "2001:db8::/48", [f"2001:db8:{n}::/48" for n in range(1, rounds + 1)], 64
+    with open_storage(url) as storage:
+        ipamer = Ipamer(storage)
+        for cidr in [full, *parents]:
+            ipamer.new_prefix(cidr)
+
+        def timed(cidr: str, count: int) -> float:
+            start = time.perf_counter()
+            if kind == "ip":
+                for _ in range(count):
+                    ipamer.acquire_ip(cidr)
+            else:
+                for _ in range(count):
+                    ipamer.acquire_child_prefix(cidr, length)
+            return time.perf_counter() - start
+
+        timed(full, fill)
+        early = late = 0.0
+        for fresh_parent in parents:  # a fresh prefix per round keeps the "early" side early
+            early += timed(fresh_parent, batch)
+            late += timed(full, batch)
+    return late / early
+
+
 @contextmanager
 def resolve(storage: str) -> Iterator[str]:
     """The URL to benchmark: short names start what they need."""
@@ -116,6 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--storage", action="append", help="URL, or sqlite / sqlite-full / postgres (repeatable)")
     parser.add_argument("--ops", type=int, default=3000, help="operations per measurement and process")
     parser.add_argument("--processes", type=int, default=8)
+    parser.add_argument("--fill", type=int, default=0, help="also measure the fill ratio after N allocations")
     args = parser.parse_args(argv)
     print("| storage | measurement | ops/s |\n|---|---|---:|")
     for storage in args.storage or ["sqlite", "sqlite-full", "postgres"]:
@@ -133,6 +168,11 @@ def main(argv: list[str] | None = None) -> None:
             ]
             for label, per_second in figures:
                 print(f"| {storage} ({name}) | {label} | {per_second:,.0f} |", flush=True)
+            if args.fill:
+                for kind, what in (("ip", "acquire_ip in a /16"), ("child", "acquire /64 in a /48")):
+                    ratio = fill_ratio(fresh(url, 5 if kind == "ip" else 6), kind, args.fill)
+                    print(f"| {storage} ({name}) | {what}: cost with {args.fill:,} taken / fresh "
+                          f"(interleaved) | {ratio:.2f} |", flush=True)
 
 
 if __name__ == "__main__":
