@@ -200,24 +200,35 @@ def find_ips(work: Work, query: IPFind) -> list[IP]:
     }
     return _ordered([
         ip
-        for ip in _candidates(work, query)
+        for ip in _candidates(work, query, prefix)
         if all(value is None or getattr(ip, name) == value for name, value in expected.items())
         and tags.issubset(ip.tags)
         and (family is None or cidr_family(ip.ipaddress) == family)
     ])
 
 
-def _candidates(work: Work, query: IPFind) -> list[IP]:
+def _candidates(work: Work, query: IPFind, prefix: str | None) -> list[IP]:
+    # the narrowest index the query allows, so that a find by address, network or project reads only those IPs
     if query.ipaddress is not None:
         try:
-            ip = work.records.get(IP, canonical_address(query.ipaddress))
+            addresses = [canonical_address(query.ipaddress)]
         except InvalidInputError:
             return []
-        return [ip] if ip is not None else []
-    if query.projectid:
-        found = (work.records.get(IP, str(key[-1])) for key in work.records.keys_under("ipproject", query.projectid))
-        return [ip for ip in found if ip is not None]
-    return work.records.all(IP)
+    elif prefix is not None:
+        addresses = _addresses_in(work, [prefix])
+    elif query.networkid:
+        network = work.records.get(Network, query.networkid)
+        addresses = _addresses_in(work, network.prefixes) if network is not None else []
+    elif query.projectid:
+        addresses = [str(key[-1]) for key in work.records.keys_under("ipproject", query.projectid)]
+    else:
+        return work.records.all(IP)
+    found = (work.records.get(IP, address) for address in addresses)
+    return [ip for ip in found if ip is not None]
+
+
+def _addresses_in(work: Work, cidrs: list[str]) -> list[str]:
+    return [str(address) for cidr in cidrs for _, address in work.tx.scan(index_key("ipprefix", cidr))]
 
 
 def _canonical_or_raw(cidr: str | None) -> str | None:

@@ -155,6 +155,10 @@ def test_list_and_find(service: NetworkService, child: Network) -> None:
     assert find(name="a") == [a.ipaddress]
     assert find(networkid="ext") == [c.ipaddress]
     assert find(networkprefix="2001:DB8:0:10::/96") == [b.ipaddress]
+    assert find(networkid=child.id) == [a.ipaddress, d.ipaddress, b.ipaddress]
+    assert find(networkid="nope") == find(networkprefix="10.9.0.0/24") == find(networkprefix="bad") == []
+    assert find(networkid="ext", networkprefix="10.0.0.0/22") == []  # each index answer is still filtered
+    assert find(ipaddress="10.0.0.1", networkid="ext") == []
     assert find(projectid=OTHER) == [c.ipaddress]
     assert find(projectid=PROJECT, type="static") == [b.ipaddress]
     assert find(machineid="m1") == find(tags=["t"]) == [a.ipaddress]
