@@ -48,7 +48,8 @@ def network_tree(networks: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str
     """Networks in tree order with the prefix drawn before the id (``├─╴`` / ``└─╴``).
 
     Top level: networks without a parent, or whose parent is not in the list, ordered by partition and id;
-    each is followed by its children (ordered by id), recursively.
+    each is followed by its children (ordered by id), recursively. Networks no top-level one leads to (a
+    parent cycle in broken data) follow at the top level, so that no network is left out.
     """
     ids = {str(n.get("id")) for n in networks}
     children: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -63,19 +64,22 @@ def network_tree(networks: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str
     def key(n: dict[str, Any]) -> tuple[str, str]:
         return str(n.get("partitionid") or ""), str(n.get("id") or "")
 
-    def walk(node: dict[str, Any], lead: str, branch: str, seen: set[str]) -> Iterator[tuple[str, dict[str, Any]]]:
-        yield lead + branch, node
-        node_id = str(node.get("id"))
-        if node_id in seen:  # a cycle in the data must not loop forever
+    shown: set[int] = set()
+
+    def walk(node: dict[str, Any], lead: str, branch: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        if id(node) in shown:  # a cycle in the data must not loop forever
             return
-        seen = seen | {node_id}
-        kids = sorted(children.get(node_id, []), key=key)
+        shown.add(id(node))
+        yield lead + branch, node
+        kids = sorted(children.get(str(node.get("id")), []), key=key)
         deeper = lead + ("   " if branch == "└─╴" else "│  " if branch else "")
         for i, kid in enumerate(kids):
-            yield from walk(kid, deeper, "└─╴" if i == len(kids) - 1 else "├─╴", seen)
+            yield from walk(kid, deeper, "└─╴" if i == len(kids) - 1 else "├─╴")
 
     for root in sorted(roots, key=key):
-        yield from walk(root, "", "", set())
+        yield from walk(root, "", "")
+    for rest in sorted(networks, key=key):
+        yield from walk(rest, "", "")
 
 
 def networks_table(data: Any, wide: bool) -> str:
