@@ -42,6 +42,7 @@ def create_network(work: Work, request: NetworkCreate) -> Network:
     ident = check_id(request.id or str(uuid4()), "network")
     if work.records.get(Network, ident) is not None:
         raise conflict(f'entity already exists: network with id "{ident}"')
+    work.ipam.create_namespace(work.ipam.namespace)  # idempotent; the first network creates it
     for cidr in prefixes:
         # the core refuses overlap with every prefix of the namespace ("<new> overlaps <existing>", 422);
         # a later refusal rolls these back with the rest of the transaction

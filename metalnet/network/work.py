@@ -27,8 +27,12 @@ from metalnet.network.records import R, Record, Records, index_key, kind_name
 from metalnet.network.vrf import VrfPool
 from metalnet.storage.base import Transaction
 
-SessionFactory = Callable[[Transaction], IpamSession]
+#: builds the IPAM session of a transaction for a namespace (tests inject failing sessions through it)
+SessionFactory = Callable[[Transaction, str], IpamSession]
 NETWORKS_LOCK = "network-layer/networks"
+#: the IPAM namespace holding the prefixes of networks; kept apart from ``root``, which belongs to users of the
+#: IPAM service, so that a go-ipam call there can never change a network's prefixes behind its back
+NETWORK_NAMESPACE = "metalnet.networks"
 #: ids become key items; keep them printable and of a size a key can carry
 MAX_ID_LENGTH = 256
 
@@ -56,7 +60,7 @@ class Work:
 
     @classmethod
     def open(cls, tx: Transaction, sessions: SessionFactory, vrf_range: tuple[int, int]) -> Work:
-        return cls(tx, Records(tx), sessions(tx), VrfPool(tx, *vrf_range))
+        return cls(tx, Records(tx), sessions(tx, NETWORK_NAMESPACE), VrfPool(tx, *vrf_range))
 
     def network(self, ident: str) -> Network:
         return self._required(Network, ident)

@@ -133,3 +133,16 @@ def test_unknown_rpc_and_wrong_method(client: Client) -> None:
 def test_unknown_fields_and_nulls_are_ignored(client: Client) -> None:
     created = rpc(client, "CreatePrefix", {"cidr": "10.3.0.0/16", "namespace": None, "whatever": [1, 2]})
     assert created.json() == {"prefix": {"cidr": "10.3.0.0/16"}}
+
+
+def test_networks_prefixes_are_apart_from_root_and_read_only(mini_lab: Client) -> None:
+    """The IPAM service cannot change a /v1 network's prefixes behind its back, and root stays the user's."""
+    namespace = "metalnet.networks"
+    assert rpc(mini_lab, "ListPrefixes", {}).json() == {}  # the super network's prefixes are not in root
+    listed = rpc(mini_lab, "ListPrefixes", {"namespace": namespace}).json()["prefixes"]
+    assert {"cidr": "10.0.0.0/16"} in listed
+    for name, body in [("DeletePrefix", {"cidr": "10.0.0.0/16"}), ("AcquireIP", {"prefixCidr": "10.0.0.0/16"}),
+                       ("CreatePrefix", {"cidr": "172.16.0.0/12"}), ("DeleteNamespace", {})]:
+        assert_connect_error(rpc(mini_lab, name, {**body, "namespace": namespace}), 403, "permission_denied",
+                             namespace)
+    assert rpc(mini_lab, "CreatePrefix", {"cidr": "10.0.0.0/16"}).status_code == 200  # root is independent
