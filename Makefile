@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8080
 
-.PHONY: help venv install install-test run test lint typecheck unit bench bench-all clean
+.PHONY: help install install-test run test lint typecheck unit bench bench-storage bench-api clean
 
 help:  ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -33,8 +33,14 @@ unit: install-test  ## the test suite only (every backend; PostgreSQL and Rethin
 
 test: lint typecheck unit  ## install everything, then ruff, mypy and the whole test suite
 
-bench: install  ## IPAM core benchmarks on the memory backend
-	$(BIN)/python -m metalnet.bench
+bench: install  ## IPAM core benchmarks on the memory backend (STORAGE=URL for another backend)
+	$(BIN)/python -m metalnet.bench --storage '$(or $(STORAGE),memory://)'
+
+bench-storage: install-test  ## SQLite and PostgreSQL through the Ipamer (starts its own PostgreSQL)
+	$(BIN)/python -m tests.storage.bench_sql --fill 30000
+
+bench-api: install  ## load benchmark of POST /v1/ip/allocate against one server process on SQLite
+	$(BIN)/python scripts/loadbench.py
 
 clean:  ## remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

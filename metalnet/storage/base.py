@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 from metalnet.storage.rows import Value
 
@@ -105,6 +105,8 @@ class Storage(ABC):
 
     #: short backend name, shown in logs and metrics
     name: str = "abstract"
+    #: whether the data outlives the process (reopening the same URL finds it again)
+    persistent: ClassVar[bool] = False
 
     @abstractmethod
     def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False) -> T:

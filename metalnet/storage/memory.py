@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from sortedcontainers import SortedList
 
-from metalnet.storage.base import Key, KeyExistsError, Storage, Transaction, within_prefix
+from metalnet.storage.base import Key, KeyExistsError, Storage, StorageError, Transaction, within_prefix
 from metalnet.storage.rows import Value
 
 T = TypeVar("T")
@@ -189,12 +189,22 @@ class MemoryStorage(Storage):
     def __init__(self) -> None:
         self._state = MemoryState()
         self._lock = threading.RLock()
+        self._active = False  # only the thread holding the lock reads or sets it
 
     def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False) -> T:
         with self._lock:
+            if self._active:
+                # as on the SQL backends: an inner run would not roll back with the outer one
+                raise StorageError(
+                    "storage.run() called inside a transaction of the same memory store: "
+                    "pass the outer transaction down instead (for example IpamSession(tx))"
+                )
+            self._active = True
             tx = MemoryTransaction(self._state)
             try:
                 return fn(tx)
             except BaseException:
                 tx.rollback()
                 raise
+            finally:
+                self._active = False

@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from metalnet.storage import Key, KeyExistsError, Storage, Transaction, open_storage
+from metalnet.storage import Key, KeyExistsError, Storage, StorageError, Transaction, open_storage
 from metalnet.storage.rows import NamespaceRow, PrefixRow, Value
 
 BIG = 2**128 - 1
@@ -31,7 +31,7 @@ def read(storage: Storage, key: Key) -> Value | None:
 @pytest.fixture
 def persistent_url(storage: Storage, storage_url: str) -> str:
     """The URL of the store, for backends whose data outlives the process (a capability of the store)."""
-    if not getattr(storage, "persistent", False):
+    if not storage.persistent:
         pytest.skip(f"{storage.name} storage keeps nothing across a reopen")
     return storage_url
 
@@ -326,3 +326,14 @@ def test_state_survives_close_and_reopen(storage: Storage, persistent_url: str) 
         reopened.run(lambda tx: tx.put(("p", 3), 3))
     with open_storage(persistent_url) as again:
         assert read(again, ("p", 3)) == 3
+
+
+def test_nested_run_is_refused_and_the_outer_one_rolls_back(storage: Storage) -> None:
+    def outer(tx: Transaction) -> None:
+        tx.put(("nest", "outer"), 1)
+        storage.run(lambda inner: inner.put(("nest", "inner"), 2))
+
+    with pytest.raises(StorageError, match=r"inside a transaction"):
+        storage.run(outer)
+    assert read(storage, ("nest", "outer")) is None
+    assert read(storage, ("nest", "inner")) is None
