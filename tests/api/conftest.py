@@ -79,7 +79,7 @@ def assert_connect_error(response: object, status: int, code: str, *fragments: s
         assert fragment in body["message"], body["message"]
 
 
-EXAMPLES = Path("/work/shared/examples")
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PROJECT = "4b9b17c4-2d7c-4190-ae95-dda44e430fa6"
 PARTITION = "mini-lab"
 SUPER = "tenant-super-network-mini-lab"

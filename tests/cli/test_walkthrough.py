@@ -26,7 +26,7 @@ from tests.cli.server import REPO, Server, cli_command, cli_env, free_port, runn
 
 EXAMPLES = REPO / "examples"
 #: the dual-stack proposal's allocation result (a copy of the shared example)
-EXPECTED = Path(__file__).with_name("expected-allocation.yaml")
+EXPECTED = Path(__file__).resolve().parents[2] / "examples" / "expected-allocation.yaml"
 #: a HOME without ~/.metalnet, so no user config reaches the CLI under test
 EMPTY_HOME = REPO / "tests"
 PROJECT = "4b9b17c4-2d7c-4190-ae95-dda44e430fa6"

@@ -22,9 +22,8 @@ SUPER_ID = "tenant-super-network-mini-lab"
 
 
 def example(name: str) -> Path:
-    """An example file: the repository's ``examples/`` copy if present, else the shared one beside the repo."""
-    local = REPO / "examples" / name
-    return local if local.exists() else REPO.parent / "shared" / "examples" / name
+    """An example file of the repository's ``examples/``."""
+    return REPO / "examples" / name
 
 
 def load_yaml(name: str) -> dict[str, Any]:
