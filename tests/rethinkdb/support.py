@@ -13,6 +13,7 @@ from typing import IO
 
 from metalnet.ipam import Ipamer
 from metalnet.network import NetworkService
+from metalnet.network.work import NETWORK_NAMESPACE
 from metalnet.storage import Storage, open_storage
 from tests.rethinkdb import worker
 
@@ -136,7 +137,8 @@ def child_networks(storage: Storage) -> list[str]:
     networks = [n for n in service.list_networks() if n.parentnetworkid == "load-super"]
     ipam = Ipamer(storage)
     for parent in (worker.SUPER_V4, worker.SUPER_V6):
-        assert ipam.prefix_usage(parent).acquired_prefixes == len(networks), "counter differs from the records"
+        usage = ipam.prefix_usage(parent, namespace=NETWORK_NAMESPACE)
+        assert usage.acquired_prefixes == len(networks), "counter differs from the records"
     return [f"{n.id},{n.vrf},{','.join(n.prefixes)}" for n in networks]
 
 
