@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from litestar._asgi.utils import is_valid_host
 
 from metalnet.api import v1_wire as w
 from metalnet.api.bodies import decode_body
@@ -52,6 +53,20 @@ def _auth_headers(scope: dict[str, Any]) -> list[str | None]:
     return [found.get(name) for name in AUTH_HEADERS]
 
 
+def _serves(scope: dict[str, Any]) -> bool:
+    """Whether the lean path serves this request; anything unusual goes to Litestar, which answers it.
+
+    Litestar refuses a malformed ``Host`` header (400) before routing and strips a ``root_path``; handing
+    such requests over keeps the two paths' answers identical without copying those rules.
+    """
+    if scope["type"] != "http" or scope["method"] != "POST" or scope["path"].rstrip("/") != ROUTE:
+        return False
+    if scope.get("root_path"):
+        return False
+    host = next((value for name, value in scope["headers"] if name == b"host"), None)
+    return host is None or is_valid_host(host)
+
+
 def with_hot_path(app: Any, ctx: ApiContext) -> Any:
     """Wrap the ASGI ``app`` so ``POST /v1/ip/allocate`` is served directly."""
     authenticate, limit = ctx.auth.authenticate, ctx.settings.max_body_bytes
@@ -70,10 +85,10 @@ def with_hot_path(app: Any, ctx: ApiContext) -> Any:
         return 201, _encoder.encode(ip_response(ip)), {}
 
     async def hot(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"].rstrip("/") != ROUTE:
+        if not _serves(scope):
             await app(scope, receive, send)
             return
-        scope["path_template"] = ROUTE
+        scope["path"] = scope["path_template"] = ROUTE  # as Litestar normalises it: logs show one path
         status, body, extra = await allocate(scope, receive)
         headers = [_JSON, (b"content-length", str(len(body)).encode())]
         headers += [(k.lower().encode(), v.encode()) for k, v in extra.items()]
