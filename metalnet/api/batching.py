@@ -25,7 +25,8 @@ from metalnet.network.work import Work
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
-T = TypeVar("T")
+#: a submitted item and the future its submitter waits on
+Pending = tuple[Item, "asyncio.Future[Result]"]
 
 #: the most requests one transaction carries (bounds the latency a batch adds to its first request)
 MAX_BATCH = 64
@@ -57,6 +58,7 @@ class Batcher(Generic[Item, Result]):
         self._max = max_batch
         self._pending: list[tuple[Item, asyncio.Future[Result]]] = []
         self._flushing = False
+        self._task: asyncio.Future[None] | None = None
 
     async def submit(self, item: Item) -> Result:
         """Queue ``item`` for the next batch and wait for its result (its exception is raised here)."""
@@ -69,25 +71,37 @@ class Batcher(Generic[Item, Result]):
         return await future
 
     def _start_flush(self) -> None:
-        task = asyncio.ensure_future(self._flush())
-        task.add_done_callback(lambda _: None)
+        # the loop keeps only weak references to tasks: without this one a flush could vanish mid-way
+        self._task = asyncio.ensure_future(self._flush())
 
     async def _flush(self) -> None:
         try:
             while self._pending:
                 pending, self._pending = self._pending, []
-                groups: dict[Hashable, list[tuple[Item, asyncio.Future[Result]]]] = {}
-                for entry in pending:
-                    groups.setdefault(self._key(entry[0]), []).append(entry)
-                # different keys take different locks: on networked stores (worker threads) they run in parallel
-                await asyncio.gather(*(
-                    self._run(group[start : start + self._max])
-                    for group in groups.values()
-                    for start in range(0, len(group), self._max)
-                ))
+                await self._run_all(pending)
                 await asyncio.sleep(0)  # let requests that arrived meanwhile queue up for the next batch
         finally:
             self._flushing = False
+
+    async def _run_all(self, pending: list[tuple[Item, asyncio.Future[Result]]]) -> None:
+        """Run ``pending`` in batches; requests a broken callback (key, metric) left unanswered get its error."""
+        try:
+            # different keys take different locks: on networked stores (worker threads) they run in parallel
+            outcomes = await asyncio.gather(*(self._run(batch) for batch in self._batches(pending)),
+                                            return_exceptions=True)
+            error = next((o for o in outcomes if isinstance(o, Exception)), None)
+        except Exception as exc:
+            error = exc
+        for _, future in pending:
+            if not future.done():  # no request may wait forever
+                future.set_exception(error or RuntimeError("the request was left out of its batch"))
+
+    def _batches(self, pending: list[Pending[Item, Result]]) -> list[list[Pending[Item, Result]]]:
+        groups: dict[Hashable, list[Pending[Item, Result]]] = {}
+        for entry in pending:
+            groups.setdefault(self._key(entry[0]), []).append(entry)
+        return [group[start : start + self._max] for group in groups.values()
+                for start in range(0, len(group), self._max)]
 
     async def _run(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
         items = [item for item, _ in batch]
@@ -99,6 +113,8 @@ class Batcher(Generic[Item, Result]):
 
         try:
             results = await self._call(run)
+            if len(results) != len(batch):
+                raise RuntimeError(f"a batch of {len(batch)} requests returned {len(results)} results")
         except Exception as exc:  # the batch failed as a whole: every item gets the error
             results = [exc] * len(batch)
         for (_, future), result in zip(batch, results, strict=True):

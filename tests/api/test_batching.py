@@ -84,3 +84,28 @@ def test_concurrent_requests_get_distinct_addresses() -> None:
 
     addresses = asyncio.run(main())
     assert sorted(addresses, key=lambda a: int(a.rsplit(".", 1)[1])) == [f"10.0.0.{i}" for i in range(1, 41)]
+
+
+def test_a_broken_batch_answers_every_request_and_the_next_batch_runs() -> None:
+    """A run_batch returning too few results, or a key that raises, must not leave a request waiting."""
+
+    def short(items: list[int]) -> list[int | Exception]:
+        return [n for n in items if n != 2]
+
+    def key(item: int) -> Hashable:
+        if item < 0:
+            raise KeyError(item)
+        return "all"
+
+    async def main() -> tuple[list[int | BaseException], list[int | BaseException], int]:
+        batcher: Batcher[int, int] = Batcher(short, _inline, key)
+        broken = await asyncio.wait_for(asyncio.gather(*(batcher.submit(n) for n in (1, 2, 3)),
+                                                       return_exceptions=True), timeout=5)
+        unkeyed = await asyncio.wait_for(asyncio.gather(batcher.submit(4), batcher.submit(-1),
+                                                        return_exceptions=True), timeout=5)
+        return broken, unkeyed, await asyncio.wait_for(batcher.submit(5), timeout=5)
+
+    broken, unkeyed, later = asyncio.run(main())
+    assert all(isinstance(r, RuntimeError) and "3 requests returned 2 results" in str(r) for r in broken)
+    assert all(isinstance(r, KeyError) for r in unkeyed)
+    assert later == 5
