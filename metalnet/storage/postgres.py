@@ -152,8 +152,14 @@ class PostgresTransaction(SqlTransaction):
         self._pending.append(f"SELECT pg_advisory_xact_lock({lock_id(name)})")
 
     def commit(self) -> None:
-        """Send what is buffered together with ``COMMIT``."""
-        self._send("COMMIT")
+        """Send what is buffered together with ``COMMIT``; raises unless the server really committed."""
+        result = self._send("COMMIT")
+        if result.command_status != b"COMMIT":
+            # the server answers COMMIT of a transaction that an error aborted with "ROLLBACK", not an
+            # error: that happens when fn caught the error of a statement and carried on
+            raise pg_errors.InFailedSqlTransaction(
+                "the transaction was rolled back: a statement in it failed and its error was caught"
+            )
 
 
 class _InsertConflictError(Exception):

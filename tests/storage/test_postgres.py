@@ -12,6 +12,7 @@ from metalnet.storage import (
     KeyExistsError,
     Storage,
     StorageBusyError,
+    StorageError,
     StorageUnavailableError,
     Transaction,
     open_storage,
@@ -156,3 +157,34 @@ def test_a_unix_socket_url_with_pool_options_works(postgres_server: PostgresServ
         store.run(lambda tx: tx.put(("k",), "via socket"))
     with open_storage(postgres_url) as store:  # the same store over TCP
         assert store.run(lambda tx: tx.get(("k",))) == "via socket"
+
+
+def test_a_swallowed_statement_error_is_not_reported_as_committed(store: Storage) -> None:
+    # the optimistic insert of an existing key fails at the next read; a fn that catches that error and
+    # returns leaves an aborted transaction, whose COMMIT the server answers with ROLLBACK, not an error
+    store.run(lambda tx: tx.put(("taken",), 1))
+
+    def swallows(tx: Transaction) -> str:
+        try:
+            tx.insert(("taken",), 2)
+            tx.put(("other",), 3)
+            tx.get(("taken",))
+        except KeyExistsError:
+            return "refused"
+        except psycopg.Error:
+            return "swallowed"
+        return "inserted"
+
+    assert store.run(swallows) == "refused"  # re-run with strict inserts, as any failure after one is
+    assert store.run(lambda tx: (tx.get(("taken",)), tx.get(("other",)))) == (1, None)
+
+
+def test_commit_of_an_aborted_transaction_is_an_error(store: Storage) -> None:
+    def swallows(tx: Transaction) -> None:
+        tx.put(("kept",), 1)
+        with pytest.raises(psycopg.Error):
+            tx.get(("kept",))  # the put reaches the server here, which refuses it in a read-only transaction
+
+    with pytest.raises(StorageError, match="rolled back"):
+        store.run(swallows, readonly=True)
+    assert store.run(lambda tx: tx.get(("kept",))) is None
