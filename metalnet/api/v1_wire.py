@@ -5,6 +5,11 @@ fields ignored, wrong types refused by msgspec with the field's path. Responses:
 in its order, with ``null`` exactly where metal-api emits it (``defaultchildprefixlength`` unless set,
 ``vrfshared`` always, ``parentnetworkid`` without a parent, a family without prefixes in ``consumption``)
 and ``additionalAnnouncableCIDRs`` left out when empty.
+
+The request models repeat the fields of :mod:`metalnet.network.requests` on purpose: the wire follows
+metal-api (uint8 lengths, every field nullable) while the domain inputs follow the service, and this module
+must not import the network layer (the CLI imports it without the server). tests/api/test_wire.py pins that
+both sides keep the same fields, since the conversion copies them by name.
 """
 
 from __future__ import annotations
