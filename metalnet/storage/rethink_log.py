@@ -91,8 +91,13 @@ def _consecutive(entries: list[Entry]) -> list[Entry]:
 
 
 def _durable(conn: Connection, db: str, entry: Entry) -> bool:
-    stored = r.db(db).table("log", read_mode="majority").get(entry[0]).run(conn)
-    return stored is not None and stored["nonce"] == entry[1]
+    return durable_nonce(conn, db, entry[0]) == entry[1]
+
+
+def durable_nonce(conn: Connection, db: str, entry_id: int) -> str | None:
+    """The nonce of entry ``entry_id`` if a majority read shows it (it can no longer be lost), else None."""
+    stored = r.db(db).table("log", read_mode="majority").get(entry_id).run(conn)
+    return None if stored is None else str(stored["nonce"])
 
 
 def compact(conn: Connection, db: str, below: int) -> int:

@@ -30,12 +30,19 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
 
-from metalnet.storage.base import Storage, StorageBusyError, StorageError, Transaction
+from metalnet.storage.base import Storage, StorageBusyError, StorageError, StorageUnavailableError, Transaction
 from metalnet.storage.memory import Effect, MemoryState
 from metalnet.storage.rethink_config import RethinkConfig, parse_url
-from metalnet.storage.rethink_conn import Connector
+from metalnet.storage.rethink_conn import Connection, Connector
 from metalnet.storage.rethink_group import GROUP_MAX, Fairness, Group, Request
-from metalnet.storage.rethink_log import decode_effects, encode_effects, entries_after, has_entries_after, insert_entry
+from metalnet.storage.rethink_log import (
+    decode_effects,
+    durable_nonce,
+    encode_effects,
+    entries_after,
+    has_entries_after,
+    insert_entry,
+)
 from metalnet.storage.rethink_schema import ensure_schema
 from metalnet.storage.rethink_snapshot import Item, load_snapshot, write_snapshot
 
@@ -165,8 +172,18 @@ class RethinkStorage(Storage):
     def _commit(self, group: Group, effects: list[Effect], deadline: float) -> bool:
         entry_id, nonce, text = self._head + 1, secrets.token_hex(8), encode_effects(effects)
         db = self.config.db
+        sends = 0
+
+        def send(conn: Connection) -> bool:
+            nonlocal sends
+            sends += 1
+            return insert_entry(conn, db, entry_id, nonce, text)
+
         try:
-            inserted = self._connector.run(lambda c: insert_entry(c, db, entry_id, nonce, text), deadline=deadline)
+            inserted = self._connector.run(send, deadline=deadline)
+            if not inserted and sends > 1:
+                # an earlier send may have landed with its answer lost: the place may be ours
+                inserted = self._settle(entry_id, nonce, send, deadline)
         except BaseException:
             group.rollback()
             raise
@@ -176,19 +193,48 @@ class RethinkStorage(Storage):
             self._maybe_snapshot()
             return True
         group.rollback()
-        # the place is taken; by us if an earlier send of this insert landed but its answer was lost
-        return self._catch_up(deadline, watch=entry_id)[1] == nonce
+        self._catch_up(deadline)
+        return False
+
+    def _settle(self, entry_id: int, nonce: str, send: Callable[[Connection], bool], deadline: float) -> bool:
+        """Whether the taken place ``entry_id`` holds our entry, waiting until that cannot change.
+
+        Until the entry there is durable it may be ours (still replicating) or someone's that a failover
+        will lose. Deciding early is wrong both ways: "not ours" would run ``fn`` again although its
+        effects may yet commit, so one transaction would commit twice. So: wait for a majority read to
+        show the entry, and meanwhile send ours again (the same nonce: landing is the same commit).
+        """
+        db, pause = self.config.db, 0.002
+        while True:
+            # in this order: a successor seen before the entry is missing means the entry was compacted
+            successor = self._connector.run(lambda c: has_entries_after(c, db, entry_id, "majority"), deadline=deadline)
+            stored = self._connector.run(lambda c: durable_nonce(c, db, entry_id), deadline=deadline)
+            if stored is not None:
+                return stored == nonce
+            if successor:
+                raise StorageUnavailableError(
+                    f"{self.config.safe_url}: the outcome of the commit at log entry {entry_id} is unknown"
+                )
+            if time.monotonic() >= deadline:
+                raise StorageUnavailableError(
+                    f"{self.config.safe_url} is unavailable, retry: the commit at log entry {entry_id} "
+                    "was not confirmed in time and may or may not have landed"
+                )
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+            if self._connector.run(send, deadline=deadline):
+                return True
 
     def _refresh(self, deadline: float) -> bool:
         """Catch up if the log moved past our head; True if the state changed."""
         db, head, mode = self.config.db, self._head, self.config.read_mode
         if not self._connector.run(lambda c: has_entries_after(c, db, head, mode), deadline=deadline):
             return False
-        return self._catch_up(deadline)[0]
+        return self._catch_up(deadline)
 
-    def _catch_up(self, deadline: float, watch: int = 0) -> tuple[bool, str | None]:
-        """Apply every entry past ``head``: (whether the state changed, nonce of entry ``watch`` if applied)."""
-        db, changed, seen, reloads = self.config.db, False, None, 0
+    def _catch_up(self, deadline: float) -> bool:
+        """Apply every durable entry past ``head``; True if the state changed."""
+        db, changed, reloads = self.config.db, False, 0
         while True:
             head = self._head
             query = partial(entries_after, db=db, head=head, limit=FETCH_BATCH)
@@ -201,16 +247,14 @@ class RethinkStorage(Storage):
                 self._reload(deadline)
                 changed = True
                 continue
-            for entry_id, nonce, text in batch:
+            for entry_id, _nonce, text in batch:
                 self._state.apply(decode_effects(text))
                 self._head = entry_id
-                if entry_id == watch:
-                    seen = nonce
             if batch:
                 changed = True
                 self._fairness.others_committed()
             if not more:
-                return changed, seen
+                return changed
 
     def _reload(self, deadline: float) -> None:
         loaded = load_snapshot(self._connector, deadline)

@@ -14,9 +14,11 @@ from metalnet.storage import (
     StorageUnavailableError,
     Transaction,
     open_storage,
+    rethink_log,
 )
+from metalnet.storage import rethinkdb as rethinkdb_backend
 from metalnet.storage.rethink_config import RethinkUrlError, parse_url
-from metalnet.storage.rethink_log import decode_effects, encode_effects
+from metalnet.storage.rethink_log import decode_effects, durable_nonce, encode_effects
 from metalnet.storage.rethink_schema import FORMAT_VERSION
 from metalnet.storage.rethinkdb import FETCH_BATCH, RethinkStorage
 from metalnet.storage.rows import PrefixRow
@@ -262,3 +264,33 @@ def test_nested_run_is_refused_and_the_outer_transaction_commits(rethinkdb_url: 
 
         assert "pass the outer transaction down" in storage.run(outer)
         assert storage.run(lambda tx: (tx.get(("outer",)), tx.get(("inner",)))) == (1, None)
+
+
+def test_lost_reply_to_a_commit_not_yet_durable_commits_once(
+    rethinkdb_server: RethinkServer, rethinkdb_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One server never shows an entry it holds but a majority does not (a replicating commit, a failover
+    # in progress); the first majority reads pretend to be that moment. Deciding "not ours" then would run
+    # the transaction again while its first entry still lands: counted twice.
+    unseen = iter([True, True])
+
+    def durable_later(conn: Any, db: str, entry_id: int) -> str | None:
+        return None if next(unseen, False) else durable_nonce(conn, db, entry_id)
+
+    monkeypatch.setattr(rethink_log, "durable_nonce", durable_later)
+    monkeypatch.setattr(rethinkdb_backend, "durable_nonce", durable_later)
+    proxy = LossyProxy(rethinkdb_server.driver_port)
+    try:
+        url = rethinkdb_url.replace(f":{rethinkdb_server.driver_port}/", f":{proxy.port}/")
+        with open_storage(url) as storage:
+            assert isinstance(storage, RethinkStorage)
+            storage.run(increment)
+            proxy.lose_next_reply()
+            assert storage.run(increment) == 2
+            assert proxy.reply_was_lost()
+            assert next(unseen, None) is None  # the pretence was consumed by the commit
+            assert storage.head == 2
+        with open_storage(rethinkdb_url) as other:
+            assert other.run(lambda tx: tx.get(("counter",)), readonly=True) == 2
+    finally:
+        proxy.close()
