@@ -37,7 +37,8 @@ class RethinkUrlError(StorageError, ValueError):
 class RethinkConfig:
     """Where the store is and how the backend uses it."""
 
-    url: str
+    #: as given, password included: kept out of repr like ``password``
+    url: str = field(repr=False)
     hosts: tuple[tuple[str, int], ...]
     db: str
     user: str = "admin"

@@ -56,6 +56,7 @@ def test_url_with_every_part() -> None:
     assert (config.user, config.password, config.db) == ("bob", "s@cret", "ipam")
     assert (config.replicas, config.timeout, config.retain, config.snapshot_every) == (3, 2.5, 5, 10_000)
     assert "s@cret" not in repr(config)
+    assert "s%40cret" not in repr(config)  # nor as written in the URL
     assert "s%40cret" not in config.safe_url
 
 
