@@ -40,6 +40,8 @@ _SYNCHRONOUS = ("full", "normal")
 #: a writer already waits up to ``timeout`` inside SQLite's busy handler, so few extra attempts are needed
 _ATTEMPTS = 3
 _BUSY_MARKERS = ("database is locked", "database is busy", "database table is locked")
+#: connections a forked child inherited from its parent (see ``SqliteStorage._connection``)
+_INHERITED: list[sqlite3.Connection] = []
 
 
 class SqliteTransaction(SqlTransaction):
@@ -106,9 +108,11 @@ class SqliteStorage(Storage):
         if connection is not None and self._pid == os.getpid():
             return connection
         if self._pid != os.getpid():
-            # a forked child must not use its parent's connections (SQLite's locks are per process):
-            # abandon them without closing, which would release locks the parent still relies on
+            # a forked child must not use its parent's connections (SQLite's locks are per process), nor
+            # close them: closing one that another parent thread had inside a transaction rolls it back
+            # into the WAL index the parent shares. So they stay referenced, never garbage collected.
             with self._guard:
+                _INHERITED.extend(self._connections)
                 self._pid, self._connections, self._local = os.getpid(), [], threading.local()
         if self._closed:
             raise StorageError(f"the store {self.url} is closed")
