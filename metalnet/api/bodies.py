@@ -47,6 +47,8 @@ def decode_body(raw: bytes, kind: type[T]) -> T:
         raise BadRequestError(f"request body: {text}") from None
     except msgspec.DecodeError as exc:
         raise BadRequestError(f"malformed JSON body: {exc}") from None
+    except RecursionError:  # msgspec's answer to nesting deeper than it recurses (an unknown field suffices)
+        raise BadRequestError("malformed JSON body: nested too deeply") from None
     return decoded
 
 

@@ -137,6 +137,8 @@ def decode_request(body: bytes, message: type[M]) -> M:
         raw: Any = msgspec.json.decode(body)
     except msgspec.DecodeError as exc:
         raise BadRequestError(f"malformed JSON body: {exc}") from None
+    except RecursionError:  # msgspec's answer to nesting deeper than it recurses
+        raise BadRequestError("malformed JSON body: nested too deeply") from None
     if not isinstance(raw, dict):
         raise BadRequestError(f"request body must be a JSON object, got {type(raw).__name__}")
     normalised = {(_camel(k) if isinstance(k, str) else k): v for k, v in raw.items()}

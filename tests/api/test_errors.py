@@ -28,6 +28,14 @@ def test_malformed_json_and_wrong_shapes(client: Client) -> None:
                  "defaultchildprefixlength")
 
 
+@pytest.mark.parametrize("path", ["/v1/ip/allocate", "/v1/network/find", "/api.v1.IpamService/CreatePrefix"])
+def test_deeply_nested_body_is_a_400(client: Client, path: str) -> None:
+    deep = b'{"unknown":' * 5000 + b"1" + b"}" * 5000
+    response = client.post(path, content=deep, headers=JSON)
+    assert response.status_code == 400, response.text
+    assert "nested too deeply" in response.json()["message"]
+
+
 def test_types_are_strict(client: Client) -> None:
     # metal-api (Go) refuses a number or boolean sent as a string; so do we, on every route
     assert_error(client.put("/v1/network", json={"prefixes": ["10.1.0.0/24"], "vrf": "5"}), 400, "'vrf'")
