@@ -23,6 +23,8 @@ log = logging.getLogger("metalnet.api.access")
 _encode = msgspec.json.Encoder().encode
 
 
+#: the methods metrics name; any other is counted as "OTHER" so clients cannot mint label values at will
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _ID_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 
 
@@ -57,7 +59,8 @@ def instrument(app: ASGIApp, metrics: Metrics, *, log_requests: bool) -> ASGIApp
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("path_template") or "unmatched"
-            metrics.observe_request(scope["method"], route, status, elapsed)
+            method = scope["method"] if scope["method"] in METHODS else "OTHER"
+            metrics.observe_request(method, route, status, elapsed)
             if log_requests and log.isEnabledFor(logging.INFO):
                 line = {
                     "ts": round(time.time(), 3), "event": "request", "method": scope["method"],

@@ -35,6 +35,14 @@ def test_metrics_count_requests_allocations_and_pool_usage(mini_lab: Client) -> 
     assert 'metalnet_pool_available_ips{family="IPv4"} 65536.0' in text
 
 
+def test_unknown_methods_share_one_metric_label(client: Client) -> None:
+    for method in ("FROB", "FROB2", "PROPFIND"):
+        assert client.request(method, "/v1/network").status_code == 405
+    text = client.get("/metrics").text
+    assert 'metalnet_http_requests_total{method="OTHER",route="unmatched",status="405"} 3.0' in text
+    assert "FROB" not in text
+
+
 def test_one_json_log_line_per_request_with_request_id(caplog: pytest.LogCaptureFixture) -> None:
     app = create_app(MemoryStorage(), Settings(request_log=True))
     with TestClient(app) as client, caplog.at_level("INFO", logger="metalnet.api.access"):
