@@ -30,6 +30,8 @@ Entry = tuple[int, str, str]
 _encoder = msgspec.json.Encoder()
 _effects_decoder = msgspec.json.Decoder(list[tuple[Key, Value | None]])
 ORIGIN = f"{socket.gethostname()}:{os.getpid()}"
+#: the ``meta`` document ``{id, below}``: log places below ``below`` may have been compacted away
+COMPACTION_MARK = "compacted"
 
 
 def encode_effects(effects: list[Effect]) -> str:
@@ -41,9 +43,19 @@ def decode_effects(text: str) -> list[Effect]:
 
 
 def insert_entry(conn: Connection, db: str, entry_id: int, nonce: str, effects: str) -> bool:
-    """Append at ``entry_id``: True when inserted, False when the place is taken (by anyone, us included)."""
+    """Append at ``entry_id``: True when inserted, False when the place is taken (by anyone, us included)
+    or compacted away (the writer's state is older than the newest snapshot).
+
+    A compacted place is free again, so without the check an insert there would "commit" a transaction
+    run on a state that long stopped being current. Compaction raises the mark before it deletes (see
+    :func:`raise_compaction_mark`), so the mark read here covers every place already deleted.
+    """
     document = {"id": entry_id, "nonce": nonce, "effects": effects, "at": r.now(), "by": ORIGIN}
-    result = r.db(db).table("log").insert(document, conflict="error", durability="hard").run(conn)
+    below = r.db(db).table("meta").get(COMPACTION_MARK)["below"].default(0)
+    insert = r.db(db).table("log").insert(document, conflict="error", durability="hard")
+    result = r.branch(below.le(entry_id), insert, {"inserted": 0, "compacted": True}).run(conn)
+    if result.get("compacted"):
+        return False
     if result["inserted"] == 1:
         return True
     error = str(result.get("first_error", ""))
@@ -100,7 +112,15 @@ def durable_nonce(conn: Connection, db: str, entry_id: int) -> str | None:
     return None if stored is None else str(stored["nonce"])
 
 
+def raise_compaction_mark(conn: Connection, db: str, below: int) -> None:
+    """Record, durably and only ever upwards, that entries with ids ``< below`` may be deleted."""
+    new = {"id": COMPACTION_MARK, "below": below}
+    r.db(db).table("meta").get(COMPACTION_MARK).replace(
+        lambda old: r.branch(old.eq(None) | (old["below"] < below), new, old), durability="hard"
+    ).run(conn)
+
+
 def compact(conn: Connection, db: str, below: int) -> int:
-    """Delete entries with ids ``< below``; returns how many went."""
+    """Delete entries with ids ``< below`` (after :func:`raise_compaction_mark`); returns how many went."""
     result = r.db(db).table("log").between(r.minval, below).delete(durability="soft").run(conn)
     return int(result.get("deleted", 0))

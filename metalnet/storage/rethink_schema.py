@@ -4,7 +4,8 @@ Tables (all keyed by ``id``):
 
 - ``log``: one document per committed transaction, ``{id: n, nonce, effects, at, by}`` (see rethink_log).
 - ``snapshots``: chunks ``{id: [log_id, i], data}`` of the encoded key space at log entry ``log_id``.
-- ``meta``: ``{id: "format", version}`` and ``{id: "snapshot", log_id, chunks}`` (the newest snapshot).
+- ``meta``: ``{id: "format", version}``, ``{id: "snapshot", log_id, chunks}`` (the newest snapshot) and
+  ``{id: "compacted", below}`` (log entries below ``below`` may be gone; no commit lands there).
 
 The format version says how these documents are to be read. A store written by a newer metalnet (a higher
 version) is refused, so an old binary never misreads or overwrites what it does not understand.

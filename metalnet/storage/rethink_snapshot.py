@@ -8,7 +8,8 @@ decoded chunk at a time besides the state it builds. Writing one:
 1. insert the chunks ``{id: [X, i], data}`` (they are invisible until step 2);
 2. point ``meta["snapshot"]`` at ``{log_id: X, chunks: n}``, atomically and only forwards (an older
    snapshot finishing late never replaces a newer one);
-3. delete chunks of older snapshots and log entries ``<= X - retain`` (compaction).
+3. delete chunks of older snapshots; raise the compaction mark to ``X - retain + 1``, then delete log
+   entries below it (compaction; the mark keeps a process left behind from committing at a deleted place).
 
 A reader that follows the pointer while a newer snapshot deletes the old chunks sees fewer chunks than the
 pointer promised and simply reads the pointer again.
@@ -26,7 +27,7 @@ import msgspec
 from metalnet.storage.base import Key, StorageError
 from metalnet.storage.memory import MemoryState
 from metalnet.storage.rethink_conn import Connection, Connector, r
-from metalnet.storage.rethink_log import compact
+from metalnet.storage.rethink_log import compact, raise_compaction_mark
 from metalnet.storage.rows import Value
 
 ITEMS_PER_CHUNK = 20_000
@@ -65,7 +66,9 @@ def write_snapshot(connector: Connector, log_id: int, items: list[Item], *, reta
         deadline=deadline,
     )
     # entry ``newest`` itself stays (retain >= 1): a process behind the cut then sees a gap, not an empty tail
-    connector.run(lambda conn: compact(conn, config.db, newest - retain + 1), deadline=deadline)
+    below = newest - retain + 1
+    connector.run(lambda conn: raise_compaction_mark(conn, config.db, below), deadline=deadline)
+    connector.run(lambda conn: compact(conn, config.db, below), deadline=deadline)
 
 
 def _insert_chunks(conn: Connection, db: str, docs: list[dict[str, object]]) -> None:

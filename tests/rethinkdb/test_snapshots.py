@@ -115,6 +115,21 @@ def test_process_left_behind_by_compaction_reloads_the_snapshot(
         assert Ipamer(idle).prefix_usage(V4).acquired_ips == 352  # with network and broadcast address
 
 
+def test_process_left_behind_by_compaction_cannot_commit_on_its_stale_state(rethinkdb_url: str) -> None:
+    # the idle process's next log place was compacted away: an insert there must not count as a commit
+    url = f"{rethinkdb_url}?snapshot_every=100&retain=10"
+    with open_storage(url) as busy, open_storage(url) as idle:
+        ipam = Ipamer(busy)
+        ipam.new_prefix(V4)
+        assert Ipamer(idle).prefix_usage(V4).acquired_ips == 2  # idle is current at entry 1
+        taken = {str(ipam.acquire_ip(V4).ip) for _ in range(150)}
+        assert isinstance(busy, RethinkStorage)
+        busy.snapshot()  # entries before 142 go
+        address = str(Ipamer(idle).acquire_ip(V4).ip)
+        assert address not in taken, "handed out twice"
+        assert Ipamer(busy).prefix_usage(V4).acquired_ips == 153
+
+
 def test_snapshot_of_several_chunks_round_trips(rethinkdb_server: RethinkServer, rethinkdb_url: str) -> None:
     config = parse_url(rethinkdb_url)
     with open_storage(rethinkdb_url):  # creates the tables
