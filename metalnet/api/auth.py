@@ -83,7 +83,9 @@ class Authenticator:
             return ANONYMOUS_ADMIN
         if not authorization:
             raise UnauthorizedError("missing Authorization header (HMAC or Bearer token)")
-        scheme, _, credential = authorization.partition(" ")
+        scheme, space, credential = authorization.partition(" ")
+        if not space:  # a bare credential (a pasted token): do not echo any of it back
+            raise UnauthorizedError("Authorization header needs a scheme: 'Bearer <token>' or 'Metal-<Role> <hmac>'")
         if scheme.lower() == "bearer":
             return self._bearer(credential.strip())
         if scheme in HMAC_USERS:

@@ -41,6 +41,8 @@ def test_missing_and_wrong_credentials_are_401(secured: Client) -> None:
     assert_error(secured.get("/v1/network", headers=no_salt), 401, "X-Data-Salt")
     assert_error(secured.get("/v1/network", headers=bearer("nope")), 401, "token")
     assert_error(secured.get("/v1/network", headers={"Authorization": "Basic eDp5"}), 401, "scheme")
+    bare = assert_error(secured.get("/v1/network", headers={"Authorization": "tok-admin"}), 401, "scheme")
+    assert "tok-admin" not in bare
     response = secured.get("/v1/network")
     assert "WWW-Authenticate" in response.headers
 
