@@ -14,9 +14,10 @@ def main(argv: list[str] | None = None) -> int:
     env = os.environ.get
     parser = argparse.ArgumentParser(prog="python -m metalnet.api", description="Serve the metalnet API.")
     parser.add_argument("--host", default=env("METALNET_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(env("METALNET_PORT", "8080")))
+    # string defaults: argparse converts them with ``type`` too, so a bad environment value is a usage error
+    parser.add_argument("--port", type=int, default=env("METALNET_PORT", "8080"))
     parser.add_argument("--db", default=env("METALNET_DB"), help="storage URL (default: sqlite ./metalnet.db)")
-    parser.add_argument("--workers", type=int, default=int(env("METALNET_WORKERS", "1")))
+    parser.add_argument("--workers", type=int, default=env("METALNET_WORKERS", "1"))
     for role in ("view", "edit", "admin"):
         parser.add_argument(f"--hmac-{role}-key", default=env(f"METALNET_HMAC_{role.upper()}_KEY"))
     parser.add_argument("--token", action="append", default=None, help="ROLE[@PROJECT]:TOKEN (repeatable)")

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from metalnet.api.__main__ import main
 from metalnet.api.server import ServeConfigError, default_db_url, is_loopback, serve
 from metalnet.api.settings import Role, Settings
 from tests.api.conftest import PARTITION, PROJECT, bearer, example_documents
@@ -49,6 +50,17 @@ def test_loopback_detection_and_default_db(tmp_path: Path, monkeypatch: pytest.M
     assert not is_loopback("example.org")
     monkeypatch.chdir(tmp_path)
     assert default_db_url() == f"sqlite:///{tmp_path / 'metalnet.db'}"
+
+
+@pytest.mark.parametrize("variable", ["METALNET_PORT", "METALNET_WORKERS"])
+def test_module_entry_point_refuses_a_bad_number_in_the_environment(
+    variable: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(variable, "eighty")
+    with pytest.raises(SystemExit) as caught:
+        main([])
+    assert caught.value.code == 2
+    assert "invalid int value: 'eighty'" in capsys.readouterr().err
 
 
 def test_settings_from_env() -> None:
