@@ -78,6 +78,8 @@ def error_parts(path: str, method: str, exc: Exception) -> tuple[int, bytes, dic
     else:
         body = ErrorBody(status, message)
     headers = {"WWW-Authenticate": 'Bearer realm="metalnet"'} if status == 401 else {}
+    if isinstance(exc, HTTPException) and exc.headers:
+        headers.update(exc.headers)  # the framework's own, e.g. ``Allow`` on a 405 (HTTP requires it)
     return status, _encode(body), headers
 
 

@@ -57,7 +57,9 @@ def test_body_too_large_is_413() -> None:
 
 def test_unknown_route_and_method(client: Client) -> None:
     assert_error(client.get("/v1/nothing-here"), 404)
-    assert_error(client.patch("/v1/network", json={}), 405)
+    not_allowed = client.patch("/v1/network", json={})
+    assert_error(not_allowed, 405)
+    assert set(not_allowed.headers["allow"].split(", ")) >= {"GET", "POST", "PUT"}
 
 
 def test_errors_carry_the_offending_value(client: Client) -> None:
