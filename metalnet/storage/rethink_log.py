@@ -38,8 +38,12 @@ def encode_effects(effects: list[Effect]) -> str:
     return _encoder.encode(effects).decode()
 
 
-def decode_effects(text: str) -> list[Effect]:
-    return _effects_decoder.decode(text)
+def decode_effects(text: str, entry_id: int = 0) -> list[Effect]:
+    """The effects of log entry ``entry_id``; raises :class:`StorageError` naming it if they are unreadable."""
+    try:
+        return _effects_decoder.decode(text)
+    except msgspec.DecodeError as exc:  # ValidationError included
+        raise StorageError(f"log entry {entry_id} is unreadable (written by something else?): {exc}") from exc
 
 
 def insert_entry(conn: Connection, db: str, entry_id: int, nonce: str, effects: str) -> bool:

@@ -96,7 +96,11 @@ def load_snapshot(connector: Connector, deadline: float) -> tuple[int, MemorySta
         log_id, expected = int(pointer["log_id"]), int(pointer["chunks"])
         rows = connector.run(partial(_chunks, db=db, log_id=log_id), deadline=deadline)
         if len(rows) == expected:
-            return log_id, _build(rows)
+            try:
+                return log_id, _build(rows)
+            except (zlib.error, msgspec.DecodeError) as exc:
+                where = connector.config.safe_url
+                raise StorageError(f"{where}: the snapshot at log entry {log_id} is unreadable: {exc}") from exc
     raise StorageError(f"{connector.config.safe_url}: snapshot kept changing while being read; try again")
 
 

@@ -248,7 +248,7 @@ class RethinkStorage(Storage):
                 changed = True
                 continue
             for entry_id, _nonce, text in batch:
-                self._state.apply(decode_effects(text))
+                self._state.apply(decode_effects(text, entry_id))
                 self._head = entry_id
             if batch:
                 changed = True

@@ -295,3 +295,11 @@ def test_lost_reply_to_a_commit_not_yet_durable_commits_once(
             assert other.run(lambda tx: tx.get(("counter",)), readonly=True) == 2
     finally:
         proxy.close()
+
+
+def test_unreadable_log_entry_is_a_storage_error_naming_it(rethinkdb_url: str, conn: Any) -> None:
+    with open_storage(rethinkdb_url):  # creates the tables
+        pass
+    r.db(db_of(rethinkdb_url)).table("log").insert({"id": 1, "nonce": "n1", "effects": "[[not json"}).run(conn)
+    with pytest.raises(StorageError, match=r"log entry 1 .*unreadable"):
+        open_storage(rethinkdb_url)

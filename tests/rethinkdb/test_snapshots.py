@@ -12,7 +12,7 @@ import pytest
 from rethinkdb import RethinkDB
 
 from metalnet.ipam import Ipamer
-from metalnet.storage import Storage, open_storage
+from metalnet.storage import Storage, StorageError, open_storage
 from metalnet.storage.rethink_config import parse_url
 from metalnet.storage.rethink_conn import Connector
 from metalnet.storage.rethink_snapshot import load_snapshot, write_snapshot
@@ -149,3 +149,14 @@ def test_snapshot_of_several_chunks_round_trips(rethinkdb_server: RethinkServer,
     log_id, state = loaded
     assert log_id == 7
     assert state.values == dict(items)
+
+
+def test_unreadable_snapshot_is_a_storage_error_naming_it(rethinkdb_server: RethinkServer, rethinkdb_url: str) -> None:
+    with open_storage(rethinkdb_url):  # creates the tables
+        pass
+    db = parse_url(rethinkdb_url).db
+    with rethinkdb_server.connect() as conn:
+        r.db(db).table("snapshots").insert({"id": [3, 0], "data": r.binary(b"not zlib")}).run(conn)
+        r.db(db).table("meta").insert({"id": "snapshot", "log_id": 3, "chunks": 1}).run(conn)
+    with pytest.raises(StorageError, match="snapshot at log entry 3 is unreadable"):
+        open_storage(rethinkdb_url)
