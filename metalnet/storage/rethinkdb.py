@@ -134,10 +134,7 @@ class RethinkStorage(Storage):
         for attempt in range(MAX_ATTEMPTS):
             if attempt and time.monotonic() > deadline:
                 break
-            effects = group.run(self._state)
-            # a commit proves the state was current; a read, or an error, found on a stale state (say
-            # "no such prefix") may not hold on the current one, so without effects the head is checked
-            if self._commit(group, effects, deadline) if effects else current or not self._refresh(deadline):
+            if self._stands(group, group.run(self._state), current, deadline):
                 group.finish()
                 return
             # the state has just been caught up, so a read-only outcome of the next attempt is valid
@@ -148,6 +145,13 @@ class RethinkStorage(Storage):
             f"{self.config.safe_url} is busy, retry: the transaction lost the race for the next log entry "
             f"{attempt} times in {self.config.timeout:g} s"
         )
+
+    def _stands(self, group: Group, effects: list[Effect], current: bool, deadline: float) -> bool:
+        """Whether the outcome of the group's run holds; if not, the state has been caught up."""
+        if effects:
+            return self._commit(group, effects, deadline)  # landing at head + 1 proves the state was current
+        # a read, or an error, found on a stale state (say "no such prefix") may not hold on the current one
+        return current or not self._refresh(deadline)
 
     def snapshot(self) -> int:
         """Write a snapshot of the current state now (normally done every ``snapshot_every`` entries).
