@@ -22,7 +22,6 @@ import multiprocessing
 import os
 import selectors
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -37,14 +36,10 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from tests.api.live import free_port, live_server  # noqa: E402 - needs the repository on sys.path
+
 PROJECT = "bench-project"
 PARTITION = "bench"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
@@ -71,36 +66,6 @@ def postgres_cluster(workdir: Path) -> Iterator[str]:
         subprocess.run([*sudo, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
                        capture_output=True, check=False)
         shutil.rmtree(root, ignore_errors=True)
-
-
-@contextmanager
-def server(db_url: str, workers: int, workdir: Path, log_level: str) -> Iterator[tuple[str, int]]:
-    port = free_port()
-    log = (workdir / "server.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "metalnet.api", "--port", str(port), "--db", db_url, "--workers", str(workers),
-         "--log-level", log_level],
-        cwd=workdir, env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get(
-            "PYTHONPATH")]))}, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"server exited: {(workdir / 'server.log').read_text()}")
-            try:
-                if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-            if time.monotonic() > deadline:
-                raise SystemExit("server did not start")
-        yield url, process.pid
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
-        log.close()
 
 
 def _stat(pid: int) -> list[str]:
@@ -265,8 +230,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="metalnet-bench-") as tmp:
         workdir = Path(tmp)
         store = postgres_cluster(workdir) if args.postgres else _nothing(f"sqlite:///{workdir / 'bench.db'}")
-        with store as db, server(args.db or db, args.workers, workdir, args.log_level) as (url, pid):
-            result = run(args, url, pid)
+        with store as db, live_server(["--db", args.db or db, "--workers", str(args.workers), "--log-level",
+                                       args.log_level], cwd=workdir, startup_seconds=60) as running:
+            result = run(args, running.url, running.pid)
     result.update(workers=args.workers, backend="postgres" if args.postgres else (args.db or "sqlite"),
                   generators=args.procs, connections=args.procs * args.connections, log_level=args.log_level)
     print(json.dumps(result))

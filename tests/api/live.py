@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 
@@ -23,12 +24,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextmanager
-def live_server(args: list[str], *, cwd: Path, startup_seconds: float = 20.0) -> Iterator[tuple[str, Path]]:
-    """Start the server with ``args`` (port added), wait until ``/v1/health`` answers, stop it with SIGTERM.
+class Running(NamedTuple):
+    """A started server: its base URL, the file its output goes to, its process id."""
 
-    Yields the base URL and the path of the file the server's stderr goes to.
-    """
+    url: str
+    log: Path
+    pid: int
+
+
+@contextmanager
+def live_server(args: list[str], *, cwd: Path, startup_seconds: float = 20.0) -> Iterator[Running]:
+    """Start the server with ``args`` (port added), wait until ``/v1/health`` answers, stop it with SIGTERM."""
     port = free_port()
     log_path = cwd / f"server-{port}.log"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -51,7 +57,7 @@ def live_server(args: list[str], *, cwd: Path, startup_seconds: float = 20.0) ->
             if time.monotonic() > deadline:
                 raise RuntimeError(f"server did not become healthy: {log_path.read_text()}")
             time.sleep(0.1)
-        yield url, log_path
+        yield Running(url, log_path, process.pid)
     finally:
         process.send_signal(signal.SIGTERM)
         try:

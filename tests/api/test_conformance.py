@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,7 +19,7 @@ from metal_python.driver import Driver
 from metal_python.rest import ApiException
 
 from tests.api.conftest import PARTITION, PROJECT, SUPER, example_documents
-from tests.api.live import live_server
+from tests.api.live import Running, live_server
 
 KEYS = {"view": "conformance-view", "edit": "conformance-edit", "admin": "conformance-admin"}
 TOKEN = "conformance-token"
@@ -28,7 +27,7 @@ pytestmark = pytest.mark.sqlite
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     workdir = tmp_path_factory.mktemp("conformance")
     args = [f"--hmac-{role}-key={key}" for role, key in KEYS.items()] + ["--token", f"view:{TOKEN}"]
     with live_server(args, cwd=workdir) as running:  # default database: ./metalnet.db in workdir
@@ -48,8 +47,8 @@ def status_of(call: Any) -> int:
     return int(caught.value.status)
 
 
-def test_dual_stack_walk_with_metal_python(server: tuple[str, Path]) -> None:
-    url, _log = server
+def test_dual_stack_walk_with_metal_python(server: Running) -> None:
+    url = server.url
     admin, edit, view = driver(url), driver(url, "edit"), driver(url, "view")
     assert HealthApi(view).health().status == "healthy"
     assert VersionApi(view).info().name == "metalnet"
@@ -109,8 +108,8 @@ def test_dual_stack_walk_with_metal_python(server: tuple[str, Path]) -> None:
     assert renamed.consumption.ipv6.used_ips == 2
 
 
-def test_refusals_and_cleanup_with_metal_python(server: tuple[str, Path]) -> None:
-    url, log = server
+def test_refusals_and_cleanup_with_metal_python(server: Running) -> None:
+    url, log = server.url, server.log
     admin, edit, view = driver(url), driver(url, "edit"), driver(url, "view")
     ips, networks = IpApi(edit), NetworkApi(edit)
     child = next(n for n in NetworkApi(view).find_networks(models.V1NetworkFindRequest(projectid=PROJECT)))
@@ -150,8 +149,8 @@ def test_refusals_and_cleanup_with_metal_python(server: tuple[str, Path]) -> Non
         assert key not in text
 
 
-def test_ipam_service_curl_example(server: tuple[str, Path]) -> None:
-    url, _ = server
+def test_ipam_service_curl_example(server: Running) -> None:
+    url = server.url
     from tests.api.conftest import hmac_headers
 
     headers = {"Content-Type": "application/json",

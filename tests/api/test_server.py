@@ -86,7 +86,7 @@ def test_module_entry_point_refuses_public_host_without_auth(tmp_path: Path) -> 
 @pytest.mark.sqlite
 def test_two_workers_share_one_database(tmp_path: Path) -> None:
     args = ["--workers", "2", "--db", f"sqlite:///{tmp_path / 'shared.db'}", "--token", "admin:t"]
-    with live_server(args, cwd=tmp_path, startup_seconds=40) as (url, _):
+    with live_server(args, cwd=tmp_path, startup_seconds=40) as (url, _, _):
         auth = bearer("t")
         httpx.put(f"{url}/v1/partition", json={"id": PARTITION}, headers=auth).raise_for_status()
         httpx.put(f"{url}/v1/project", json={"meta": {"id": PROJECT}}, headers=auth).raise_for_status()
@@ -121,7 +121,7 @@ def test_module_entry_point_reports_a_bad_database_in_one_line(tmp_path: Path) -
 
 @pytest.mark.sqlite
 def test_sigterm_finishes_the_request_in_flight(tmp_path: Path) -> None:
-    with live_server(["--token", "admin:t"], cwd=tmp_path) as (url, log):
+    with live_server(["--token", "admin:t"], cwd=tmp_path) as (url, log, _):
         host, port = url.removeprefix("http://").split(":")
         body = b'{"id": "p-graceful"}'
         with socket.create_connection((host, int(port))) as sock:
