@@ -5,7 +5,8 @@ much CPU as the allocation itself. This ASGI wrapper serves exactly that one rou
 pieces the Litestar route uses — :class:`~metalnet.api.auth.Authenticator`, the wire model, the group
 commit batcher, the response conversion and the error table — and hands every other request to Litestar.
 The Litestar route stays registered (OpenAPI, and ``Settings(fast_path=False)``); the API tests run the
-IP allocation cases through both.
+IP allocation cases through both, and tests/api/test_hotpath.py pins that both answer, count and log the
+same requests alike.
 """
 
 from __future__ import annotations
