@@ -12,11 +12,13 @@ truth (DESIGN.md, "Storage on RethinkDB"; docs/rethinkdb.md). Each process keeps
    that the log has nothing past ``head`` (``readonly=True`` checks before ``fn`` instead); otherwise catch
    up and run ``fn`` again.
 
-Writes need no read beforehand: the insert at ``head + 1`` succeeding proves the state was current. A lost
+Writes need no read beforehand: the insert at ``head + 1`` succeeding proves the state was current (it
+never lands at a place compaction freed, see :func:`~metalnet.storage.rethink_log.insert_entry`). A lost
 answer to the insert (connection broken, failover) is resolved by sending the same document again and, if
-the place is taken, comparing the stored nonce with ours. ``tx.lock`` is a no-op: within a process a lock
-serialises transactions, across processes the log's primary key does. Threads of one process that
-call ``run`` at once share one log entry (group commit, :mod:`metalnet.storage.rethink_group`).
+the place is taken, comparing the nonce stored there with ours once a majority read shows it.
+``tx.lock`` is a no-op: within a process a lock serialises transactions, across processes the log's
+primary key does. Threads of one process that call ``run`` at once share one log entry (group commit,
+:mod:`metalnet.storage.rethink_group`).
 """
 
 from __future__ import annotations
