@@ -23,11 +23,6 @@ Req = Request[Any, Any, Any]
 def ip_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
     service = ctx.networks
 
-    def owned(request: Req, address: str) -> None:
-        principal = principal_of(request)
-        if principal.project is not None:
-            principal.require_project(service.get_ip(address).projectid)
-
     async def _allocate(request: Req, data: w.V1IPAllocateRequest, specific: str | None) -> w.V1IPResponse:
         principal_of(request).require_project(data.projectid or None)
         ip = await ctx.ip_batcher.submit((to_domain(data, IPAllocate), specific))
@@ -71,19 +66,16 @@ def ip_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
         data = await read_json(request, w.V1IPUpdateRequest)
         address = require(data.ipaddress, "ipaddress")
 
-        def run() -> w.V1IPResponse:
-            owned(request, address)
-            return ip_response(service.update_ip(to_domain(data, IPUpdate, ipaddress=address)))
-
-        return await ctx.call(run)
+        # a project-bound caller's check runs inside the update's transaction (refusing rolls it back)
+        check = principal_of(request).require_project
+        updated = await ctx.call(lambda: service.update_ip(to_domain(data, IPUpdate, ipaddress=address),
+                                                            owner_check=check))
+        return ip_response(updated)
 
     @delete("/v1/ip/free/{id:str}", operation_id="freeIP", tags=TAGS, opt={"role": Role.EDIT}, status_code=200)
     async def free_ip(request: Req, id: FromPath[str]) -> w.V1IPResponse:
-        def run() -> w.V1IPResponse:
-            owned(request, id)
-            return ip_response(service.free_ip(id))
-
-        response = await ctx.call(run)
+        check = principal_of(request).require_project
+        response = ip_response(await ctx.call(lambda: service.free_ip(id, owner_check=check)))
         ctx.metrics.freed("ip", family_of(response.ipaddress))
         return response
 

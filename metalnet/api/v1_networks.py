@@ -23,12 +23,6 @@ Req = Request[Any, Any, Any]
 def network_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
     service = ctx.networks
 
-    def owned(request: Req, ident: str) -> None:
-        """Project-bound callers may only touch networks of their project."""
-        principal = principal_of(request)
-        if principal.project is not None:
-            principal.require_project(service.get_network(ident).projectid)
-
     @put("/v1/network", operation_id="createNetwork", tags=TAGS, opt={"role": Role.ADMIN}, status_code=201,
          operation_class=documented(w.V1NetworkCreateRequest))
     async def create_network(request: Req) -> w.V1NetworkResponse:
@@ -43,11 +37,11 @@ def network_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
         data = await read_json(request, w.V1NetworkUpdateRequest)
         ident = require(data.id, "id")
 
-        def run() -> w.V1NetworkResponse:
-            owned(request, ident)
-            return network_response(service.update_network(to_domain(data, NetworkUpdate, id=ident), force=force))
-
-        return await ctx.call(run)
+        # a project-bound caller's check runs inside the update's transaction (refusing rolls it back)
+        check = principal_of(request).require_project
+        updated = await ctx.call(lambda: service.update_network(to_domain(data, NetworkUpdate, id=ident),
+                                                                 force=force, owner_check=check))
+        return network_response(updated)
 
     @get("/v1/network/{id:str}", operation_id="findNetwork", tags=TAGS, opt={"role": Role.VIEW})
     async def find_network(request: Req, id: FromPath[str]) -> w.V1NetworkResponse:
@@ -72,11 +66,9 @@ def network_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
     @delete("/v1/network/{id:str}", operation_id="deleteNetwork", tags=TAGS, opt={"role": Role.ADMIN},
             status_code=200)
     async def delete_network(request: Req, id: FromPath[str]) -> w.V1NetworkResponse:
-        def run() -> w.V1NetworkResponse:
-            owned(request, id)
-            return network_response(service.delete_network(id), consumption=EMPTY_CONSUMPTION)
-
-        return await ctx.call(run)
+        check = principal_of(request).require_project
+        deleted = await ctx.call(lambda: service.delete_network(id, owner_check=check))
+        return network_response(deleted, consumption=EMPTY_CONSUMPTION)
 
     @post("/v1/network/allocate", operation_id="allocateNetwork", tags=TAGS, opt={"role": Role.EDIT},
           status_code=201, operation_class=documented(w.V1NetworkAllocateRequest))
@@ -89,11 +81,9 @@ def network_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
         return network_response(network)
 
     async def _free(request: Req, ident: str) -> w.V1NetworkResponse:
-        def run() -> w.V1NetworkResponse:
-            owned(request, ident)
-            return network_response(service.free_network(ident), consumption=EMPTY_CONSUMPTION)
-
-        response = await ctx.call(run)
+        check = principal_of(request).require_project
+        response = network_response(await ctx.call(lambda: service.free_network(ident, owner_check=check)),
+                                    consumption=EMPTY_CONSUMPTION)
         for prefix in response.prefixes:
             ctx.metrics.freed("network", family_of(prefix))
         return response

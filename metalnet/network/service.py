@@ -35,6 +35,9 @@ from metalnet.network.work import SessionFactory, Work
 from metalnet.storage.base import Storage, Transaction
 
 T = TypeVar("T")
+Owned = TypeVar("Owned", IP, Network)
+#: called with the project of the record an operation changed; raises to refuse (and roll back) the change
+OwnerCheck = Callable[[str | None], None]
 
 
 class NetworkService:
@@ -83,17 +86,19 @@ class NetworkService:
     def find_networks(self, query: NetworkFind) -> list[Network]:
         return self._run(lambda work: networks.find_networks(work, query), readonly=True)
 
-    def update_network(self, request: NetworkUpdate, *, force: bool = False) -> Network:
-        return self._run(lambda work: networks.update_network(work, request, force=force))
+    def update_network(
+        self, request: NetworkUpdate, *, force: bool = False, owner_check: OwnerCheck | None = None
+    ) -> Network:
+        return self._run(lambda work: _checked(networks.update_network(work, request, force=force), owner_check))
 
-    def delete_network(self, ident: str) -> Network:
-        return self._run(lambda work: networks.delete_network(work, ident))
+    def delete_network(self, ident: str, *, owner_check: OwnerCheck | None = None) -> Network:
+        return self._run(lambda work: _checked(networks.delete_network(work, ident), owner_check))
 
     def allocate_network(self, request: NetworkAllocate) -> Network:
         return self._run(lambda work: children.allocate_network(work, request))
 
-    def free_network(self, ident: str) -> Network:
-        return self._run(lambda work: children.free_network(work, ident))
+    def free_network(self, ident: str, *, owner_check: OwnerCheck | None = None) -> Network:
+        return self._run(lambda work: _checked(children.free_network(work, ident), owner_check))
 
     # -- IPs --------------------------------------------------------------------------------------
 
@@ -109,11 +114,11 @@ class NetworkService:
     def find_ips(self, query: IPFind) -> list[IP]:
         return self._run(lambda work: ips.find_ips(work, query), readonly=True)
 
-    def update_ip(self, request: IPUpdate) -> IP:
-        return self._run(lambda work: ips.update_ip(work, request))
+    def update_ip(self, request: IPUpdate, *, owner_check: OwnerCheck | None = None) -> IP:
+        return self._run(lambda work: _checked(ips.update_ip(work, request), owner_check))
 
-    def free_ip(self, address: str) -> IP:
-        return self._run(lambda work: ips.free_ip(work, address))
+    def free_ip(self, address: str, *, owner_check: OwnerCheck | None = None) -> IP:
+        return self._run(lambda work: _checked(ips.free_ip(work, address), owner_check))
 
     # -- partitions and projects ------------------------------------------------------------------
 
@@ -149,3 +154,14 @@ class NetworkService:
 
     def delete_project(self, ident: str) -> Project:
         return self._run(lambda work: resources.delete_project(work, ident))
+
+
+def _checked(result: Owned, owner_check: OwnerCheck | None) -> Owned:
+    """Let the caller refuse the result's project *inside* the transaction: raising rolls the change back.
+
+    Checking after the change, on the record it changed, closes the window a check in an earlier
+    transaction would leave (the address freed and handed to another project in between).
+    """
+    if owner_check is not None:
+        owner_check(result.projectid)
+    return result
