@@ -110,7 +110,11 @@ class Storage(ABC):
 
     @abstractmethod
     def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False) -> T:
-        """Run ``fn`` in one transaction and return its result (see module docstring)."""
+        """Run ``fn`` in one transaction and return its result (see module docstring).
+
+        ``readonly=True`` is the caller's promise that ``fn`` only reads: backends may serve it from a snapshot
+        without taking the write lock, and may refuse a write in it (PostgreSQL does); never write in one.
+        """
 
     def close(self) -> None:  # noqa: B027 - stores without resources need nothing
         """Release connections and files; the storage is unusable afterwards."""
