@@ -1,10 +1,18 @@
 """The free address ranges of one prefix: where its next IP comes from.
 
-A range is stored under its *last* address with its first address as value
-(``layout.range_key``), so the lowest free address is the first key of the bucket and taking it rewrites one
-value. A fresh prefix stores no range: its one free range (all but the reserved addresses) is implied by
-``PrefixRow.ips_stored == False`` and becomes a key when something changes it, and again implied when a
-release brings the prefix back to its fresh state.
+The *lowest* free range lives in the prefix row itself (``PrefixRow.lowest_free_first/last``); every other
+free range is a key under its *last* address with its first address as value (``layout.range_key``). So the
+common operations touch the prefix row alone: taking the lowest free address, and giving back the address
+just below the lowest free range (go-ipam's acquire+release loop, and a prefix filling up from the bottom).
+A fresh prefix is one row: its one free range is the lowest.
+
+Invariants: the row's range is empty only when the prefix is full (no range keys then); every range key lies
+above the row's range, and no two ranges touch (they would have been merged). ``ips_stored`` tells whether
+range keys may exist, so that a prefix without gaps costs no look-up; it is cleared again when the row's range
+holds every free address, so a prefix that returns to its fresh state is again exactly one fresh row.
+
+Rows written before the lowest range moved into the row (``lowest_free_first == -1``) are converted on their
+first use by :meth:`FreeRanges.current`.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ from msgspec.structs import replace
 from metalnet.ipam import layout
 from metalnet.ipam.addresses import Cidr
 from metalnet.storage.base import Transaction
-from metalnet.storage.rows import PrefixRow
+from metalnet.storage.rows import LEGACY_RANGES, PrefixRow
 
 
 def reserved_count(cidr: Cidr) -> int:
@@ -28,34 +36,61 @@ def fresh_range(prefix: Cidr) -> tuple[int, int]:
 
 
 class FreeRanges:
-    """Ordered free ranges of ``prefix``; every method returns the prefix row with its counters moved."""
+    """Ordered free ranges of ``prefix``; every method takes the prefix row and returns it changed."""
 
     def __init__(self, tx: Transaction, namespace: str, prefix: Cidr) -> None:
         self.tx = tx
         self.prefix = prefix
         self.space = layout.range_space(namespace, prefix)
 
+    def current(self, row: PrefixRow) -> PrefixRow:
+        """``row`` in the current layout (converts a row written with every range stored as a key)."""
+        if row.lowest_free_first != LEGACY_RANGES:
+            return row
+        if not row.ips_stored:  # it was fresh
+            low, high = fresh_range(self.prefix)
+            return replace(row, lowest_free_first=low, lowest_free_last=high)
+        return self._promote(replace(row, lowest_free_first=1, lowest_free_last=0))
+
     def take_lowest(self, row: PrefixRow) -> tuple[int, PrefixRow] | None:
         """Acquire the lowest free address; ``None`` when the prefix is full."""
-        if row.ips_stored:
-            found = self.tx.first(self.space, self.space)
-        else:  # the implied range: take its first address straight away
-            low, high = fresh_range(self.prefix)
-            found = ((*self.space, high), low) if low <= high else None
-        if found is None:
+        if row.lowest_free_first == LEGACY_RANGES:
+            row = self.current(row)
+        low, high = row.lowest_free_first, row.lowest_free_last
+        if low < high or (low == high and not row.ips_stored):
+            return low, replace(row, acquired_ips=row.acquired_ips + 1, lowest_free_first=low + 1)
+        if low > high:
             return None
+        # the row's range runs empty: the lowest stored range takes its place (one look-up, one delete)
+        found = self.tx.pop_first(self.space)
+        if found is None:
+            return low, replace(row, acquired_ips=row.acquired_ips + 1, lowest_free_first=low + 1,
+                                ips_stored=False)
         key, start = found
+        high = key[-1]
+        assert isinstance(high, int)
         assert isinstance(start, int)
-        if start == key[-1]:
-            self.tx.delete(key)
-        else:
-            self.tx.put(key, start + 1)
-        return start, replace(row, acquired_ips=row.acquired_ips + 1, ips_stored=True)
+        acquired = row.acquired_ips + 1
+        # no range key left when the promoted range holds every free address (as _tidy, inline: hot path)
+        stored = high - start + 1 != (1 << ((32 if row.version == 4 else 128) - row.length)) - acquired
+        return low, replace(row, acquired_ips=acquired, lowest_free_first=start, lowest_free_last=high,
+                            ips_stored=stored)
 
     def take(self, row: PrefixRow, address: int) -> PrefixRow | None:
         """Acquire ``address`` (inside the prefix); ``None`` when it is taken already."""
-        row = self._stored(row)
-        found = self.tx.first((*self.space, address), self.space)
+        row = self.current(row)
+        low, high = row.lowest_free_first, row.lowest_free_last
+        if address < low or low > high:
+            return None  # below the lowest free address everything is taken
+        if address <= high:
+            row = replace(row, acquired_ips=row.acquired_ips + 1)
+            if address == low:
+                return self._promote(replace(row, lowest_free_first=low + 1))
+            if address < high:  # the part above the address becomes a stored range
+                self.tx.put((*self.space, high), address + 1)
+                row = replace(row, ips_stored=True)
+            return replace(row, lowest_free_last=address - 1)
+        found = self.tx.first((*self.space, address), self.space) if row.ips_stored else None
         if found is None or int(found[1]) > address:  # type: ignore[arg-type]
             return None
         key, start = found
@@ -66,57 +101,90 @@ class FreeRanges:
             self.tx.put(key, address + 1)
         else:
             self.tx.delete(key)
-        return replace(row, acquired_ips=row.acquired_ips + 1)
+        return self._tidy(replace(row, acquired_ips=row.acquired_ips + 1))
 
     def give_back(self, row: PrefixRow, address: int) -> PrefixRow | None:
         """Release ``address`` (inside the prefix), merging with its neighbours; ``None`` when it is free."""
-        row = self._stored(row)
-        above = self.tx.first((*self.space, address), self.space)
+        row = self.current(row)
+        low, high = row.lowest_free_first, row.lowest_free_last
+        row = replace(row, acquired_ips=row.acquired_ips - 1)
+        if low > high:  # the prefix was full: the address is its only free range now
+            return replace(row, lowest_free_first=address, lowest_free_last=address)
+        if address < low - 1:  # a new lowest range; the old one becomes a stored range
+            self.tx.put((*self.space, high), low)
+            return replace(row, lowest_free_first=address, lowest_free_last=address, ips_stored=True)
+        if address == low - 1:
+            return replace(row, lowest_free_first=address)
+        if address <= high:
+            return None
+        above = self.tx.first((*self.space, address), self.space) if row.ips_stored else None
         if above is not None and int(above[1]) <= address:  # type: ignore[arg-type]
             return None
+        joins_above = above is not None and above[1] == address + 1
+        if address == high + 1:  # grows the lowest range, which may now reach the range above
+            if above is not None and joins_above:
+                self.tx.delete(above[0])
+                return self._tidy(replace(row, lowest_free_last=int(above[0][-1])))
+            return replace(row, lowest_free_last=address)
         start = address
-        if address > self.prefix.first:
-            below_key = (*self.space, address - 1)
-            below_start = self.tx.get(below_key)
-            if below_start is not None:
-                assert isinstance(below_start, int)
-                self.tx.delete(below_key)
-                start = below_start
-        merged_key = above[0] if above is not None and above[1] == address + 1 else (*self.space, address)
-        row = replace(row, acquired_ips=row.acquired_ips - 1)
-        if row.acquired_ips == reserved_count(self.prefix) and (start, merged_key[-1]) == fresh_range(self.prefix):
-            self.tx.delete(merged_key)  # back to the fresh state: the range is implied again
-            return replace(row, ips_stored=False)
+        below_key = (*self.space, address - 1)
+        below_start = self.tx.get(below_key) if row.ips_stored else None
+        if below_start is not None:
+            assert isinstance(below_start, int)
+            self.tx.delete(below_key)
+            start = below_start
+        merged_key = above[0] if above is not None and joins_above else (*self.space, address)
         self.tx.put(merged_key, start)
-        return row
+        return replace(row, ips_stored=True)
 
     def free(self, row: PrefixRow) -> list[tuple[int, int]]:
         """The free ranges as inclusive (first, last) pairs, lowest first."""
-        if not row.ips_stored:
-            low, high = fresh_range(self.prefix)
-            return [(low, high)] if low <= high else []
-        return [(int(start), int(key[-1])) for key, start in self.tx.scan(self.space)]  # type: ignore[arg-type]
+        if row.lowest_free_first == LEGACY_RANGES:
+            if not row.ips_stored:
+                low, high = fresh_range(self.prefix)
+                return [(low, high)] if low <= high else []
+            return self._stored()
+        low, high = row.lowest_free_first, row.lowest_free_last
+        if low > high:
+            return []
+        return [(low, high), *(self._stored() if row.ips_stored else ())]
 
     def replace_all(self, row: PrefixRow, taken: list[int]) -> PrefixRow:
         """Make exactly ``taken`` (sorted, distinct, inside the prefix) the acquired addresses."""
         self.remove_all(row)
-        cursor = self.prefix.first
+        ranges, cursor = [], self.prefix.first
         for address in [*taken, self.prefix.last + 1]:
             if address > cursor:
-                self.tx.put((*self.space, address - 1), cursor)
+                ranges.append((cursor, address - 1))
             cursor = address + 1
-        return replace(row, acquired_ips=len(taken), ips_stored=True)
+        low, high = ranges[0] if ranges else (1, 0)
+        for start, last in ranges[1:]:
+            self.tx.put((*self.space, last), start)
+        return replace(row, acquired_ips=len(taken), lowest_free_first=low, lowest_free_last=high,
+                       ips_stored=len(ranges) > 1)
 
     def remove_all(self, row: PrefixRow) -> None:
         if row.ips_stored:
             for key, _ in self.tx.scan(self.space):
                 self.tx.delete(key)
 
-    def _stored(self, row: PrefixRow) -> PrefixRow:
-        """Make the implied range of a fresh prefix a stored key, before changing the ranges."""
-        if row.ips_stored:
+    def _stored(self) -> list[tuple[int, int]]:
+        return [(int(start), int(key[-1])) for key, start in self.tx.scan(self.space)]  # type: ignore[arg-type]
+
+    def _promote(self, row: PrefixRow) -> PrefixRow:
+        """If the row's range ran empty, move the lowest stored range into the row."""
+        if row.lowest_free_first <= row.lowest_free_last or not row.ips_stored:
             return row
-        low, high = fresh_range(self.prefix)
-        if low <= high:
-            self.tx.put((*self.space, high), low)
-        return replace(row, ips_stored=True)
+        found = self.tx.pop_first(self.space)
+        if found is None:
+            return replace(row, ips_stored=False)
+        key, start = found
+        assert isinstance(start, int)
+        return self._tidy(replace(row, lowest_free_first=start, lowest_free_last=int(key[-1])))
+
+    def _tidy(self, row: PrefixRow) -> PrefixRow:
+        """Clear ``ips_stored`` once the row's range holds every free address (no range key is left)."""
+        in_row = max(0, row.lowest_free_last - row.lowest_free_first + 1)
+        if row.ips_stored and in_row == self.prefix.size - row.acquired_ips:
+            return replace(row, ips_stored=False)
+        return row

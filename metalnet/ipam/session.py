@@ -29,7 +29,7 @@ from metalnet.ipam.errors import (
     NotFoundError,
 )
 from metalnet.ipam.free_blocks import FreeBlocks, smallest_blocks
-from metalnet.ipam.free_ranges import FreeRanges, reserved_count
+from metalnet.ipam.free_ranges import FreeRanges, fresh_range, reserved_count
 from metalnet.ipam.model import IP, Prefix, Usage
 from metalnet.ipam.namespaces import ROOT_NAMESPACE, check_namespace_name
 from metalnet.storage.base import Transaction
@@ -311,9 +311,10 @@ class IpamSession:
     def _create(self, prefix: Cidr, parent: Cidr | None) -> None:
         """Store a fresh prefix: reserved addresses taken, the rest free for IPs and for children.
 
-        Its free range and free block stay implied (not stored) until an operation changes them.
+        Its free range is kept in the row, its free block implied (not stored) until an operation changes it.
         """
         reserved = reserved_count(prefix)
+        low, high = fresh_range(prefix)
         row = PrefixRow(
             namespace=self.namespace,
             version=prefix.version,
@@ -324,6 +325,8 @@ class IpamSession:
             children=0,
             free_smallest=smallest_blocks(prefix, prefix.length),
             free_lengths=1 << prefix.length,
+            lowest_free_first=low,
+            lowest_free_last=high,
         )
         self.tx.insert(layout.prefix_key(self.namespace, prefix), row)
 

@@ -93,6 +93,16 @@ class Transaction(ABC):
     def scan(self, within: Key) -> list[tuple[Key, Value]]:
         """Every entry whose key starts with ``within``, in key order."""
 
+    def pop_first(self, within: Key) -> tuple[Key, Value] | None:
+        """Remove and return the entry with the smallest key starting with ``within`` (``None``: none).
+
+        ``first`` then ``delete``; a backend may do both in one step.
+        """
+        found = self.first(within, within)
+        if found is not None:
+            self.delete(found[0])
+        return found
+
     def lock(self, name: str) -> None:  # noqa: B027 - a no-op is the right default for serial backends
         """Serialise this transaction against others that lock ``name`` (no-op where all are serial)."""
 

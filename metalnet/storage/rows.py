@@ -29,11 +29,19 @@ class PrefixRow(msgspec.Struct, frozen=True, tag="prefix", gc=False):
     #: bit ``n`` is set while the prefix may have a free block of length ``n`` (best fit in O(1)); a superset,
     #: cleared lazily
     free_lengths: int
-    #: whether the free address ranges / free child blocks are stored as keys; while not, they are those of a
-    #: fresh prefix (one range, one block), so a prefix that is never used, or returns to its fresh state,
-    #: costs one row
+    #: whether free address ranges other than the lowest may be stored as keys (see ipam/free_ranges.py)
     ips_stored: bool = False
+    #: whether the free child blocks are stored as keys; while not, they are the one block of a fresh prefix,
+    #: so a prefix that is never used, or returns to its fresh state, costs one row
     blocks_stored: bool = False
+    #: the lowest free address range, inclusive (empty, first > last, only when the prefix is full);
+    #: ``LEGACY_RANGES`` in rows written before it was kept here
+    lowest_free_first: int = -1
+    lowest_free_last: int = -1
+
+
+#: ``PrefixRow.lowest_free_first`` of a row from before the lowest free range was kept in the row
+LEGACY_RANGES = -1
 
 
 class NamespaceRow(msgspec.Struct, frozen=True, tag="namespace", gc=False):

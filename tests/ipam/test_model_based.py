@@ -19,9 +19,14 @@ from metalnet.ipam import (
     NoIPAvailableError,
     NoPrefixAvailableError,
     NotFoundError,
+    layout,
 )
 from metalnet.ipam.addresses import Cidr, capped, format_address, parse_address, parse_cidr
+from metalnet.ipam.free_ranges import FreeRanges
+from metalnet.ipam.namespaces import ROOT_NAMESPACE
 from metalnet.storage import Storage, open_storage
+from metalnet.storage.base import Transaction
+from metalnet.storage.rows import PrefixRow
 from tests.strategies import (
     UNIVERSES,
     ModelPrefix,
@@ -181,8 +186,30 @@ def machine_for(version: int, open_store: callable) -> type[RuleBasedStateMachin
                 assert usage.available_ips == capped(prefix.cidr.size)
                 assert usage.available_prefixes == listed
                 assert usage.available_smallest_prefixes == smallest_available(prefix)
+                assert self.stored_free_ranges(prefix.cidr) == free_runs(prefix)
+
+        def stored_free_ranges(self, cidr: Cidr) -> list[tuple[int, int]]:
+            def read(tx: Transaction) -> list[tuple[int, int]]:
+                row = tx.get(layout.prefix_key(ROOT_NAMESPACE, cidr))
+                assert isinstance(row, PrefixRow)
+                return FreeRanges(tx, ROOT_NAMESPACE, cidr).free(row)
+
+            return self.store.run(read, readonly=True)
 
     return IpamMachine
+
+
+def free_runs(prefix: ModelPrefix) -> list[tuple[int, int]]:
+    """The free addresses as maximal runs (first, last), lowest first: what the stored ranges must be."""
+    runs: list[tuple[int, int]] = []
+    for address in range(prefix.cidr.first, prefix.cidr.last + 1):
+        if address in prefix.acquired:
+            continue
+        if runs and runs[-1][1] == address - 1:
+            runs[-1] = (runs[-1][0], address)
+        else:
+            runs.append((address, address))
+    return runs
 
 
 def memory_store() -> Storage:

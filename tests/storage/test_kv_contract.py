@@ -337,3 +337,30 @@ def test_nested_run_is_refused_and_the_outer_one_rolls_back(storage: Storage) ->
         storage.run(outer)
     assert read(storage, ("nest", "outer")) is None
     assert read(storage, ("nest", "inner")) is None
+
+
+@pytest.mark.parametrize("size", [3, 100], ids=["small-bucket", "large-bucket"])
+def test_pop_first_removes_the_smallest_key_of_the_bucket(storage: Storage, size: int) -> None:
+    put_all(storage, {**{("q", n * 2): n for n in range(size)}, ("qa", 0): "other", ("q0",): "sibling"})
+
+    def pop(tx: Transaction, count: int) -> list[tuple[Key, Value] | None]:
+        return [tx.pop_first(("q",)) for _ in range(count)]
+
+    assert storage.run(lambda tx: pop(tx, 2)) == [(("q", 0), 0), (("q", 2), 1)]
+    assert storage.run(lambda tx: tx.first(("q",), ("q",))) == (("q", 4), 2)
+
+    def pop_then_fail(tx: Transaction) -> None:
+        pop(tx, size - 2)
+        raise BoomError
+
+    with pytest.raises(BoomError):
+        storage.run(pop_then_fail)
+    assert len(scan_keys(storage, ("q",))) == size - 2  # rolled back whole
+    popped = storage.run(lambda tx: pop(tx, size - 1))
+    assert popped[-1] is None
+    assert [entry[1] for entry in popped[:-1] if entry is not None] == list(range(2, size))
+    assert scan_keys(storage, ("q",)) == []
+    assert scan_keys(storage, ("qa",)) == [("qa", 0)]
+    assert storage.run(lambda tx: tx.get(("q0",))) == "sibling"
+    storage.run(lambda tx: tx.put(("q", 7), 7))  # an emptied bucket fills again
+    assert storage.run(lambda tx: tx.pop_first(("q",))) == (("q", 7), 7)
