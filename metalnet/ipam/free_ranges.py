@@ -67,13 +67,13 @@ class FreeRanges:
             return low, replace(row, acquired_ips=row.acquired_ips + 1, lowest_free_first=low + 1,
                                 ips_stored=False)
         key, start = found
-        high = key[-1]
-        assert isinstance(high, int)
+        last = key[-1]
+        assert isinstance(last, int)
         assert isinstance(start, int)
         acquired = row.acquired_ips + 1
         # no range key left when the promoted range holds every free address (as _tidy, inline: hot path)
-        stored = high - start + 1 != (1 << ((32 if row.version == 4 else 128) - row.length)) - acquired
-        return low, replace(row, acquired_ips=acquired, lowest_free_first=start, lowest_free_last=high,
+        stored = last - start + 1 != (1 << ((32 if row.version == 4 else 128) - row.length)) - acquired
+        return low, replace(row, acquired_ips=acquired, lowest_free_first=start, lowest_free_last=last,
                             ips_stored=stored)
 
     def take(self, row: PrefixRow, address: int) -> PrefixRow | None:
