@@ -1,11 +1,24 @@
 """The free child blocks of one prefix: where its next child prefix comes from.
 
-The part of the prefix not taken by children is kept as its maximal aligned CIDR blocks, stored by
-(length, start) (``layout.block_key``), with ``PrefixRow.free_lengths`` a bitmask of the lengths that may be
-present. Best fit is the largest free length not above the requested one (O(1) on the mask) and the lowest
-block of it (one seek); taking a child splits that block buddy-style, releasing one merges buddies back, so
-each costs O(address width). A fresh prefix stores no block: its one free block (the prefix itself) is
-implied by ``PrefixRow.blocks_stored == False``, as again when the last child is released.
+The part of the prefix not taken by children is, as a set of blocks, its maximal aligned CIDR blocks. They
+are kept in two parts:
+
+- the *free tail*: everything from ``PrefixRow.free_tail`` to the end of the prefix is free. It is kept in the
+  row alone; its blocks follow from its size (one block per set bit, smallest first). A fresh prefix is all
+  tail, and children taken one after the other from the bottom (the usual way a prefix fills) only move the
+  tail's start: acquire and the matching release touch the prefix row and nothing else.
+- every other free block, stored by (length, start) (``layout.block_key``), with ``PrefixRow.free_lengths`` a
+  bitmask of the lengths that may be present (a superset, cleared lazily) and ``free_smallest`` the number of
+  (width-2)-length blocks they hold.
+
+Invariant: the address just below the tail is taken (or the tail is the whole prefix), so no maximal block
+crosses the tail's start and the two parts together are exactly the maximal blocks. Best fit is the
+smallest free block that holds the child (lowest first): the largest stored length not above the requested
+one (O(1) on the mask, one seek) against the tail's smallest fitting block (arithmetic). Taking a child
+splits its block buddy-style, releasing one merges buddies back, or moves the tail's start: O(address width).
+
+Rows written before the tail existed (``free_tail == -1``) are read as "empty tail" and converted on their
+first change by :meth:`FreeBlocks.current`.
 """
 
 from __future__ import annotations
@@ -15,7 +28,10 @@ from msgspec.structs import replace
 from metalnet.ipam import layout
 from metalnet.ipam.addresses import Cidr
 from metalnet.storage.base import Key, Transaction
-from metalnet.storage.rows import PrefixRow, Value
+from metalnet.storage.rows import LEGACY_TAIL, PrefixRow, Value
+
+#: go-ipam's "smallest prefix" holds four addresses (/30, /126)
+_SMALLEST_SIZE_BITS = 2
 
 
 def smallest_blocks(cidr: Cidr, block_length: int) -> int:
@@ -36,23 +52,58 @@ class FreeBlocks:
         self.namespace = namespace
         self.prefix = prefix
 
+    # -- reading ----------------------------------------------------------------------------------
+
+    def tail_start(self, row: PrefixRow) -> int:
+        """Where the free tail starts (the prefix's end + 1 when it is empty)."""
+        if row.free_tail != LEGACY_TAIL:
+            return row.free_tail
+        return self.prefix.first if not row.blocks_stored else self.prefix.last + 1
+
+    def smallest_free(self, row: PrefixRow) -> int:
+        """Free (width-2)-length blocks, tail included (go-ipam's ``available_smallest_prefixes``)."""
+        if row.free_tail == LEGACY_TAIL and not row.blocks_stored:
+            return smallest_blocks(self.prefix, self.prefix.length)
+        return row.free_smallest + ((self.prefix.last + 1 - self.tail_start(row)) >> _SMALLEST_SIZE_BITS)
+
+    def listing(self, row: PrefixRow) -> list[Cidr]:
+        """Every free block, lowest address first."""
+        stored = [Cidr(self.prefix.version, int(key[-1]), int(key[-2])) for key, _ in self._entries(row)]
+        return sorted(stored + self._tail_blocks(self.tail_start(row)), key=lambda block: block.first)
+
     def best_fit(self, row: PrefixRow, length: int) -> tuple[Cidr, PrefixRow] | None:
         """The smallest free block that holds a /``length`` (lowest first); ``None`` when none does."""
-        row = self._stored(row)
+        row = self.current(row)
+        width = self.prefix.width
+        need = 1 << (width - length)
+        tail = row.free_tail
+        fitting_tail = (self.prefix.last + 1 - tail) & -need  # tail blocks at least a child's size
+        tail_block = fitting_tail & -fitting_tail  # the smallest of them
         fitting = row.free_lengths & _up_to(length)
         while fitting:
             block_length = fitting.bit_length() - 1
+            if tail_block and 1 << (width - block_length) > tail_block:
+                break  # the tail has a smaller fitting block
             space = layout.block_space(self.namespace, self.prefix, block_length)
             found = self.tx.first(space, space)
             if found is not None:
                 return Cidr(self.prefix.version, int(found[0][-1]), block_length), row
             fitting ^= 1 << block_length  # a stale bit of the mask: clear it
             row = replace(row, free_lengths=row.free_lengths & ~(1 << block_length))
-        return None
+        if not tail_block:
+            return None
+        # tail blocks lie smallest first, so the chosen one starts after the smaller ones
+        start = tail + ((self.prefix.last + 1 - tail) & (tail_block - 1))
+        return Cidr(self.prefix.version, start, width - tail_block.bit_length() + 1), row
 
     def containing(self, row: PrefixRow, child: Cidr) -> tuple[Cidr, PrefixRow] | None:
         """The free block that holds all of ``child``; ``None`` when part of it is taken."""
-        row = self._stored(row)
+        row = self.current(row)
+        if child.first >= row.free_tail:
+            for block in self._tail_blocks(row.free_tail):
+                if block.first <= child.first <= block.last:
+                    return (block, row) if child.length >= block.length else None
+            return None
         lengths = row.free_lengths & _up_to(child.length)
         while lengths:
             length = lengths.bit_length() - 1
@@ -62,20 +113,54 @@ class FreeBlocks:
                 return Cidr(self.prefix.version, start, length), row
         return None
 
+    # -- changing ---------------------------------------------------------------------------------
+
+    def current(self, row: PrefixRow) -> PrefixRow:
+        """``row`` with a free tail (converts a row written with every free block stored)."""
+        if row.free_tail != LEGACY_TAIL:
+            return row
+        if not row.blocks_stored:  # it was fresh: all tail
+            return replace(row, free_tail=self.prefix.first, free_smallest=0, free_lengths=0)
+        return self._absorb(replace(row, free_tail=self.prefix.last + 1))
+
     def split(self, row: PrefixRow, block: Cidr, child: Cidr) -> PrefixRow:
-        """Take ``child`` out of the free ``block``; the halves not on the way down to it stay free."""
-        row = self._drop(row, block.length, block.first)
-        free_smallest, free_lengths = row.free_smallest, row.free_lengths
-        for length in range(block.length + 1, child.length + 1):
-            half = 1 << (self.prefix.width - length)
-            on_path = child.first & ~(half - 1)
-            self.tx.put(layout.block_key(self.namespace, self.prefix, length, on_path ^ half), 1)
-            free_smallest += smallest_blocks(self.prefix, length)
-            free_lengths |= 1 << length
-        return replace(row, free_smallest=free_smallest, free_lengths=free_lengths)
+        """Take ``child`` out of the free ``block`` (from :meth:`best_fit` or :meth:`containing`)."""
+        row = self.current(row)
+        free_smallest, free_lengths, stored = row.free_smallest, row.free_lengths, row.blocks_stored
+        in_tail = block.first >= row.free_tail
+        if not in_tail:
+            self.tx.delete(layout.block_key(self.namespace, self.prefix, block.length, block.first))
+            free_smallest -= smallest_blocks(self.prefix, block.length)
+        elif block.first > row.free_tail:
+            # the tail's blocks below this one stay free but are no longer part of the tail
+            for below in self._tail_blocks(row.free_tail):
+                if below.first >= block.first:
+                    break
+                self.tx.put(layout.block_key(self.namespace, self.prefix, below.length, below.first), 1)
+                free_smallest += smallest_blocks(self.prefix, below.length)
+                free_lengths |= 1 << below.length
+                stored = True
+        # halves beside the path down to the child stay free: stored, except those above the child inside
+        # a tail block, which are the new tail (all of them when the child starts the block)
+        if not in_tail or child.first != block.first:
+            for length in range(block.length + 1, child.length + 1):
+                half = 1 << (self.prefix.width - length)
+                buddy = (child.first & ~(half - 1)) ^ half
+                if in_tail and buddy > child.first:
+                    continue
+                self.tx.put(layout.block_key(self.namespace, self.prefix, length, buddy), 1)
+                free_smallest += smallest_blocks(self.prefix, length)
+                free_lengths |= 1 << length
+                stored = True
+        tail = child.last + 1 if in_tail else row.free_tail
+        return replace(row, free_tail=tail, free_smallest=free_smallest, free_lengths=free_lengths,
+                       blocks_stored=stored)
 
     def give_back(self, row: PrefixRow, child: Cidr) -> PrefixRow:
-        """Return ``child``'s block to the free set, merging it with free buddies."""
+        """Return ``child``'s block to the free set: it joins the tail, or merges with free buddies."""
+        row = self.current(row)
+        if child.last + 1 == row.free_tail:
+            return self._absorb(replace(row, free_tail=child.first))
         length, start = child.length, child.first
         while length > self.prefix.length:
             buddy = start ^ (1 << (self.prefix.width - length))
@@ -84,26 +169,50 @@ class FreeBlocks:
             row = self._drop(row, length, buddy)
             start = min(start, buddy)
             length -= 1
-        if length == self.prefix.length:  # the whole prefix is free again: back to the implied block
-            return replace(row, free_smallest=smallest_blocks(self.prefix, length), free_lengths=1 << length,
-                           blocks_stored=False)
         self.tx.put(layout.block_key(self.namespace, self.prefix, length, start), 1)
         return replace(
             row,
             free_smallest=row.free_smallest + smallest_blocks(self.prefix, length),
             free_lengths=row.free_lengths | (1 << length),
+            blocks_stored=True,
         )
-
-    def listing(self, row: PrefixRow) -> list[Cidr]:
-        """Every free block, lowest address first."""
-        if not row.blocks_stored:
-            return [self.prefix]
-        blocks = [Cidr(self.prefix.version, int(key[-1]), int(key[-2])) for key, _ in self._entries(row)]
-        return sorted(blocks, key=lambda block: block.first)
 
     def remove_all(self, row: PrefixRow) -> None:
         for key, _ in self._entries(row):
             self.tx.delete(key)
+
+    # -- internals --------------------------------------------------------------------------------
+
+    def _tail_blocks(self, tail: int) -> list[Cidr]:
+        """The maximal blocks of the tail from ``tail`` to the prefix's end, lowest (and smallest) first."""
+        blocks, left = [], self.prefix.last + 1 - tail
+        while left:
+            size = left & -left
+            blocks.append(Cidr(self.prefix.version, tail, self.prefix.width - size.bit_length() + 1))
+            tail += size
+            left ^= size
+        return blocks
+
+    def _absorb(self, row: PrefixRow) -> PrefixRow:
+        """Grow the tail down over stored blocks that end just below it, restoring the invariant."""
+        tail, width, first = row.free_tail, self.prefix.width, self.prefix.first
+        while tail > first:
+            aligned = (tail - first) & -(tail - first)  # a block ending below the tail is at most this big
+            lengths = row.free_lengths & ~((1 << (width - aligned.bit_length() + 1)) - 1)
+            while lengths:
+                length = lengths & -lengths
+                lengths ^= length
+                block_length = length.bit_length() - 1
+                start = tail - (1 << (width - block_length))
+                if self.tx.get(layout.block_key(self.namespace, self.prefix, block_length, start)) is not None:
+                    row = self._drop(row, block_length, start)
+                    tail = start
+                    break
+            else:
+                break
+        if tail == first:  # all free: the whole prefix is the tail and nothing is stored
+            return replace(row, free_tail=tail, free_smallest=0, free_lengths=0, blocks_stored=False)
+        return replace(row, free_tail=tail)
 
     def _entries(self, row: PrefixRow) -> list[tuple[Key, Value]]:
         entries: list[tuple[Key, Value]] = []
@@ -121,10 +230,3 @@ class FreeBlocks:
         # cleared lazily where a look-up finds the length empty
         self.tx.delete(layout.block_key(self.namespace, self.prefix, length, start))
         return replace(row, free_smallest=row.free_smallest - smallest_blocks(self.prefix, length))
-
-    def _stored(self, row: PrefixRow) -> PrefixRow:
-        """Make the implied block of a fresh prefix a stored key, before changing the blocks."""
-        if row.blocks_stored:
-            return row
-        self.tx.put(layout.block_key(self.namespace, self.prefix, self.prefix.length, self.prefix.first), 1)
-        return replace(row, blocks_stored=True)

@@ -28,7 +28,7 @@ from metalnet.ipam.errors import (
     NoPrefixAvailableError,
     NotFoundError,
 )
-from metalnet.ipam.free_blocks import FreeBlocks, smallest_blocks
+from metalnet.ipam.free_blocks import FreeBlocks
 from metalnet.ipam.free_ranges import FreeRanges, fresh_range, reserved_count
 from metalnet.ipam.model import IP, Prefix, Usage
 from metalnet.ipam.namespaces import ROOT_NAMESPACE, check_namespace_name
@@ -311,7 +311,7 @@ class IpamSession:
     def _create(self, prefix: Cidr, parent: Cidr | None) -> None:
         """Store a fresh prefix: reserved addresses taken, the rest free for IPs and for children.
 
-        Its free range is kept in the row, its free block implied (not stored) until an operation changes it.
+        Its free range and its free tail (the whole prefix) are kept in the row: nothing else is stored.
         """
         reserved = reserved_count(prefix)
         low, high = fresh_range(prefix)
@@ -323,10 +323,11 @@ class IpamSession:
             parent_cidr=str(parent) if parent else None,
             acquired_ips=reserved,
             children=0,
-            free_smallest=smallest_blocks(prefix, prefix.length),
-            free_lengths=1 << prefix.length,
+            free_smallest=0,
+            free_lengths=0,
             lowest_free_first=low,
             lowest_free_last=high,
+            free_tail=prefix.first,
         )
         self.tx.insert(layout.prefix_key(self.namespace, prefix), row)
 
@@ -348,14 +349,14 @@ class IpamSession:
 
     def _usage(self, prefix: Cidr, row: PrefixRow, *, with_blocks: bool) -> Usage:
         listed = []
+        blocks = FreeBlocks(self.tx, self.namespace, prefix)
         if with_blocks:
             # go-ipam lists only blocks that can hold a smallest prefix (/30, /126)
-            free = FreeBlocks(self.tx, self.namespace, prefix).listing(row)
-            listed = [str(block) for block in free if block.length <= prefix.width - 2]
+            listed = [str(block) for block in blocks.listing(row) if block.length <= prefix.width - 2]
         return Usage(
             available_ips=capped(prefix.size),
             acquired_ips=capped(row.acquired_ips),
-            available_smallest_prefixes=capped(row.free_smallest),
+            available_smallest_prefixes=capped(blocks.smallest_free(row)),
             available_prefixes=listed,
             acquired_prefixes=row.children,
         )

@@ -14,8 +14,9 @@ class PrefixRow(msgspec.Struct, frozen=True, tag="prefix", gc=False):
     """One prefix of the IPAM core with the counters its usage is read from in O(1).
 
     ``acquired_ips`` counts reserved addresses too; ``children`` the acquired child prefixes.
-    ``free_smallest`` is the number of (width-2)-length blocks in the part of the prefix not taken by
-    children; it is kept exact (it may exceed 2**64 for IPv6) and capped only when reported.
+    ``free_smallest`` is the number of (width-2)-length blocks in the stored free blocks (the free tail's
+    follow from its size, see ipam/free_blocks.py); it is kept exact (it may exceed 2**64 for IPv6) and
+    capped only when reported.
     """
 
     namespace: str
@@ -31,17 +32,21 @@ class PrefixRow(msgspec.Struct, frozen=True, tag="prefix", gc=False):
     free_lengths: int
     #: whether free address ranges other than the lowest may be stored as keys (see ipam/free_ranges.py)
     ips_stored: bool = False
-    #: whether the free child blocks are stored as keys; while not, they are the one block of a fresh prefix,
-    #: so a prefix that is never used, or returns to its fresh state, costs one row
+    #: whether free child blocks below the free tail may be stored as keys
     blocks_stored: bool = False
     #: the lowest free address range, inclusive (empty, first > last, only when the prefix is full);
     #: ``LEGACY_RANGES`` in rows written before it was kept here
     lowest_free_first: int = -1
     lowest_free_last: int = -1
+    #: start of the free tail: from here to the prefix's end no address is taken by a child;
+    #: ``LEGACY_TAIL`` in rows written before it was kept
+    free_tail: int = -1
 
 
 #: ``PrefixRow.lowest_free_first`` of a row from before the lowest free range was kept in the row
 LEGACY_RANGES = -1
+#: ``PrefixRow.free_tail`` of a row from before the free tail was kept in the row
+LEGACY_TAIL = -1
 
 
 class NamespaceRow(msgspec.Struct, frozen=True, tag="namespace", gc=False):

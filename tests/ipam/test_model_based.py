@@ -22,6 +22,7 @@ from metalnet.ipam import (
     layout,
 )
 from metalnet.ipam.addresses import Cidr, capped, format_address, parse_address, parse_cidr
+from metalnet.ipam.free_blocks import FreeBlocks
 from metalnet.ipam.free_ranges import FreeRanges
 from metalnet.ipam.namespaces import ROOT_NAMESPACE
 from metalnet.storage import Storage, open_storage
@@ -187,6 +188,15 @@ def machine_for(version: int, open_store: callable) -> type[RuleBasedStateMachin
                 assert usage.available_prefixes == listed
                 assert usage.available_smallest_prefixes == smallest_available(prefix)
                 assert self.stored_free_ranges(prefix.cidr) == free_runs(prefix)
+                assert self.stored_free_blocks(prefix.cidr) == free_blocks(prefix)
+
+        def stored_free_blocks(self, cidr: Cidr) -> list[Cidr]:
+            def read(tx: Transaction) -> list[Cidr]:
+                row = tx.get(layout.prefix_key(ROOT_NAMESPACE, cidr))
+                assert isinstance(row, PrefixRow)
+                return FreeBlocks(tx, ROOT_NAMESPACE, cidr).listing(row)
+
+            return self.store.run(read, readonly=True)
 
         def stored_free_ranges(self, cidr: Cidr) -> list[tuple[int, int]]:
             def read(tx: Transaction) -> list[tuple[int, int]]:
