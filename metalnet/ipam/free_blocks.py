@@ -71,30 +71,34 @@ class FreeBlocks:
         stored = [Cidr(self.prefix.version, int(key[-1]), int(key[-2])) for key, _ in self._entries(row)]
         return sorted(stored + self._tail_blocks(self.tail_start(row)), key=lambda block: block.first)
 
-    def best_fit(self, row: PrefixRow, length: int) -> tuple[Cidr, PrefixRow] | None:
-        """The smallest free block that holds a /``length`` (lowest first); ``None`` when none does."""
+    def take_best(self, row: PrefixRow, length: int) -> tuple[Cidr, PrefixRow] | None:
+        """Acquire a /``length`` at the start of the smallest free block that holds one (lowest first);
+        ``None`` when none does. A stored block is taken out with a single pop."""
         row = self.current(row)
-        width = self.prefix.width
-        need = 1 << (width - length)
-        tail = row.free_tail
-        fitting_tail = (self.prefix.last + 1 - tail) & -need  # tail blocks at least a child's size
-        tail_block = fitting_tail & -fitting_tail  # the smallest of them
+        width, version = self.prefix.width, self.prefix.version
+        tail, left = row.free_tail, self.prefix.last + 1 - row.free_tail
+        fitting_tail = left & -(1 << (width - length))
+        tail_block = fitting_tail & -fitting_tail
         fitting = row.free_lengths & _up_to(length)
         while fitting:
             block_length = fitting.bit_length() - 1
             if tail_block and 1 << (width - block_length) > tail_block:
                 break  # the tail has a smaller fitting block
-            space = layout.block_space(self.namespace, self.prefix, block_length)
-            found = self.tx.first(space, space)
+            found = self.tx.pop_first(layout.block_space(self.namespace, self.prefix, block_length))
             if found is not None:
-                return Cidr(self.prefix.version, int(found[0][-1]), block_length), row
+                start = found[0][-1]
+                assert isinstance(start, int)
+                block, child = Cidr(version, start, block_length), Cidr(version, start, length)
+                row = replace(row, free_smallest=row.free_smallest - smallest_blocks(self.prefix, block_length))
+                return child, self.split(row, block, child, removed=True)
             fitting ^= 1 << block_length  # a stale bit of the mask: clear it
             row = replace(row, free_lengths=row.free_lengths & ~(1 << block_length))
         if not tail_block:
             return None
         # tail blocks lie smallest first, so the chosen one starts after the smaller ones
-        start = tail + ((self.prefix.last + 1 - tail) & (tail_block - 1))
-        return Cidr(self.prefix.version, start, width - tail_block.bit_length() + 1), row
+        start = tail + (left & (tail_block - 1))
+        child = Cidr(version, start, length)
+        return child, self.split(row, Cidr(version, start, width - tail_block.bit_length() + 1), child)
 
     def containing(self, row: PrefixRow, child: Cidr) -> tuple[Cidr, PrefixRow] | None:
         """The free block that holds all of ``child``; ``None`` when part of it is taken."""
@@ -123,12 +127,15 @@ class FreeBlocks:
             return replace(row, free_tail=self.prefix.first, free_smallest=0, free_lengths=0)
         return self._absorb(replace(row, free_tail=self.prefix.last + 1))
 
-    def split(self, row: PrefixRow, block: Cidr, child: Cidr) -> PrefixRow:
-        """Take ``child`` out of the free ``block`` (from :meth:`best_fit` or :meth:`containing`)."""
+    def split(self, row: PrefixRow, block: Cidr, child: Cidr, *, removed: bool = False) -> PrefixRow:
+        """Take ``child`` out of the free ``block`` (from :meth:`take_best` or :meth:`containing`);
+        ``removed``: the block's key is gone already, and its blocks counted off."""
         row = self.current(row)
         free_smallest, free_lengths, stored = row.free_smallest, row.free_lengths, row.blocks_stored
         in_tail = block.first >= row.free_tail
-        if not in_tail:
+        if removed:
+            pass
+        elif not in_tail:
             self.tx.delete(layout.block_key(self.namespace, self.prefix, block.length, block.first))
             free_smallest -= smallest_blocks(self.prefix, block.length)
         elif block.first > row.free_tail:

@@ -124,12 +124,10 @@ class IpamSession:
         if _has_ips(row):
             raise ConflictError(f"prefix {parent} has ips, acquire child prefix not possible")
         blocks = FreeBlocks(self.tx, self.namespace, parent)
-        found = blocks.best_fit(row, length)
-        if found is None:
+        taken = blocks.take_best(row, length)
+        if taken is None:
             raise NoPrefixAvailableError(self._no_room_message(parent, blocks.listing(row), length))
-        block, row = found
-        child = Cidr(parent.version, block.first, length)
-        row = blocks.split(row, block, child)
+        child, row = taken
         return self._attach_child(parent, row, child)
 
     def acquire_specific_child_prefix(self, parent_cidr: str, child_cidr: str) -> Prefix:
