@@ -17,11 +17,13 @@ first use by :meth:`FreeRanges.current`.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from msgspec.structs import replace
 
 from metalnet.ipam import layout
 from metalnet.ipam.addresses import Cidr
-from metalnet.storage.base import Transaction
+from metalnet.storage.base import Key, Transaction
 from metalnet.storage.rows import LEGACY_RANGES, PrefixRow
 
 
@@ -40,8 +42,13 @@ class FreeRanges:
 
     def __init__(self, tx: Transaction, namespace: str, prefix: Cidr) -> None:
         self.tx = tx
+        self.namespace = namespace
         self.prefix = prefix
-        self.space = layout.range_space(namespace, prefix)
+
+    @cached_property
+    def space(self) -> Key:
+        """The bucket of the stored ranges (the common operations never need it)."""
+        return layout.range_space(self.namespace, self.prefix)
 
     def current(self, row: PrefixRow) -> PrefixRow:
         """``row`` in the current layout (converts a row written with every range stored as a key)."""

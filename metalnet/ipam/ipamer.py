@@ -24,50 +24,48 @@ class Ipamer:
         self.storage = storage if storage is not None else MemoryStorage()
 
     def _run(self, namespace: str, fn: Callable[[IpamSession], T], *, readonly: bool = False) -> T:
-        return self.storage.run(lambda tx: fn(IpamSession(tx, namespace)), readonly=readonly)
-
-    def _attached(self, prefix: Prefix) -> Prefix:
-        # a prefix handed out must read its usage through the store, not through a finished transaction
-        return Prefix(prefix.cidr, prefix.parent_cidr, prefix.namespace, self)
+        # prefixes handed out read their usage through this Ipamer (the store), not a finished transaction
+        return self.storage.run(lambda tx: fn(IpamSession(tx, namespace, self)), readonly=readonly)
 
     def usage_of(self, prefix: Prefix) -> Usage:
         return self.prefix_usage(prefix.cidr, namespace=prefix.namespace)
 
     def new_prefix(self, cidr: str, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
-        return self._attached(self._run(namespace, lambda s: s.new_prefix(cidr)))
+        return self._run(namespace, lambda s: s.new_prefix(cidr))
 
     def delete_prefix(self, cidr: str, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
-        return self._attached(self._run(namespace, lambda s: s.delete_prefix(cidr)))
+        return self._run(namespace, lambda s: s.delete_prefix(cidr))
 
     def prefix_from(self, cidr: str, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
-        return self._attached(self._run(namespace, lambda s: s.prefix_from(cidr), readonly=True))
+        return self._run(namespace, lambda s: s.prefix_from(cidr), readonly=True)
 
     def prefix_usage(self, cidr: str, *, namespace: str = ROOT_NAMESPACE) -> Usage:
         return self._run(namespace, lambda s: s.prefix_usage(cidr), readonly=True)
 
     def acquire_child_prefix(self, parent_cidr: str, length: int, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
-        return self._attached(self._run(namespace, lambda s: s.acquire_child_prefix(parent_cidr, length)))
+        return self.storage.run(
+            lambda tx: IpamSession(tx, namespace, self).acquire_child_prefix(parent_cidr, length)
+        )
 
     def acquire_specific_child_prefix(
         self, parent_cidr: str, child_cidr: str, *, namespace: str = ROOT_NAMESPACE
     ) -> Prefix:
-        return self._attached(
-            self._run(namespace, lambda s: s.acquire_specific_child_prefix(parent_cidr, child_cidr))
-        )
+        return self._run(namespace, lambda s: s.acquire_specific_child_prefix(parent_cidr, child_cidr))
 
     def release_child_prefix(self, child: Prefix | str, *, namespace: str | None = None) -> Prefix:
         cidr = child if isinstance(child, str) else child.cidr
         ns = namespace or (child.namespace if isinstance(child, Prefix) else ROOT_NAMESPACE)
-        return self._attached(self._run(ns, lambda s: s.release_child_prefix(cidr)))
+        return self.storage.run(lambda tx: IpamSession(tx, ns, self).release_child_prefix(cidr))
 
     def acquire_ip(self, prefix_cidr: str, *, namespace: str = ROOT_NAMESPACE) -> IP:
-        return self._run(namespace, lambda s: s.acquire_ip(prefix_cidr))
+        # the hottest calls skip _run's extra closure
+        return self.storage.run(lambda tx: IpamSession(tx, namespace, self).acquire_ip(prefix_cidr))
 
     def acquire_specific_ip(self, prefix_cidr: str, ip: str, *, namespace: str = ROOT_NAMESPACE) -> IP:
         return self._run(namespace, lambda s: s.acquire_specific_ip(prefix_cidr, ip))
 
     def release_ip(self, ip: IP, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
-        return self._attached(self._run(namespace, lambda s: s.release_ip(ip)))
+        return self.storage.run(lambda tx: IpamSession(tx, namespace, self).release_ip(ip))
 
     def release_ip_from_prefix(self, prefix_cidr: str, ip: str, *, namespace: str = ROOT_NAMESPACE) -> IP:
         return self._run(namespace, lambda s: s.release_ip_from_prefix(prefix_cidr, ip))
@@ -76,7 +74,7 @@ class Ipamer:
         return self._run(namespace, lambda s: s.read_all_prefix_cidrs(), readonly=True)
 
     def list_prefixes(self, *, namespace: str = ROOT_NAMESPACE) -> list[Prefix]:
-        return [self._attached(p) for p in self._run(namespace, lambda s: s.prefixes(), readonly=True)]
+        return self._run(namespace, lambda s: s.prefixes(), readonly=True)
 
     def dump(self, *, namespace: str = ROOT_NAMESPACE) -> str:
         return self._run(namespace, dump_namespace, readonly=True)

@@ -15,6 +15,7 @@ from metalnet.ipam import layout
 from metalnet.ipam.addresses import (
     Cidr,
     capped,
+    cidr_text,
     format_address,
     parse_address,
     parse_cidr,
@@ -30,7 +31,7 @@ from metalnet.ipam.errors import (
 )
 from metalnet.ipam.free_blocks import FreeBlocks
 from metalnet.ipam.free_ranges import FreeRanges, fresh_range, reserved_count
-from metalnet.ipam.model import IP, Prefix, Usage
+from metalnet.ipam.model import IP, Prefix, Usage, UsageSource
 from metalnet.ipam.namespaces import ROOT_NAMESPACE, check_namespace_name
 from metalnet.storage.base import Transaction
 from metalnet.storage.rows import NamespaceRow, PrefixRow
@@ -48,10 +49,15 @@ def cidr_of(row: PrefixRow) -> Cidr:
 class IpamSession:
     """go-ipam's operations on one namespace, inside the caller's transaction ``tx``."""
 
-    def __init__(self, tx: Transaction, namespace: str = ROOT_NAMESPACE) -> None:
-        check_namespace_name(namespace)
+    def __init__(self, tx: Transaction, namespace: str = ROOT_NAMESPACE, source: UsageSource | None = None) -> None:
+        if namespace != ROOT_NAMESPACE:
+            check_namespace_name(namespace)
         self.tx = tx
         self.namespace = namespace
+        #: what the prefixes handed out read their usage through (this session unless given, e.g. an Ipamer)
+        self.source: UsageSource = self if source is None else source
+        # on a serial store lock() is a no-op: the hot paths skip the call
+        self._locks = not tx.serial
 
     # -- prefixes -------------------------------------------------------------------------------
 
@@ -73,7 +79,8 @@ class IpamSession:
         if row.parent_cidr:
             # deleting a child means giving its block back to the parent (go-ipam would leak it)
             return self.release_child_prefix(cidr)
-        self.tx.lock(layout.prefix_lock(self.namespace, prefix))
+        if self._locks:
+            self.tx.lock(layout.prefix_lock(self.namespace, prefix))
         row = self._row(prefix)
         self._check_removable(row, prefix, "delete prefix")
         self.tx.delete(layout.top_key(self.namespace, prefix))
@@ -114,7 +121,8 @@ class IpamSession:
         parent = parse_cidr(parent_cidr)
         if not isinstance(length, int) or isinstance(length, bool):
             raise InvalidInputError(f"invalid child prefix length {length!r}: not an integer")
-        self.tx.lock(layout.prefix_lock(self.namespace, parent))
+        if self._locks:
+            self.tx.lock(layout.prefix_lock(self.namespace, parent))
         row = self._row(parent)
         if length <= parent.length or length > parent.width:
             raise InvalidInputError(
@@ -133,7 +141,8 @@ class IpamSession:
     def acquire_specific_child_prefix(self, parent_cidr: str, child_cidr: str) -> Prefix:
         parent = parse_cidr(parent_cidr)
         child = parse_cidr(child_cidr)
-        self.tx.lock(layout.prefix_lock(self.namespace, parent))
+        if self._locks:
+            self.tx.lock(layout.prefix_lock(self.namespace, parent))
         row = self._row(parent)
         if child.version != parent.version or child.length <= parent.length or not (
             parent.first <= child.first <= parent.last
@@ -152,12 +161,14 @@ class IpamSession:
     def release_child_prefix(self, child_cidr: str) -> Prefix:
         child = parse_cidr(child_cidr)
         # locks go from the child up to its parent; no operation locks a parent and then a child
-        self.tx.lock(layout.prefix_lock(self.namespace, child))
+        if self._locks:
+            self.tx.lock(layout.prefix_lock(self.namespace, child))
         row = self._row(child)
         if not row.parent_cidr:
             raise NotFoundError(f"prefix {child} is no child prefix")
         parent = parse_cidr(row.parent_cidr)
-        self.tx.lock(layout.prefix_lock(self.namespace, parent))
+        if self._locks:
+            self.tx.lock(layout.prefix_lock(self.namespace, parent))
         parent_row = self._row(parent)
         self._check_removable(row, child, "release child prefix")
         self._remove(child, row)
@@ -170,7 +181,8 @@ class IpamSession:
 
     def acquire_ip(self, prefix_cidr: str) -> IP:
         prefix = parse_cidr(prefix_cidr)
-        self.tx.lock(layout.prefix_lock(self.namespace, prefix))
+        if self._locks:
+            self.tx.lock(layout.prefix_lock(self.namespace, prefix))
         row = self._row(prefix)
         if row.children:
             raise ConflictError(f"prefix {prefix} has childprefixes, acquire ip not possible")
@@ -181,13 +193,14 @@ class IpamSession:
             )
         start, row = taken
         self.tx.put(layout.prefix_key(self.namespace, prefix), row)
-        return IP(to_ip_address(prefix.version, start), str(prefix))
+        return IP(to_ip_address(prefix.version, start), cidr_text(prefix))
 
     def acquire_specific_ip(self, prefix_cidr: str, ip: str) -> IP:
         if not ip:
             return self.acquire_ip(prefix_cidr)
         prefix = parse_cidr(prefix_cidr)
-        self.tx.lock(layout.prefix_lock(self.namespace, prefix))
+        if self._locks:
+            self.tx.lock(layout.prefix_lock(self.namespace, prefix))
         row = self._row(prefix)
         version, address = self._parse_ip_in(prefix, ip)
         if row.children:
@@ -200,7 +213,8 @@ class IpamSession:
 
     def release_ip_from_prefix(self, prefix_cidr: str, ip: str) -> IP:
         prefix = parse_cidr(prefix_cidr)
-        self.tx.lock(layout.prefix_lock(self.namespace, prefix))
+        if self._locks:
+            self.tx.lock(layout.prefix_lock(self.namespace, prefix))
         row = self._row(prefix)
         version, address = parse_address(ip)
         self._release(prefix, row, version, address, ip)
@@ -210,12 +224,14 @@ class IpamSession:
         if not isinstance(ip, IP):
             raise InvalidInputError(f"invalid ip {ip!r}: expected an IP returned by acquire_ip")
         prefix = parse_cidr(ip.parent_prefix)
-        self.tx.lock(layout.prefix_lock(self.namespace, prefix))
+        if self._locks:
+            self.tx.lock(layout.prefix_lock(self.namespace, prefix))
         row = self._row(prefix)
-        self._release(prefix, row, ip.ip.version, int(ip.ip), str(ip))
+        self._release(prefix, row, ip.ip.version, int(ip.ip), ip)
         return self._prefix(prefix, row.parent_cidr or "")
 
-    def _release(self, prefix: Cidr, row: PrefixRow, version: int, address: int, text: str) -> None:
+    def _release(self, prefix: Cidr, row: PrefixRow, version: int, address: int, text: object) -> None:
+        # ``text``: what the caller gave (a string or an IP), printed only in the error
         changed = (FreeRanges(self.tx, self.namespace, prefix).give_back(row, address)
                    if prefix.contains(version, address) else None)
         if changed is None:
@@ -283,7 +299,7 @@ class IpamSession:
         return row
 
     def _prefix(self, prefix: Cidr, parent_cidr: str) -> Prefix:
-        return Prefix(str(prefix), parent_cidr, self.namespace, self)
+        return Prefix(cidr_text(prefix), parent_cidr, self.namespace, self.source)
 
     def usage_of(self, prefix: Prefix) -> Usage:
         """Usage of a prefix this session returned (valid while the session's transaction runs)."""

@@ -65,6 +65,10 @@ class KeyExistsError(StorageError):
 class Transaction(ABC):
     """One unit of work; see the module docstring for the contract."""
 
+    #: True where no two transactions of the store ever run at once, so that :meth:`lock` does nothing and
+    #: callers on a hot path may skip calling it
+    serial: ClassVar[bool] = False
+
     @abstractmethod
     def get(self, key: Key) -> Value | None:
         """The value stored under ``key``, or ``None``."""

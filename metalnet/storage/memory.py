@@ -45,19 +45,25 @@ class MemoryState:
         return len(self.values)
 
     def set(self, key: Key, value: Value) -> None:
-        if key not in self.values:
-            name, item = key[:-1], key[-1]
-            bucket = self.buckets.get(name)
-            if bucket is None:
-                self.buckets[name] = (item,)
-                if self._lengths.setdefault(key[0], len(key)) != len(key):
-                    self._mixed.add(key[0])
-            elif isinstance(bucket, tuple):
-                at = bisect_left(bucket, item)
-                grown = (*bucket[:at], item, *bucket[at:])
-                self.buckets[name] = grown if len(grown) <= _SMALL_BUCKET else SortedBucket(grown)
-            else:
-                bucket.add(item)
+        if key in self.values:
+            self.values[key] = value
+        else:
+            self.add(key, value)
+
+    def add(self, key: Key, value: Value) -> None:
+        """Store ``value`` under ``key``, which must be absent (saves ``set``'s look-up)."""
+        name, item = key[:-1], key[-1]
+        bucket = self.buckets.get(name)
+        if bucket is None:
+            self.buckets[name] = (item,)
+            if self._lengths.setdefault(key[0], len(key)) != len(key):
+                self._mixed.add(key[0])
+        elif isinstance(bucket, tuple):
+            at = bisect_left(bucket, item)
+            grown = (*bucket[:at], item, *bucket[at:])
+            self.buckets[name] = grown if len(grown) <= _SMALL_BUCKET else SortedBucket(grown)
+        else:
+            bucket.add(item)
         self.values[key] = value
 
     def remove(self, key: Key) -> None:
@@ -155,10 +161,14 @@ class MemoryState:
 class MemoryTransaction(Transaction):
     """Writes straight into the state and remembers old values so that it can undo them."""
 
+    serial = True  # the store runs one transaction at a time (log-based stores: one per process)
+
     def __init__(self, state: MemoryState) -> None:
         self._state = state
         self._values = state.values
-        self._undo: dict[Key, object] = {}
+        # (key, value before the write) per write, in order: undoing them backwards restores the oldest
+        # (a list, not a dict, so that a write pays no extra hashing of its key)
+        self._undo: list[tuple[Key, object]] = []
         # the ordered look-ups change nothing, so they go straight to the state (one call less per seek)
         self.first = state.first  # type: ignore[method-assign]
         self.last = state.last  # type: ignore[method-assign]
@@ -168,23 +178,24 @@ class MemoryTransaction(Transaction):
         return self._values.get(key)
 
     def put(self, key: Key, value: Value) -> None:
-        if key not in self._undo:
-            self._undo[key] = self._values.get(key, _MISSING)
-        if key in self._values:
-            self._values[key] = value
+        values = self._values
+        old = values.get(key, _MISSING)
+        self._undo.append((key, old))
+        if old is _MISSING:
+            self._state.add(key, value)
         else:
-            self._state.set(key, value)
+            values[key] = value
 
     def insert(self, key: Key, value: Value) -> None:
         if key in self._values:
             raise KeyExistsError(key)
-        self.put(key, value)
+        self._undo.append((key, _MISSING))
+        self._state.add(key, value)
 
     def delete(self, key: Key) -> None:
         old = self._values.get(key, _MISSING)
         if old is not _MISSING:
-            if key not in self._undo:
-                self._undo[key] = old
+            self._undo.append((key, old))
             self._state.remove(key)
 
     def first(self, low: Key, within: Key) -> tuple[Key, Value] | None:
@@ -192,8 +203,8 @@ class MemoryTransaction(Transaction):
 
     def pop_first(self, within: Key) -> tuple[Key, Value] | None:
         found = self._state.pop_first(within)
-        if found is not None and found[0] not in self._undo:
-            self._undo[found[0]] = found[1]
+        if found is not None:
+            self._undo.append(found)
         return found
 
     def last(self, high: Key, within: Key) -> tuple[Key, Value] | None:
@@ -204,17 +215,21 @@ class MemoryTransaction(Transaction):
 
     def rollback(self) -> None:
         state = self._state
-        for key, old in self._undo.items():
+        for key, old in reversed(self._undo):
             if old is _MISSING:
                 state.remove(key)
             else:
                 state.set(key, old)  # type: ignore[arg-type]
         self._undo.clear()
 
+    def forget(self) -> None:
+        """Make what was written final: the undo log starts empty (for reusing the object)."""
+        self._undo.clear()
+
     def effects(self) -> list[Effect]:
         """The final value of every key this transaction wrote (``None`` where it deleted)."""
         values = self._values
-        return [(key, values.get(key)) for key in self._undo]
+        return [(key, values.get(key)) for key in dict.fromkeys(key for key, _ in self._undo)]
 
 
 class MemoryStorage(Storage):
@@ -226,6 +241,8 @@ class MemoryStorage(Storage):
         self._state = MemoryState()
         self._lock = threading.RLock()
         self._active = False  # only the thread holding the lock reads or sets it
+        # transactions run one at a time, so one object serves them all (its undo log emptied in between)
+        self._tx = MemoryTransaction(self._state)
 
     def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False) -> T:
         with self._lock:
@@ -236,11 +253,12 @@ class MemoryStorage(Storage):
                     "pass the outer transaction down instead (for example IpamSession(tx))"
                 )
             self._active = True
-            tx = MemoryTransaction(self._state)
+            tx = self._tx
             try:
                 return fn(tx)
             except BaseException:
                 tx.rollback()
                 raise
             finally:
+                tx.forget()
                 self._active = False

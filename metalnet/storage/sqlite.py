@@ -47,6 +47,8 @@ _INHERITED: list[sqlite3.Connection] = []
 class SqliteTransaction(SqlTransaction):
     """Statements on the calling thread's connection (``sqlite3`` caches their prepared form)."""
 
+    serial = True  # BEGIN IMMEDIATE: one writer at a time
+
     def __init__(self, connection: sqlite3.Connection) -> None:
         super().__init__(KV)
         self._execute = connection.execute

@@ -53,3 +53,53 @@ def test_first_last_scan_agree_with_a_sorted_model(
             assert tx.scan(within) == [(key, key[2]) for key in inside]
 
     storage.run(check, readonly=True)
+
+
+class _Abort(Exception):
+    """Raised at the end of a transaction to roll it back."""
+
+
+OPERATIONS = st.lists(
+    st.tuples(st.sampled_from(["put", "insert", "delete", "pop_first"]), st.integers(0, 5), st.integers(0, 9)),
+    max_size=25,
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(before=st.dictionaries(st.integers(0, 5), st.integers(0, 9), max_size=6), operations=OPERATIONS,
+       commit=st.booleans())
+def test_writes_commit_whole_or_roll_back_whole(
+    storage: Storage, before: dict[int, int], operations: list[tuple[str, int, int]], commit: bool
+) -> None:
+    """Several writes to the same keys in one transaction, then commit or failure, against a dict model."""
+    table = f"undo{next(_tables)}"
+    storage.run(lambda tx: [tx.put((table, k), v) for k, v in before.items()])
+    model = dict(before)
+
+    def work(tx: Transaction) -> None:
+        model.clear()  # run() may run fn more than once
+        model.update(before)
+        for name, k, v in operations:
+            if name == "put":
+                tx.put((table, k), v)
+                model[k] = v
+            elif name == "insert":
+                if k in model:
+                    continue  # a KeyExistsError is the contract suite's subject; here only the writes
+                tx.insert((table, k), v)
+                model[k] = v
+            elif name == "delete":
+                tx.delete((table, k))
+                model.pop(k, None)
+            else:
+                popped = tx.pop_first((table,))
+                lowest = min(model, default=None)
+                assert popped == (None if lowest is None else ((table, lowest), model.pop(lowest)))
+        if not commit:
+            raise _Abort
+
+    try:
+        storage.run(work)
+    except _Abort:
+        model = dict(before)
+    assert storage.run(lambda tx: tx.scan((table,)), readonly=True) == [((table, k), model[k]) for k in sorted(model)]
