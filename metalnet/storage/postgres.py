@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import select
 import threading
 from binascii import a2b_hex
 from collections.abc import Callable
@@ -36,7 +37,8 @@ from metalnet.storage import migrations
 from metalnet.storage.base import Key, Storage, StorageBusyError, StorageError, StorageUnavailableError, Transaction
 from metalnet.storage.factory import redact_url
 from metalnet.storage.keys import encode_key
-from metalnet.storage.rows import Value, encode_value
+from metalnet.storage.row_cache import DEFAULT_CAPACITY, RowCache
+from metalnet.storage.rows import Value, decode_value, encode_value
 from metalnet.storage.sql_common import (
     KV,
     NESTED_RUN,
@@ -51,9 +53,13 @@ T = TypeVar("T")
 #: statements are rendered with literals (see :func:`_bytea`), so the placeholder is a format field
 _SQL = KV.with_placeholder("{}")
 #: URL query options that configure the pool rather than libpq
-_OPTIONS = ("pool_size", "timeout")
+_OPTIONS = ("pool_size", "timeout", "row_cache")
 _MAX_BUFFERED = 1000
 _PLAIN_INSERT = "INSERT INTO kv (k, v) VALUES ({}, {})"
+#: fails the transaction with SQLSTATE ``STALE_ROW`` unless the row holds the given bytes (migration 0002)
+_CHECK = "SELECT metalnet_check({}, {})"
+STALE_ROW = "MN001"
+_UNSET = object()
 _BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED"
 # a read-only transaction sees one snapshot throughout; read-only transactions never fail to serialise
 _BEGIN_READONLY = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
@@ -96,7 +102,8 @@ class PostgresTransaction(SqlTransaction):
     would otherwise cost; the price is that ``fn`` may run twice, which the contract allows.
     """
 
-    def __init__(self, connection: psycopg.Connection[Any], begin: str, *, strict: bool = False) -> None:
+    def __init__(self, connection: psycopg.Connection[Any], begin: str, *, strict: bool = False,
+                 cache: RowCache | None = None) -> None:
         super().__init__(_SQL)
         self._pgconn = connection.pgconn
         self._encoding = connection.info.encoding
@@ -105,13 +112,70 @@ class PostgresTransaction(SqlTransaction):
         self._strict = strict
         #: whether an optimistic insert was buffered, so that a unique violation means "re-run strict"
         self.optimistic = False
+        self._cache = cache
+        #: what this transaction wrote, key → (value, stored bytes), None where it deleted
+        self._written: dict[Key, tuple[Value, bytes] | None] = {}
+        #: keys served from the cache, each checked in the next message
+        self.checked: list[Key] = []
+
+    def get(self, key: Key) -> Value | None:
+        written = self._written.get(key, _UNSET)
+        if written is not _UNSET:
+            return None if written is None else written[0]  # type: ignore[index]
+        cache = self._cache
+        if cache is not None:
+            found = cache.get(key)
+            if found is not None:
+                value, stored = found
+                if key not in self.checked:
+                    self._pending.append(_CHECK.format(_bytea(encode_key(key)), _bytea(stored)))
+                    self.checked.append(key)
+                return value
+        row = self._one(self._sql.get, (encode_key(key),))
+        if row is None:
+            return None
+        stored = bytes(row[0])
+        value = decode_value(stored)
+        if cache is not None:
+            cache.put(key, value, stored)
+        return value
+
+    def put(self, key: Key, value: Value) -> None:
+        stored = encode_value(value)
+        self._buffer(self._sql.put.format(_bytea(encode_key(key)), _bytea(stored)))
+        self._written[key] = (value, stored)
 
     def insert(self, key: Key, value: Value) -> None:
         if self._strict:
             super().insert(key, value)
+            self._written[key] = (value, encode_value(value))
         else:
-            self._buffer(_PLAIN_INSERT.format(_bytea(encode_key(key)), _bytea(encode_value(value))))
+            stored = encode_value(value)
+            self._buffer(_PLAIN_INSERT.format(_bytea(encode_key(key)), _bytea(stored)))
+            self._written[key] = (value, stored)
             self.optimistic = True
+
+    def delete(self, key: Key) -> None:
+        super().delete(key)
+        self._written[key] = None
+
+    def committed(self) -> None:
+        """The transaction committed: what it wrote is what the cache now holds."""
+        if self._cache is not None:
+            for key, entry in self._written.items():
+                if entry is None:
+                    self._cache.drop(key)
+                else:
+                    self._cache.put(key, *entry)
+
+    def failed(self, stale: bool) -> None:
+        """The transaction failed; ``stale``: a check of a cached row found it changed."""
+        if self._cache is not None:
+            for key in self._written:
+                self._cache.drop(key)
+            if stale:
+                for key in self.checked:
+                    self._cache.contended(key)
 
     def _send(self, statement: str) -> pq.abc.PGresult:
         pending = self._pending
@@ -153,6 +217,12 @@ class PostgresTransaction(SqlTransaction):
 
     def commit(self) -> None:
         """Send what is buffered together with ``COMMIT``; raises unless the server really committed."""
+        if not self._sent and self._peer_spoke():
+            # a transaction of one message carries its COMMIT: it must not go out on a connection that the
+            # server is closing (a lost answer could not be told from a lost commit), so look first; the
+            # connection is closed, so that the pool replaces it, and the transaction runs again
+            self._pgconn.finish()
+            raise _StaleConnectionError("the server closed or is closing the pooled connection")
         result = self._send("COMMIT")
         if result.command_status != b"COMMIT":
             # the server answers COMMIT of a transaction that an error aborted with "ROLLBACK", not an
@@ -162,8 +232,25 @@ class PostgresTransaction(SqlTransaction):
             )
 
 
+    def _peer_spoke(self) -> bool:
+        """Whether anything arrived on this idle connection (one non-blocking look at its socket).
+
+        The server sends nothing to an idle session of ours except to end it (a FATAL message, then
+        the close), so anything there means: do not use this connection.
+        """
+        try:
+            readable, _, _ = select.select([self._pgconn.socket], [], [], 0)
+        except (OSError, psycopg.OperationalError):
+            return True
+        return bool(readable) or self._pgconn.status != pq.ConnStatus.OK
+
+
 class _InsertConflictError(Exception):
     """An optimistic insert hit an existing key: run the transaction again with strict inserts."""
+
+
+class _StaleRowError(Exception):
+    """A row served from the cache had changed: run the transaction again, reading it from the server."""
 
 
 class _StaleConnectionError(psycopg.OperationalError):
@@ -187,8 +274,11 @@ class PostgresStorage(Storage):
     name = "postgres"
     persistent = True
 
-    def __init__(self, url: str, *, pool_size: int = 10, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, timeout: float = 10.0,
+                 row_cache: int = DEFAULT_CAPACITY) -> None:
         self.url = url
+        #: rows recently read or written, checked whenever used (0: off; see storage/row_cache.py)
+        self._cache = RowCache(row_cache) if row_cache > 0 else None
         self._where = redact_url(url)
         self._timeout = timeout
         self._pool_size = pool_size
@@ -222,9 +312,10 @@ class PostgresStorage(Storage):
         try:
             pool_size = int(ours.get("pool_size", "10"))
             timeout = float(ours.get("timeout", "10"))
+            row_cache = int(ours.get("row_cache", str(DEFAULT_CAPACITY)))
         except ValueError:
-            raise StorageUnavailableError(f"bad pool_size or timeout in {redact_url(url)!r}") from None
-        return cls(libpq_url, pool_size=pool_size, timeout=timeout)
+            raise StorageUnavailableError(f"bad pool_size, timeout or row_cache in {redact_url(url)!r}") from None
+        return cls(libpq_url, pool_size=pool_size, timeout=timeout, row_cache=row_cache)
 
     def _connect(self) -> psycopg.Connection[Any]:
         try:
@@ -271,11 +362,14 @@ class PostgresStorage(Storage):
         for attempt in range(RETRY_ATTEMPTS):
             try:
                 with self._pool.connection() as connection:
-                    return self._attempt(connection, PostgresTransaction(connection, begin, strict=strict), fn)
+                    tx = PostgresTransaction(connection, begin, strict=strict, cache=self._cache)
+                    return self._attempt(connection, tx, fn)
             except _RETRYABLE:
                 backoff(attempt)
             except _InsertConflictError:
                 strict = True
+            except _StaleRowError:
+                pass  # at once: the rows that changed are no longer served from the cache
             except _StaleConnectionError as exc:
                 # the pool drops the dead connection; after a server restart every pooled one may be dead
                 stale += 1
@@ -295,17 +389,22 @@ class PostgresStorage(Storage):
         try:
             result = fn(tx)
             tx.commit()
-            return result
         except BaseException as exc:
             if connection.info.transaction_status in _IN_TRANSACTION:
                 with contextlib.suppress(psycopg.Error):  # the error that got us here is the one to report
                     connection.execute(b"ROLLBACK")
+            stale = isinstance(exc, psycopg.Error) and exc.sqlstate == STALE_ROW
+            tx.failed(stale)
+            if stale:
+                raise _StaleRowError from exc
             # fn failed after an optimistic insert: had that insert met an existing key, strict mode would
             # have raised KeyExistsError at the call and fn might have taken another path, so only a strict
             # run tells which error is the real one (connection and conflict errors are not fn's doing)
             if tx.optimistic and isinstance(exc, Exception) and not isinstance(exc, psycopg.OperationalError):
                 raise _InsertConflictError from exc
             raise
+        tx.committed()
+        return result
 
     def close(self) -> None:
         self._pool.close()

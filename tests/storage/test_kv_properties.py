@@ -55,7 +55,7 @@ def test_first_last_scan_agree_with_a_sorted_model(
     storage.run(check, readonly=True)
 
 
-class _Abort(Exception):
+class _AbortError(Exception):
     """Raised at the end of a transaction to roll it back."""
 
 
@@ -96,10 +96,10 @@ def test_writes_commit_whole_or_roll_back_whole(
                 lowest = min(model, default=None)
                 assert popped == (None if lowest is None else ((table, lowest), model.pop(lowest)))
         if not commit:
-            raise _Abort
+            raise _AbortError
 
     try:
         storage.run(work)
-    except _Abort:
+    except _AbortError:
         model = dict(before)
     assert storage.run(lambda tx: tx.scan((table,)), readonly=True) == [((table, k), model[k]) for k in sorted(model)]

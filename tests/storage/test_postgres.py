@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import psycopg
 import pytest
 
+from metalnet.ipam import Ipamer, IpamSession
 from metalnet.storage import (
     KeyExistsError,
     Storage,
@@ -17,7 +20,7 @@ from metalnet.storage import (
     Transaction,
     open_storage,
 )
-from metalnet.storage.postgres import lock_id
+from metalnet.storage.postgres import PostgresTransaction, lock_id
 from tests.servers.postgres import PostgresServer
 
 pytestmark = pytest.mark.postgres
@@ -71,6 +74,7 @@ def test_opposite_lock_order_deadlock_is_retried_until_both_commit(store: Storag
 def test_readonly_transactions_see_one_snapshot(store: Storage, postgres_url: str) -> None:
     store.run(lambda tx: tx.put(("k",), 1))
     dsn = postgres_url
+    store = open_storage(postgres_url)  # a store whose row cache does not hold k yet: the first get asks
 
     def fn(tx: Transaction) -> tuple[object, object]:
         before = tx.get(("k",))
@@ -80,16 +84,72 @@ def test_readonly_transactions_see_one_snapshot(store: Storage, postgres_url: st
 
     assert store.run(fn, readonly=True) == (1, 1)
     assert store.run(lambda tx: tx.get(("k",))) == 2
+    store.close()
 
 
-def test_a_cut_connection_is_replaced_without_an_error(store: Storage, postgres_url: str) -> None:
-    store.run(lambda tx: tx.put(("k",), 1))
+def _messages(store: Storage, fn: Callable[[Transaction], object]) -> int:
+    """How many messages ``store.run(fn)`` sends to the server."""
+    sent = []
+    original = PostgresTransaction._send
+
+    def counting(tx: PostgresTransaction, statement: str) -> Any:
+        sent.append(statement)
+        return original(tx, statement)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(PostgresTransaction, "_send", counting)
+        store.run(fn)
+    return len(sent)
+
+
+@pytest.mark.parametrize(("options", "expected"), [("", 1), ("row_cache=0", 2)], ids=["cached", "uncached"])
+def test_an_acquisition_on_a_cached_prefix_row_is_one_message(postgres_url: str, options: str,
+                                                              expected: int) -> None:
+    url = f"{postgres_url}{'&' if '?' in postgres_url else '?'}{options}" if options else postgres_url
+    with open_storage(url) as store:
+        ipam = Ipamer(storage=store)
+        ipam.new_prefix("10.9.0.0/16")
+        ipam.acquire_ip("10.9.0.0/16")
+        assert _messages(store, lambda tx: IpamSession(tx).acquire_ip("10.9.0.0/16")) == expected
+
+
+def test_rows_changed_by_another_process_are_never_served_stale(postgres_url: str) -> None:
+    # two stores with caches of their own, as two processes: each acquisition finds its cached prefix
+    # row outdated by the other's, and must still hand out the next free address, never a taken one
+    with open_storage(postgres_url) as first, open_storage(postgres_url) as second:
+        ipams = [Ipamer(storage=first), Ipamer(storage=second)]
+        ipams[0].new_prefix("10.8.0.0/24")
+        taken = [str(ipams[n % 2].acquire_ip("10.8.0.0/24")) for n in range(40)]
+        assert taken == [f"10.8.0.{n}" for n in range(1, 41)]
+        for ipam in ipams:
+            assert ipam.prefix_from("10.8.0.0/24").usage().acquired_ips == 42
+        ipams[1].release_ip_from_prefix("10.8.0.0/24", "10.8.0.7")
+        assert str(ipams[0].acquire_ip("10.8.0.0/24")) == "10.8.0.7"
+
+
+def _cut_other_connections(postgres_url: str) -> None:
+    """Terminate every other session of the database and wait until they are gone."""
     with psycopg.connect(postgres_url, autocommit=True) as admin:
-        admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-    assert store.run(lambda tx: tx.get(("k",))) == 1
+        others = ("FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                  " AND backend_type = 'client backend'")
+        admin.execute(f"SELECT pg_terminate_backend(pid) {others}")
+        for _ in range(500):
+            row = admin.execute(f"SELECT count(*) {others}").fetchone()
+            if row is not None and row[0] == 0:
+                return
+            time.sleep(0.01)
+        raise AssertionError("terminated sessions did not end")
+
+
+@pytest.mark.parametrize("cached", [True, False], ids=["one-message", "two-messages"])
+def test_a_cut_connection_is_replaced_without_an_error(store: Storage, postgres_url: str, cached: bool) -> None:
+    ipam = Ipamer(storage=store)
+    ipam.new_prefix("10.7.0.0/24")
+    ipam.acquire_ip("10.7.0.0/24")  # the prefix row is cached now: the next acquisition is one message
+    _cut_other_connections(postgres_url)
+    if not cached:
+        store.run(lambda tx: tx.get(("k",)))  # a transaction whose first message carries no COMMIT
+    assert str(ipam.acquire_ip("10.7.0.0/24")) == "10.7.0.2"
 
 
 def test_a_connection_lost_at_commit_raises_unavailable(store: Storage, postgres_url: str) -> None:
@@ -183,7 +243,7 @@ def test_commit_of_an_aborted_transaction_is_an_error(store: Storage) -> None:
     def swallows(tx: Transaction) -> None:
         tx.put(("kept",), 1)
         with pytest.raises(psycopg.Error):
-            tx.get(("kept",))  # the put reaches the server here, which refuses it in a read-only transaction
+            tx.get(("other",))  # the put reaches the server here, which refuses it in a read-only transaction
 
     with pytest.raises(StorageError, match="rolled back"):
         store.run(swallows, readonly=True)
