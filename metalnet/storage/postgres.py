@@ -2,8 +2,8 @@
 
 URL: anything libpq accepts as a URI, e.g. ``postgresql://user:password@host:5432/metalnet`` or
 ``postgresql://user@/metalnet?host=/run/postgresql`` (unix socket). Extra options, removed before the URL
-reaches libpq: ``pool_size`` (connections per process, default 10) and ``timeout`` (seconds to wait for a
-connection, default 10).
+reaches libpq: ``pool_size`` (connections per process, default 10), ``timeout`` (seconds to wait for a
+connection, default 10) and ``row_cache`` (rows kept by the row cache, default 4096; 0 switches it off).
 
 Concurrency: transactions run at READ COMMITTED. ``Transaction.lock(name)`` takes a transaction-scoped
 advisory lock on a 64-bit hash of ``name``; it is held until commit or rollback, so read-then-write sequences
@@ -13,8 +13,10 @@ one snapshot, no locks, and writing in them is refused. A deadlock or serialisat
 transaction (bounded, with jittered backoff).
 
 Speed: statements whose result nobody reads (BEGIN, the lock, put, delete, and optimistically insert) are
-buffered and sent together with the next read, and the last writes together with the COMMIT, so an IPAM
-acquisition costs three round trips instead of seven or more (see :class:`PostgresTransaction`).
+buffered and sent together with the next read, and the last writes together with the COMMIT; a read of a
+row the process read or wrote recently is answered from :mod:`metalnet.storage.row_cache` and checked on
+the server in the same message. So an IPAM acquisition costs one message (``BEGIN; lock; check; write;
+COMMIT``) where the uncached path took two, and seven or more unbuffered (see :class:`PostgresTransaction`).
 """
 
 from __future__ import annotations

@@ -69,7 +69,10 @@ class RethinkStorage(Storage):
         self.config = config
         self._connector = Connector(config)
         self._lock = threading.Lock()
-        self._queue_lock = threading.Lock()
+        # callers queue their requests under _turn and wait on it: a leader wakes them when their group is
+        # done, or when it stops leading (then one of them leads)
+        self._turn = threading.Condition()
+        self._leading = False
         self._pending: list[Request[Any]] = []
         self._state = MemoryState()
         self._head = 0
@@ -105,23 +108,36 @@ class RethinkStorage(Storage):
                 "pass the outer transaction down instead"
             )
         request = Request(fn, readonly)
-        with self._queue_lock:
+        with self._turn:
             self._pending.append(request)
+            while self._leading and not request.finished():
+                self._turn.wait()
+            if request.finished():  # a leader ran it in one of its groups
+                return request.outcome()
+            self._leading = True
         pause = 0.0
-        with self._lock:
-            # whoever holds the lock runs every queued transaction as one group (see rethink_group)
-            while not request.done:
-                with self._queue_lock:
-                    group = Group(self._pending[:GROUP_MAX])
-                    del self._pending[:GROUP_MAX]
-                self._leader = threading.get_ident()
-                try:
-                    self._run_group(group)
-                except BaseException as exc:
-                    group.fail(exc)
-                finally:
-                    self._leader = 0
-            pause, self._pause = self._pause, 0.0
+        try:
+            with self._lock:
+                # lead: run what is queued as groups (see rethink_group) until our own request is done;
+                # whatever queues meanwhile waits for the next leader, and goes as one group then
+                while not request.finished():
+                    with self._turn:
+                        group = Group(self._pending[:GROUP_MAX])
+                        del self._pending[:GROUP_MAX]
+                    self._leader = threading.get_ident()
+                    try:
+                        self._run_group(group)
+                    except BaseException as exc:
+                        group.fail(exc)
+                    finally:
+                        self._leader = 0
+                    with self._turn:
+                        self._turn.notify_all()
+                pause, self._pause = self._pause, 0.0
+        finally:
+            with self._turn:
+                self._leading = False
+                self._turn.notify_all()
         if pause:
             time.sleep(pause)  # outside the lock: a turn for another process (see Fairness)
         return request.outcome()

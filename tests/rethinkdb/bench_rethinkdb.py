@@ -26,6 +26,8 @@ from metalnet.network import IPAllocate, NetworkCreate, NetworkService, Partitio
 from metalnet.network.vrf import DEFAULT_RANGE
 from metalnet.network.work import Work
 from metalnet.storage import open_storage
+from metalnet.storage.rethink_config import RethinkConfig, parse_url
+from metalnet.storage.rethink_conn import r
 from metalnet.storage.rethinkdb import RethinkStorage
 from tests.rethinkdb import worker
 from tests.rethinkdb.support import REPO
@@ -34,6 +36,7 @@ PREFIX = "10.0.0.0/8"
 
 
 def acquire(url: str, count: int) -> None:
+    """acquire-IP/s from one thread, next to the server's own rate of the one durable insert each costs."""
     with open_storage(url) as storage:
         ipam = Ipamer(storage)
         ipam.new_prefix(PREFIX)
@@ -41,7 +44,26 @@ def acquire(url: str, count: int) -> None:
         for _ in range(count):
             ipam.acquire_ip(PREFIX)
         elapsed = time.perf_counter() - start
+        raw = _raw_inserts(parse_url(url), count)
     print(f"one thread: {count / elapsed:,.0f} acquire-IP/s ({elapsed / count * 1e3:.2f} ms each)")
+    print(f"the server's sequential hard-durability inserts of a log-sized document, same run: {raw:,.0f}/s "
+          f"(metalnet reaches {count / elapsed / raw:.0%} of it)")
+
+
+def _raw_inserts(config: RethinkConfig, count: int) -> float:
+    """Inserts per second into a scratch table (what one commit costs at the least), one at a time."""
+    (host, port), = config.hosts[:1]
+    with r.connect(host=host, port=port, user=config.user, password=config.password) as conn:
+        if "bench_raw" not in r.db(config.db).table_list().run(conn):
+            r.db(config.db).table_create("bench_raw").run(conn)
+        table = r.db(config.db).table("bench_raw")
+        document = {"nonce": "0" * 16, "effects": "x" * 200, "by": "bench"}
+        start = time.perf_counter()
+        for number in range(count):
+            table.insert({"id": number, **document}, conflict="error", durability="hard").run(conn)
+        elapsed = time.perf_counter() - start
+        r.db(config.db).table_drop("bench_raw").run(conn)
+    return count / elapsed
 
 
 def threads(url: str, count: int, workers: int) -> None:
