@@ -17,8 +17,6 @@ first use by :meth:`FreeRanges.current`.
 
 from __future__ import annotations
 
-from functools import cached_property
-
 from msgspec.structs import replace
 
 from metalnet.ipam import layout
@@ -45,9 +43,9 @@ class FreeRanges:
         self.namespace = namespace
         self.prefix = prefix
 
-    @cached_property
+    @property
     def space(self) -> Key:
-        """The bucket of the stored ranges (the common operations never need it)."""
+        """The bucket of the stored ranges (the common operations never need it, so it is not kept)."""
         return layout.range_space(self.namespace, self.prefix)
 
     def current(self, row: PrefixRow) -> PrefixRow:
