@@ -152,10 +152,13 @@ def startup(url: str, count: int) -> None:
     code = (
         "import resource, sys, time; t = time.perf_counter(); from metalnet.storage import open_storage; "
         "s = open_storage(sys.argv[1]); e = time.perf_counter() - t; "
-        "from metalnet.ipam import Ipamer; u = Ipamer(s).prefix_usage(sys.argv[2]); "
+        "from metalnet.ipam import Ipamer; from metalnet.network.work import NETWORK_NAMESPACE; "
+        "u = Ipamer(s).prefix_usage(sys.argv[2], namespace=NETWORK_NAMESPACE); "
         "print(f'{e:.2f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} {u.acquired_ips - 2}')"
     )
     out = subprocess.run([sys.executable, "-c", code, url, PREFIX], cwd=REPO, capture_output=True, text=True)
+    if out.returncode:
+        raise SystemExit(f"the fresh process failed:\n{out.stderr}")
     seconds, rss, acquired = out.stdout.split()
     assert int(acquired) == count, out.stdout + out.stderr
     print(f"{count:,} allocated IPs: start-up {seconds} s (imports included), peak RSS {rss} MiB")
