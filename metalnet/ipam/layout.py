@@ -3,8 +3,8 @@
 - ("N", namespace) → NamespaceRow                                   namespaces other than root
 - ("P", ns, version, pid) → PrefixRow                    every prefix, children included
 - ("T", ns, version, first) → length                     top-level prefixes, for overlap checks
-- ("R", ns, version, pid, range_last) → range_first      free address ranges of a prefix
-- ("B", ns, version, pid, block_length, block_start) → 1 free child blocks of a prefix, by length
+- ("R", ns, version, pid, range_last) → range_first      free address ranges of a prefix but its lowest
+- ("B", ns, version, pid, block_length, block_start) → 1 free child blocks of a prefix below its free tail
 
 ``pid`` = ``first << 8 | length`` names a prefix in one integer (ordered by address, then length). Every
 ordered look-up asks within one bucket (a key without its last item), as the storage contract prefers.
