@@ -15,7 +15,10 @@ The core and the network layer see storage as an *ordered key-value store with t
   lost commit race), so ``fn`` must have no side effects outside ``tx``.
 - ``Transaction.lock(name)`` declares that the transaction reads-then-writes the state guarded by ``name``
   (for example one prefix). Backends that run transactions concurrently serialise them per name; the others
-  treat it as a no-op. Every write to shared state happens under a lock or through ``insert``.
+  treat it as a no-op and say so with ``Transaction.serial`` (callers on a hot path may then skip the call).
+  Every write to shared state happens under a lock or through ``insert``.
+- ``Transaction.pop_first(within)`` removes and returns the first entry of a bucket: ``first`` then
+  ``delete``, which a backend may do in one step.
 
 Errors (all subclasses of :class:`StorageError`):
 
