@@ -241,10 +241,12 @@ class PostgresTransaction(SqlTransaction):
         the close), so anything there means: do not use this connection.
         """
         try:
-            readable, _, _ = select.select([self._pgconn.socket], [], [], 0)
+            poller = select.poll()  # not select(): a busy server process may hold descriptors past 1024
+            poller.register(self._pgconn.socket, select.POLLIN)
+            ready = poller.poll(0)
         except (OSError, psycopg.OperationalError):
             return True
-        return bool(readable) or self._pgconn.status != pq.ConnStatus.OK
+        return bool(ready) or self._pgconn.status != pq.ConnStatus.OK
 
 
 class _InsertConflictError(Exception):
