@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from typing import ClassVar, TypeVar
+from typing import ClassVar, NoReturn, TypeVar
 
 from metalnet.storage.rows import Value
 
@@ -130,7 +130,7 @@ class Storage(ABC):
         """Run ``fn`` in one transaction and return its result (see module docstring).
 
         ``readonly=True`` is the caller's promise that ``fn`` only reads: backends may serve it from a snapshot
-        without taking the write lock, and may refuse a write in it (PostgreSQL does); never write in one.
+        without taking the write lock, and every backend refuses a write in it with a :class:`StorageError`.
         """
 
     def close(self) -> None:  # noqa: B027 - stores without resources need nothing
@@ -145,6 +145,11 @@ class Storage(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def refuse_write(action: str, key: Key) -> NoReturn:
+    """What a read-only transaction does when asked to write."""
+    raise StorageError(f"{action} of {key!r} in a read-only transaction (run(..., readonly=True))")
 
 
 def within_prefix(key: Key, within: Key) -> bool:

@@ -16,7 +16,15 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from metalnet.storage.base import Key, KeyExistsError, Storage, StorageError, Transaction, within_prefix
+from metalnet.storage.base import (
+    Key,
+    KeyExistsError,
+    Storage,
+    StorageError,
+    Transaction,
+    refuse_write,
+    within_prefix,
+)
 from metalnet.storage.rows import Value
 from metalnet.storage.sorted_bucket import SortedBucket
 
@@ -232,6 +240,22 @@ class MemoryTransaction(Transaction):
         return [(key, values.get(key)) for key in dict.fromkeys(key for key, _ in self._undo)]
 
 
+class ReadOnlyMemoryTransaction(MemoryTransaction):
+    """A transaction of ``run(..., readonly=True)``: reads as any, refuses every write."""
+
+    def put(self, key: Key, value: Value) -> None:
+        refuse_write("put", key)
+
+    def insert(self, key: Key, value: Value) -> None:
+        refuse_write("insert", key)
+
+    def delete(self, key: Key) -> None:
+        refuse_write("delete", key)
+
+    def pop_first(self, within: Key) -> tuple[Key, Value] | None:
+        refuse_write("pop_first", within)
+
+
 class MemoryStorage(Storage):
     """Process-local storage for tests and library use; thread-safe, transactions run one at a time."""
 
@@ -243,6 +267,7 @@ class MemoryStorage(Storage):
         self._active = False  # only the thread holding the lock reads or sets it
         # transactions run one at a time, so one object serves them all (its undo log emptied in between)
         self._tx = MemoryTransaction(self._state)
+        self._readonly_tx = ReadOnlyMemoryTransaction(self._state)
 
     def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False) -> T:
         with self._lock:
@@ -253,7 +278,7 @@ class MemoryStorage(Storage):
                     "pass the outer transaction down instead (for example IpamSession(tx))"
                 )
             self._active = True
-            tx = self._tx
+            tx = self._readonly_tx if readonly else self._tx
             try:
                 return fn(tx)
             except BaseException:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from metalnet.storage.base import Transaction
-from metalnet.storage.memory import Effect, MemoryState, MemoryTransaction
+from metalnet.storage.memory import Effect, MemoryState, MemoryTransaction, ReadOnlyMemoryTransaction
 
 T = TypeVar("T")
 #: most transactions in one log entry (bounds the entry's size and the work lost to one conflict)
@@ -64,7 +64,7 @@ class Group:
         effects: list[Effect] = []
         self._written = []
         for request in self.requests:
-            tx = MemoryTransaction(state)
+            tx = ReadOnlyMemoryTransaction(state) if request.readonly else MemoryTransaction(state)
             try:
                 request.result, request.error = request.fn(tx), None
             except BaseException as exc:  # the caller's own error: it goes back to that caller alone

@@ -25,7 +25,16 @@ from typing import TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 from metalnet.storage import migrations
-from metalnet.storage.base import Storage, StorageBusyError, StorageError, StorageUnavailableError, Transaction
+from metalnet.storage.base import (
+    Key,
+    Storage,
+    StorageBusyError,
+    StorageError,
+    StorageUnavailableError,
+    Transaction,
+    refuse_write,
+)
+from metalnet.storage.rows import Value
 from metalnet.storage.sql_common import (
     KV,
     NESTED_RUN,
@@ -62,6 +71,19 @@ class SqliteTransaction(SqlTransaction):
 
     def _write(self, sql: str, params: tuple[bytes, ...]) -> None:
         self._execute(sql, params)
+
+
+class SqliteReadOnlyTransaction(SqliteTransaction):
+    """A transaction of ``run(..., readonly=True)``: reads as any, refuses every write."""
+
+    def put(self, key: Key, value: Value) -> None:
+        refuse_write("put", key)
+
+    def insert(self, key: Key, value: Value) -> None:
+        refuse_write("insert", key)
+
+    def delete(self, key: Key) -> None:
+        refuse_write("delete", key)
 
 
 class SqliteStorage(Storage):
@@ -158,7 +180,7 @@ class SqliteStorage(Storage):
         for attempt in range(_ATTEMPTS):
             try:
                 connection.execute(begin)
-                result = fn(SqliteTransaction(connection))
+                result = fn(SqliteReadOnlyTransaction(connection) if readonly else SqliteTransaction(connection))
                 connection.execute("COMMIT")
                 return result
             except sqlite3.Error as exc:

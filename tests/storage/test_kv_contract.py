@@ -7,6 +7,7 @@ tests/conftest.py supplies memory, sqlite, postgres and rethinkdb in turn.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import pytest
 
@@ -364,3 +365,18 @@ def test_pop_first_removes_the_smallest_key_of_the_bucket(storage: Storage, size
     assert storage.run(lambda tx: tx.get(("q0",))) == "sibling"
     storage.run(lambda tx: tx.put(("q", 7), 7))  # an emptied bucket fills again
     assert storage.run(lambda tx: tx.pop_first(("q",))) == (("q", 7), 7)
+
+
+@pytest.mark.parametrize("write", ["put", "insert", "delete", "pop_first"])
+def test_a_write_in_a_readonly_transaction_is_refused(storage: Storage, write: str) -> None:
+    put_all(storage, {("ro", 1): "one"})
+    calls: dict[str, Callable[[Transaction], object]] = {
+        "put": lambda tx: tx.put(("ro", 2), "two"),
+        "insert": lambda tx: tx.insert(("ro", 3), "three"),
+        "delete": lambda tx: tx.delete(("ro", 1)),
+        "pop_first": lambda tx: tx.pop_first(("ro",)),
+    }
+    with pytest.raises(StorageError):
+        storage.run(calls[write], readonly=True)
+    assert storage.run(lambda tx: tx.scan(("ro",))) == [(("ro", 1), "one")]  # nothing changed
+    assert storage.run(lambda tx: tx.get(("ro", 1)), readonly=True) == "one"  # and reads still work
