@@ -7,19 +7,26 @@
 - ``metalnet_pool_{available,used}_ips{family}``, read from the store at scrape time by a collector the app
   registers (:meth:`Metrics.add_pool_collector`), summed over the private super networks.
 
-With several worker processes each process counts its own requests; pool gauges come from the shared store.
+With several worker processes (``serve(workers=N)``) every process writes its counters to files in
+``PROMETHEUS_MULTIPROC_DIR``, which ``serve`` creates for the run, and a scrape of any worker sums them
+all (prometheus_client's multiprocess mode), so ``/metrics`` reports the whole server whichever process
+answers; pool gauges come from the shared store.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+#: prometheus_client's switch to multiprocess mode (read when it is imported, so set before workers start)
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 #: family -> {"available_ips": n, "used_ips": n, ...}
@@ -52,6 +59,9 @@ class Metrics:
     """The counters and histograms the request middleware and the handlers update."""
 
     def __init__(self) -> None:
+        #: where the worker processes of one server keep their counters (None: a single process)
+        self.shared_dir = os.environ.get(MULTIPROCESS_ENV) or None
+        self._collectors: list[Collector] = []
         self.registry = CollectorRegistry(auto_describe=False)
         self.requests = Counter(
             "metalnet_http_requests", "HTTP requests", ["method", "route", "status"], registry=self.registry
@@ -93,7 +103,16 @@ class Metrics:
         self._inc(self.frees, kind, family)
 
     def add_pool_collector(self, read: PoolReader) -> None:
-        self.registry.register(_PoolCollector(read))
+        collector = _PoolCollector(read)
+        self._collectors.append(collector)
+        self.registry.register(collector)
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        if self.shared_dir is None:
+            return generate_latest(self.registry)
+        # every worker's counters, summed, and this process's collectors (they read the shared store)
+        registry = CollectorRegistry(auto_describe=False)
+        MultiProcessCollector(registry, path=self.shared_dir)  # type: ignore[no-untyped-call]
+        for collector in self._collectors:
+            registry.register(collector)
+        return generate_latest(registry)

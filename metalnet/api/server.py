@@ -11,6 +11,8 @@ import ipaddress
 import logging
 import logging.config
 import os
+import shutil
+import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from typing import Any
 import uvicorn
 
 from metalnet.api.app import create_app
+from metalnet.api.metrics import MULTIPROCESS_ENV
 from metalnet.api.protocols import PROTOCOL
 from metalnet.api.settings import DEFAULT_MAX_BODY_BYTES, ApiToken, Settings
 from metalnet.storage import open_storage, redact_url
@@ -152,7 +155,14 @@ def serve(
         # opened once here: a bad URL fails before any worker starts, and migrations run once
         open_storage(url).close()
         os.environ.update(_worker_env(url, settings))
-        uvicorn.run("metalnet.api.asgi:app_from_env", factory=True, workers=workers, **common)
+        # the workers' counters meet in files here, so that any worker's /metrics shows the whole server
+        shared = tempfile.mkdtemp(prefix="metalnet-metrics-")
+        os.environ[MULTIPROCESS_ENV] = shared
+        try:
+            uvicorn.run("metalnet.api.asgi:app_from_env", factory=True, workers=workers, **common)
+        finally:
+            os.environ.pop(MULTIPROCESS_ENV, None)
+            shutil.rmtree(shared, ignore_errors=True)
         return
     storage = open_storage(url)
     try:

@@ -104,6 +104,10 @@ def test_two_workers_share_one_database(tmp_path: Path) -> None:
 
         with ThreadPoolExecutor(8) as pool:
             addresses = list(pool.map(allocate, range(80)))
+        # whichever worker answers a scrape (a fresh connection each), it counts the whole server's work
+        for _ in range(6):
+            metrics = httpx.get(f"{url}/metrics", headers=auth).text
+            assert 'metalnet_allocations_total{family="IPv4",kind="ip"} 80.0' in metrics, metrics
     assert len(set(addresses)) == 80
     assert sorted(addresses, key=lambda a: int(a.rsplit(".", 1)[1])) == [f"10.0.0.{i}" for i in range(1, 81)]
 
