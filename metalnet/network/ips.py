@@ -143,11 +143,19 @@ def get_ip(work: Work, address: str) -> IP:
     return work.ip(_lookup_address(address))
 
 
+def ip_scope(ip: IP) -> str:
+    """metal-api's scope of an IP: ``machine`` (a machine tag), ``project``, or ``""`` without a project."""
+    if not ip.projectid:
+        return ""
+    return "machine" if any(tag.startswith(MACHINE_TAG) for tag in ip.tags) else "project"
+
+
 def update_ip(work: Work, request: IPUpdate) -> IP:
-    """``POST /v1/ip``: name, description, tags, and type (never static → ephemeral)."""
+    """``POST /v1/ip``: name, description, tags, and type (never static → ephemeral; scopes as metal-api)."""
     address = _lookup_address(request.ipaddress)
     work.tx.lock(ip_lock(address))
-    ip = msgspec.structs.replace(work.ip(address), changed=now())
+    old = work.ip(address)
+    ip = msgspec.structs.replace(old, changed=now())
     apply_given(ip, request, "name", "description")
     if request.tags is not None:
         ip.tags = sorted(set(request.tags))
@@ -156,6 +164,10 @@ def update_ip(work: Work, request: IPUpdate) -> IP:
             raise invalid(f"cannot change type of ip address from static to ephemeral: {address}")
         new_type: IPType = "static" if request.type == "static" else "ephemeral"
         ip.type = new_type
+    before, after = ip_scope(old), ip_scope(ip)
+    # within a scope, or from or to the project scope; never from one other scope to another
+    if before != after and "project" not in (before, after):
+        raise invalid(f"can not use ip of scope {before} with scope {after}: {address}")
     work.records.put(ip)
     return ip
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from metalnet.network import (
@@ -15,6 +16,7 @@ from metalnet.network import (
     NetworkService,
     ProjectCreate,
 )
+from metalnet.network.ips import ip_scope
 from metalnet.storage import Storage
 from tests.network.support import PARTITION, PROJECT, refused, unchanged
 
@@ -192,3 +194,16 @@ def test_owner_check_refuses_inside_the_transaction(service: NetworkService, sto
     assert service.get_network(empty.id) == empty
     assert seen == [PROJECT, PROJECT, PROJECT]
     assert service.free_ip(address, owner_check=lambda project: None).ipaddress == address
+
+
+def test_ip_scopes_follow_metal_api(service: NetworkService, child: Network) -> None:
+    bound = service.allocate_ip(_ip(child, machineid="m1"))
+    assert ip_scope(bound) == "machine"
+    assert ip_scope(msgspec.structs.replace(bound, tags=["x"])) == "project"
+    assert ip_scope(msgspec.structs.replace(bound, projectid="")) == ""
+    # machine → project → machine: every change touches the project scope, so each is allowed
+    unbound = service.update_ip(IPUpdate(ipaddress=bound.ipaddress, tags=["x"]))
+    assert ip_scope(unbound) == "project"
+    rebound = service.update_ip(IPUpdate(ipaddress=bound.ipaddress, tags=["machine.metal-stack.io/id=m2"]))
+    assert ip_scope(rebound) == "machine"
+
