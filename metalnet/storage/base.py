@@ -147,9 +147,25 @@ class Storage(ABC):
         self.close()
 
 
-def refuse_write(action: str, key: Key) -> NoReturn:
+def _refuse_write(action: str, key: Key) -> NoReturn:
     """What a read-only transaction does when asked to write."""
     raise StorageError(f"{action} of {key!r} in a read-only transaction (run(..., readonly=True))")
+
+
+class RefusesWrites:
+    """Mixed in before a backend's transaction class: the transaction of ``run(..., readonly=True)``."""
+
+    def put(self, key: Key, value: Value) -> None:
+        _refuse_write("put", key)
+
+    def insert(self, key: Key, value: Value) -> None:
+        _refuse_write("insert", key)
+
+    def delete(self, key: Key) -> None:
+        _refuse_write("delete", key)
+
+    def pop_first(self, within: Key) -> tuple[Key, Value] | None:
+        _refuse_write("pop_first", within)
 
 
 def within_prefix(key: Key, within: Key) -> bool:

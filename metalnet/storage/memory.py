@@ -19,10 +19,10 @@ from typing import Any, TypeVar
 from metalnet.storage.base import (
     Key,
     KeyExistsError,
+    RefusesWrites,
     Storage,
     StorageError,
     Transaction,
-    refuse_write,
     within_prefix,
 )
 from metalnet.storage.rows import Value
@@ -240,20 +240,8 @@ class MemoryTransaction(Transaction):
         return [(key, values.get(key)) for key in dict.fromkeys(key for key, _ in self._undo)]
 
 
-class ReadOnlyMemoryTransaction(MemoryTransaction):
+class ReadOnlyMemoryTransaction(RefusesWrites, MemoryTransaction):
     """A transaction of ``run(..., readonly=True)``: reads as any, refuses every write."""
-
-    def put(self, key: Key, value: Value) -> None:
-        refuse_write("put", key)
-
-    def insert(self, key: Key, value: Value) -> None:
-        refuse_write("insert", key)
-
-    def delete(self, key: Key) -> None:
-        refuse_write("delete", key)
-
-    def pop_first(self, within: Key) -> tuple[Key, Value] | None:
-        refuse_write("pop_first", within)
 
 
 class MemoryStorage(Storage):

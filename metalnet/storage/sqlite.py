@@ -26,15 +26,13 @@ from urllib.parse import parse_qsl, urlsplit
 
 from metalnet.storage import migrations
 from metalnet.storage.base import (
-    Key,
+    RefusesWrites,
     Storage,
     StorageBusyError,
     StorageError,
     StorageUnavailableError,
     Transaction,
-    refuse_write,
 )
-from metalnet.storage.rows import Value
 from metalnet.storage.sql_common import (
     KV,
     NESTED_RUN,
@@ -73,17 +71,8 @@ class SqliteTransaction(SqlTransaction):
         self._execute(sql, params)
 
 
-class SqliteReadOnlyTransaction(SqliteTransaction):
+class SqliteReadOnlyTransaction(RefusesWrites, SqliteTransaction):
     """A transaction of ``run(..., readonly=True)``: reads as any, refuses every write."""
-
-    def put(self, key: Key, value: Value) -> None:
-        refuse_write("put", key)
-
-    def insert(self, key: Key, value: Value) -> None:
-        refuse_write("insert", key)
-
-    def delete(self, key: Key) -> None:
-        refuse_write("delete", key)
 
 
 class SqliteStorage(Storage):
