@@ -134,8 +134,7 @@ class MemoryState:
 
     def pop_first(self, within: Key) -> tuple[Key, Value] | None:
         """Remove and return the first entry under ``within`` (the IPAM core's most frequent seek + delete)."""
-        fast = bool(within) and within[0] not in self._mixed and self._lengths.get(within[0]) == len(within) + 1
-        bucket = self.buckets.get(within) if fast else None
+        bucket = self.buckets.get(within) if self._is_bucket_level(within) else None
         if bucket is None or isinstance(bucket, tuple):
             found = self.first(within, within)
             if found is not None:
