@@ -132,6 +132,7 @@ class IpamSession:
         if _has_ips(row):
             raise ConflictError(f"prefix {parent} has ips, acquire child prefix not possible")
         blocks = FreeBlocks(self.tx, self.namespace, parent)
+        row = blocks.current(row)  # converted first, so that a refusal lists the blocks it really has
         taken = blocks.take_best(row, length)
         if taken is None:
             raise NoPrefixAvailableError(self._no_room_message(parent, blocks.listing(row), length))

@@ -117,21 +117,26 @@ class PostgresTransaction(SqlTransaction):
         self._cache = cache
         #: what this transaction wrote, key → (value, stored bytes), None where it deleted
         self._written: dict[Key, tuple[Value, bytes] | None] = {}
-        #: keys served from the cache, each checked in the next message
-        self.checked: list[Key] = []
+        #: keys served from the cache, with the value served: each checked in the next message, and served
+        #: alike to any later read in this transaction
+        self.checked: dict[Key, Value] = {}
+        #: whether a check waits in the buffer (a failure of ``fn`` must then be verified before it is believed)
+        self.unsent_checks = False
 
     def get(self, key: Key) -> Value | None:
         written = self._written.get(key, _UNSET)
         if written is not _UNSET:
             return None if written is None else written[0]  # type: ignore[index]
+        if key in self.checked:
+            return self.checked[key]
         cache = self._cache
         if cache is not None:
             found = cache.get(key)
             if found is not None:
                 value, stored = found
-                if key not in self.checked:
-                    self._pending.append(_CHECK.format(_bytea(encode_key(key)), _bytea(stored)))
-                    self.checked.append(key)
+                self._pending.append(_CHECK.format(_bytea(encode_key(key)), _bytea(stored)))
+                self.checked[key] = value
+                self.unsent_checks = True
                 return value
         row = self._one(self._sql.get, (encode_key(key),))
         if row is None:
@@ -161,6 +166,20 @@ class PostgresTransaction(SqlTransaction):
         super().delete(key)
         self._written[key] = None
 
+    def verify(self) -> bool:
+        """Send the checks still buffered; False when a cached row this transaction used had changed.
+
+        For a transaction whose ``fn`` raised without sending them: its error (say "no IP left") may have
+        come from a cached row that another process changed, and must not reach the caller then.
+        """
+        try:
+            self._send("SELECT 1")
+        except psycopg.Error as exc:
+            if exc.sqlstate == STALE_ROW:
+                return False
+            raise  # no answer to the checks: the store's error, not fn's, is the one to report
+        return True
+
     def committed(self) -> None:
         """The transaction committed: what it wrote is what the cache now holds."""
         if self._cache is not None:
@@ -184,6 +203,7 @@ class PostgresTransaction(SqlTransaction):
         pending.append(statement)
         query = ";".join(pending).encode()
         pending.clear()
+        self.unsent_checks = False
         first_send, self._sent = not self._sent, True
         try:
             result = self._pgconn.exec_(query)
@@ -394,10 +414,14 @@ class PostgresStorage(Storage):
             result = fn(tx)
             tx.commit()
         except BaseException as exc:
-            if connection.info.transaction_status in _IN_TRANSACTION:
-                with contextlib.suppress(psycopg.Error):  # the error that got us here is the one to report
-                    connection.execute(b"ROLLBACK")
             stale = isinstance(exc, psycopg.Error) and exc.sqlstate == STALE_ROW
+            try:
+                if not stale and tx.unsent_checks and isinstance(exc, Exception) and not isinstance(exc, psycopg.Error):
+                    stale = not tx.verify()  # fn's error may rest on a cached row that changed
+            finally:
+                if connection.info.transaction_status in _IN_TRANSACTION:
+                    with contextlib.suppress(psycopg.Error):  # the error that got us here is the one to report
+                        connection.execute(b"ROLLBACK")
             tx.failed(stale)
             if stale:
                 raise _StaleRowError from exc

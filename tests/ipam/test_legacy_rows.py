@@ -161,3 +161,21 @@ def test_a_legacy_parent_behaves_as_a_current_one(storage: Storage, children: li
     assert usage == expected
     assert _play_children(converted) == _play_children(reference)
     assert _blocks(storage) == _blocks(reference.storage)
+
+
+def test_a_refusal_on_a_legacy_parent_lists_the_free_blocks_it_has(storage: Storage) -> None:
+    # the free /26 at the top is absorbed into the free tail when the row is converted; the refusal of a
+    # /25 must still name it, as it does on a current row
+    reference = Ipamer()
+    for ipam in (reference, Ipamer(storage=storage)):
+        ipam.new_prefix(PARENT)
+        for child in ("10.1.0.0/26", "10.1.0.64/26", "10.1.0.128/26"):
+            ipam.acquire_specific_child_prefix(PARENT, child)
+    _blocks_to_legacy(storage)
+    messages = []
+    for ipam in (Ipamer(storage=storage), reference):
+        with pytest.raises(IpamError) as refused:
+            ipam.acquire_child_prefix(PARENT, 25)
+        messages.append(str(refused.value))
+    assert messages[0] == messages[1]
+    assert "10.1.0.192/26" in messages[0]

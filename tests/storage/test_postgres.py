@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from metalnet.ipam import Ipamer, IpamSession
+from metalnet.ipam import Ipamer, IpamSession, NoIPAvailableError
 from metalnet.storage import (
     KeyExistsError,
     Storage,
@@ -20,7 +20,8 @@ from metalnet.storage import (
     Transaction,
     open_storage,
 )
-from metalnet.storage.postgres import PostgresTransaction, lock_id
+from metalnet.storage.postgres import PostgresStorage, PostgresTransaction, lock_id
+from metalnet.storage.rows import encode_value
 from tests.servers.postgres import PostgresServer
 
 pytestmark = pytest.mark.postgres
@@ -248,3 +249,33 @@ def test_commit_of_an_aborted_transaction_is_an_error(store: Storage) -> None:
     with pytest.raises(StorageError, match="rolled back"):
         store.run(swallows, readonly=True)
     assert store.run(lambda tx: tx.get(("kept",))) is None
+
+
+def test_an_error_resting_on_a_changed_cached_row_is_not_reported(postgres_url: str) -> None:
+    # the first process finds its prefix full from its cache; the second has freed an address meanwhile:
+    # "no IP left" must not reach the caller, the acquisition must see the freed address
+    with open_storage(postgres_url) as first, open_storage(postgres_url) as second:
+        filler, freer = Ipamer(storage=first), Ipamer(storage=second)
+        filler.new_prefix("10.6.0.0/30")
+        taken = [str(filler.acquire_ip("10.6.0.0/30")) for _ in range(2)]
+        with pytest.raises(NoIPAvailableError):
+            filler.acquire_ip("10.6.0.0/30")
+        freer.release_ip_from_prefix("10.6.0.0/30", taken[0])
+        assert str(filler.acquire_ip("10.6.0.0/30")) == taken[0]
+        with pytest.raises(NoIPAvailableError):  # and a refusal that rests on the current row still stands
+            filler.acquire_ip("10.6.0.0/30")
+
+
+def test_a_transaction_reads_a_cached_row_alike_every_time(postgres_url: str) -> None:
+    with open_storage(postgres_url) as store:
+        assert isinstance(store, PostgresStorage)
+        store.run(lambda tx: tx.put(("twice",), 1))  # cached now
+        cache = store._cache
+        assert cache is not None
+
+        def fn(tx: Transaction) -> tuple[object, object]:
+            first = tx.get(("twice",))
+            cache.put(("twice",), 2, encode_value(2))  # another thread's commit lands in the cache meanwhile
+            return first, tx.get(("twice",))
+
+        assert store.run(fn) == (1, 1)  # the value that was checked, both times
