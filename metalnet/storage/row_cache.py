@@ -70,6 +70,3 @@ class RowCache:
             if len(self._contended) > self.capacity:  # bounded too: drop the oldest marks
                 for stale in list(self._contended)[: len(self._contended) // 2]:
                     del self._contended[stale]
-
-    def __len__(self) -> int:
-        return len(self._rows)
