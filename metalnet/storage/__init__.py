@@ -13,8 +13,9 @@ from metalnet.storage.base import (
     StorageUnavailableError,
     Transaction,
 )
-from metalnet.storage.factory import open_storage, redact_url
+from metalnet.storage.factory import open_storage
 from metalnet.storage.memory import MemoryStorage
+from metalnet.storage.urls import redact_url
 
 __all__ = [
     "Key",

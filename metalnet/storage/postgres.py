@@ -37,7 +37,6 @@ from psycopg import pq
 
 from metalnet.storage import migrations
 from metalnet.storage.base import Key, Storage, StorageBusyError, StorageError, StorageUnavailableError, Transaction
-from metalnet.storage.factory import redact_url
 from metalnet.storage.keys import encode_key
 from metalnet.storage.row_cache import DEFAULT_CAPACITY, RowCache
 from metalnet.storage.rows import Value, decode_value, encode_value
@@ -50,6 +49,7 @@ from metalnet.storage.sql_common import (
     backoff,
     check_schema_version,
 )
+from metalnet.storage.urls import redact_url
 
 T = TypeVar("T")
 #: statements are rendered with literals (see :func:`_bytea`), so the placeholder is a format field

@@ -13,12 +13,12 @@ truth (DESIGN.md, "Storage on RethinkDB"; docs/rethinkdb.md). Each process keeps
    up and run ``fn`` again.
 
 Writes need no read beforehand: the insert at ``head + 1`` succeeding proves the state was current (it
-never lands at a place compaction freed, see :func:`~metalnet.storage.rethink_log.insert_entry`). A lost
+never lands at a place compaction freed, see :func:`~metalnet.storage.rethinkdb.log.insert_entry`). A lost
 answer to the insert (connection broken, failover) is resolved by sending the same document again and, if
 the place is taken, comparing the nonce stored there with ours once a majority read shows it.
 ``tx.lock`` is a no-op: within a process a lock serialises transactions, across processes the log's
 primary key does. Threads of one process that call ``run`` at once share one log entry (group commit,
-:mod:`metalnet.storage.rethink_group`).
+:mod:`metalnet.storage.rethinkdb.group`).
 """
 
 from __future__ import annotations
@@ -34,10 +34,10 @@ from typing import Any, TypeVar
 
 from metalnet.storage.base import Storage, StorageBusyError, StorageError, StorageUnavailableError, Transaction
 from metalnet.storage.memory import Effect, MemoryState
-from metalnet.storage.rethink_config import RethinkConfig, parse_url
-from metalnet.storage.rethink_conn import Connection, Connector
-from metalnet.storage.rethink_group import GROUP_MAX, Fairness, Group, Request
-from metalnet.storage.rethink_log import (
+from metalnet.storage.rethinkdb.config import RethinkConfig, parse_url
+from metalnet.storage.rethinkdb.conn import Connection, Connector
+from metalnet.storage.rethinkdb.group import GROUP_MAX, Fairness, Group, Request
+from metalnet.storage.rethinkdb.log import (
     decode_effects,
     durable_nonce,
     encode_effects,
@@ -45,8 +45,8 @@ from metalnet.storage.rethink_log import (
     has_entries_after,
     insert_entry,
 )
-from metalnet.storage.rethink_schema import ensure_schema
-from metalnet.storage.rethink_snapshot import Item, load_snapshot, write_snapshot
+from metalnet.storage.rethinkdb.schema import ensure_schema
+from metalnet.storage.rethinkdb.snapshot import Item, load_snapshot, write_snapshot
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ class RethinkStorage(Storage):
 
     @classmethod
     def from_url(cls, url: str) -> RethinkStorage:
-        """Open ``rethinkdb://…`` (see :mod:`metalnet.storage.rethink_config` for the options)."""
+        """Open ``rethinkdb://…`` (see :mod:`metalnet.storage.rethinkdb.config` for the options)."""
         return cls(parse_url(url))
 
     @property
@@ -118,7 +118,7 @@ class RethinkStorage(Storage):
         pause = 0.0
         try:
             with self._lock:
-                # lead: run what is queued as groups (see rethink_group) until our own request is done;
+                # lead: run what is queued as groups (see .group) until our own request is done;
                 # whatever queues meanwhile waits for the next leader, and goes as one group then
                 while not request.finished():
                     with self._turn:
