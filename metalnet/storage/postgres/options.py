@@ -10,7 +10,7 @@ from metalnet.storage.row_cache import DEFAULT_CAPACITY
 from metalnet.storage.urls import redact_url
 
 #: URL query options that configure the pool and the row cache rather than libpq
-OPTION_NAMES = ("pool_size", "timeout", "row_cache", "batching")
+OPTION_NAMES = ("pool_size", "timeout", "row_cache")
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,6 @@ class PostgresOptions:
     pool_size: int = 10
     timeout: float = 10.0
     row_cache: int = DEFAULT_CAPACITY
-    batching: str = "literal"
 
 
 def split_url(url: str) -> tuple[str, PostgresOptions]:
@@ -36,7 +35,6 @@ def split_url(url: str) -> tuple[str, PostgresOptions]:
             pool_size=int(ours.get("pool_size", defaults.pool_size)),
             timeout=float(ours.get("timeout", defaults.timeout)),
             row_cache=int(ours.get("row_cache", defaults.row_cache)),
-            batching=ours.get("batching", defaults.batching),
         )
     except ValueError:
         raise StorageUnavailableError(f"bad pool_size, timeout or row_cache in {redact_url(url)!r}") from None

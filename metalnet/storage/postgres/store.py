@@ -20,7 +20,6 @@ from metalnet.storage.postgres.errors import (
     translate,
 )
 from metalnet.storage.postgres.options import PostgresOptions, split_url
-from metalnet.storage.postgres.pipeline import PipelineTransaction
 from metalnet.storage.postgres.schema import migrate
 from metalnet.storage.postgres.statements import BEGIN, BEGIN_READONLY, IN_TRANSACTION, STALE_ROW
 from metalnet.storage.postgres.transaction import PostgresTransaction
@@ -38,11 +37,8 @@ class PostgresStorage(Storage):
     persistent = True
 
     def __init__(self, url: str, *, pool_size: int = 10, timeout: float = 10.0,
-                 row_cache: int = DEFAULT_CAPACITY, batching: str = "literal") -> None:
+                 row_cache: int = DEFAULT_CAPACITY) -> None:
         self.url = url
-        self._transaction: type[PostgresTransaction] | type[PipelineTransaction] = (
-            PipelineTransaction if batching == "pipeline" else PostgresTransaction
-        )
         #: rows recently read or written, checked whenever used (0: off; see storage/row_cache.py)
         self._cache = RowCache(row_cache) if row_cache > 0 else None
         self._where = redact_url(url)
@@ -75,8 +71,7 @@ class PostgresStorage(Storage):
 
     @classmethod
     def with_options(cls, url: str, options: PostgresOptions) -> PostgresStorage:
-        return cls(url, pool_size=options.pool_size, timeout=options.timeout, row_cache=options.row_cache,
-                   batching=options.batching)
+        return cls(url, pool_size=options.pool_size, timeout=options.timeout, row_cache=options.row_cache)
 
     def _connect(self) -> psycopg.Connection[Any]:
         try:
@@ -101,7 +96,7 @@ class PostgresStorage(Storage):
         for attempt in range(RETRY_ATTEMPTS):
             try:
                 with self._pool.connection() as connection:
-                    tx = self._transaction(connection, begin, strict=strict, cache=self._cache)
+                    tx = PostgresTransaction(connection, begin, strict=strict, cache=self._cache)
                     return _attempt(connection, tx, fn)
             except RETRYABLE:
                 backoff(attempt)
@@ -126,8 +121,7 @@ class PostgresStorage(Storage):
         self._pool.close()
 
 
-def _attempt(connection: psycopg.Connection[Any], tx: PostgresTransaction | PipelineTransaction,
-             fn: Callable[[Transaction], T]) -> T:
+def _attempt(connection: psycopg.Connection[Any], tx: PostgresTransaction, fn: Callable[[Transaction], T]) -> T:
     """One try of ``fn``; leaves the connection outside any transaction whatever happens."""
     try:
         result = fn(tx)
@@ -138,7 +132,6 @@ def _attempt(connection: psycopg.Connection[Any], tx: PostgresTransaction | Pipe
             if not stale and tx.unsent_checks and isinstance(exc, Exception) and not isinstance(exc, psycopg.Error):
                 stale = not tx.verify()  # fn's error may rest on a cached row that changed
         finally:
-            tx.close()
             if connection.info.transaction_status in IN_TRANSACTION:
                 with contextlib.suppress(psycopg.Error):  # the error that got us here is the one to report
                     connection.execute(b"ROLLBACK")
