@@ -154,6 +154,24 @@ class PostgresMissingError(RuntimeError):
     """No PostgreSQL server can be started on this machine; the message says why."""
 
 
+def start_server(server: PostgresServer) -> None:
+    """``pg_ctl start`` of the cluster in ``server.socket_dir`` (again, after :func:`stop_server`); waits until up."""
+    bindir, root = find_bindir(), Path(server.socket_dir)
+    assert bindir is not None
+    options = (f"-c listen_addresses=127.0.0.1 -p {server.port} -c unix_socket_directories={root} "
+               "-c fsync=on -c max_connections=200 -c password_encryption=scram-sha-256")
+    run([*as_server_user(), str(bindir / "pg_ctl"), "-D", str(root / "data"), "-l", str(root / "server.log"),
+         "-w", "-t", "60", "-o", options, "start"], "pg_ctl start")
+
+
+def stop_server(server: PostgresServer, mode: str = "immediate") -> None:
+    """``pg_ctl stop -m MODE`` (``immediate``: as a crash would, cutting every connection); waits until down."""
+    bindir, root = find_bindir(), Path(server.socket_dir)
+    assert bindir is not None
+    run([*as_server_user(), str(bindir / "pg_ctl"), "-D", str(root / "data"), "-m", mode, "-w", "stop"],
+        "pg_ctl stop")
+
+
 @contextmanager
 def throwaway_cluster() -> Iterator[PostgresServer]:
     """Start a cluster (initdb + pg_ctl) in a temporary directory; stop and delete it on exit.
@@ -177,11 +195,8 @@ def throwaway_cluster() -> Iterator[PostgresServer]:
               "-E", "UTF8", "--locale=C", "--no-sync"], "initdb")
         (data / "pg_hba.conf").write_text(_HBA)
         for attempt in range(3):  # another process may take the free port before the server binds it
-            options = (f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={root} "
-                       "-c fsync=on -c max_connections=200 -c password_encryption=scram-sha-256")
             try:
-                run([*sudo, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"),
-                      "-w", "-t", "60", "-o", options, "start"], "pg_ctl start")
+                start_server(PostgresServer("127.0.0.1", port, str(root)))
                 break
             except RuntimeError:
                 if attempt == 2:

@@ -4,6 +4,7 @@ This package imports no database driver: each backend module imports its own, on
 """
 
 from metalnet.storage.base import (
+    DeadlineExceededError,
     Key,
     KeyExistsError,
     SchemaVersionError,
@@ -18,6 +19,7 @@ from metalnet.storage.memory import MemoryStorage
 from metalnet.storage.urls import redact_url
 
 __all__ = [
+    "DeadlineExceededError",
     "Key",
     "KeyExistsError",
     "MemoryStorage",

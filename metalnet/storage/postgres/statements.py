@@ -32,3 +32,8 @@ def lock(name: str) -> str:
 def bytea(data: bytes) -> str:
     # hex digits only, inside an escape string: safe whatever standard_conforming_strings says
     return f"E'\\\\x{data.hex()}'::bytea"
+
+
+def statement_timeout(seconds: float) -> str:
+    """For the rest of the transaction, statements that run longer than ``seconds`` are cancelled."""
+    return f"SET LOCAL statement_timeout = {max(1, int(seconds * 1000))}"

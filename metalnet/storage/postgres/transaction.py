@@ -22,12 +22,20 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg import pq
 
-from metalnet.storage.base import Key
+from metalnet.storage.base import Key, remaining, seconds_left
 from metalnet.storage.keys import encode_key
 from metalnet.storage.postgres.errors import StaleConnectionError, stale
 from metalnet.storage.postgres.ledger import UNKNOWN, Ledger
 from metalnet.storage.postgres.liveness import peer_spoke
-from metalnet.storage.postgres.statements import CHECK, PLAIN_INSERT, SQL, STALE_ROW, bytea, lock
+from metalnet.storage.postgres.statements import (
+    CHECK,
+    PLAIN_INSERT,
+    SQL,
+    STALE_ROW,
+    bytea,
+    lock,
+    statement_timeout,
+)
 from metalnet.storage.row_cache import RowCache
 from metalnet.storage.rows import Value, decode_value, encode_value
 from metalnet.storage.sql_common import Row, SqlTransaction
@@ -48,11 +56,16 @@ class PostgresTransaction(SqlTransaction):
     """
 
     def __init__(self, connection: psycopg.Connection[Any], begin: str, *, strict: bool = False,
-                 cache: RowCache | None = None) -> None:
+                 cache: RowCache | None = None, deadline: float | None = None, where: str = "PostgreSQL") -> None:
         super().__init__(SQL)
         self._pgconn = connection.pgconn
         self._encoding = connection.info.encoding
         self._pending = [begin]
+        self._deadline = deadline
+        self._where = where
+        if deadline is not None:
+            # the server cancels any statement (a lock wait included) still running at the deadline
+            self._pending.append(statement_timeout(seconds_left(deadline, where)))
         self._sent = False
         self._strict = strict
         #: whether an optimistic insert was buffered, so that a unique violation means "re-run strict"
@@ -115,7 +128,11 @@ class PostgresTransaction(SqlTransaction):
         return True
 
     def commit(self) -> None:
-        """Send what is buffered together with ``COMMIT``; raises unless the server really committed."""
+        """Send what is buffered together with ``COMMIT``; raises unless the server really committed.
+
+        Past the deadline nothing is sent: :class:`DeadlineExceededError`, and the caller rolls back.
+        """
+        remaining(self._deadline, self._where)
         if not self._sent and peer_spoke(self._pgconn):
             # a transaction of one message carries its COMMIT: it must not go out on a connection that the
             # server is closing (a lost answer could not be told from a lost commit), so look first; the
