@@ -35,6 +35,7 @@ __all__ = [
     "TEST_DATABASE",
     "PostgresServer",
     "as_server_user",
+    "cluster_or_skip",
     "find_bindir",
     "postgres_schema",
     "postgres_server",
@@ -49,9 +50,8 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"PostgreSQL tests skipped: {reason}")
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """One cluster for the whole test session (skipped, or failed in CI, when it cannot start)."""
+def cluster_or_skip() -> Iterator[PostgresServer]:
+    """A throwaway cluster for a fixture to yield (the test skipped, or failed in CI, when it cannot start)."""
     try:
         cluster = throwaway_cluster()
         server = cluster.__enter__()
@@ -62,6 +62,12 @@ def postgres_server() -> Iterator[PostgresServer]:
         yield server
     finally:
         cluster.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One cluster for the whole test session (skipped, or failed in CI, when it cannot start)."""
+    yield from cluster_or_skip()
 
 
 _numbers = itertools.count(1)

@@ -14,15 +14,8 @@ from collections.abc import Iterator
 import pytest
 
 from metalnet.storage import Storage, StorageUnavailableError, Transaction, open_storage
-from scripts.servers import (
-    TEST_DATABASE,
-    PostgresMissingError,
-    PostgresServer,
-    start_server,
-    stop_server,
-    throwaway_cluster,
-)
-from tests.servers.postgres import _unavailable
+from scripts.servers import TEST_DATABASE, PostgresServer, start_server, stop_server
+from tests.servers.postgres import cluster_or_skip
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -34,16 +27,7 @@ FAST = 1.0
 @pytest.fixture
 def server() -> Iterator[PostgresServer]:
     """A cluster of this test's own: stopping the session's would fail every other test."""
-    try:
-        cluster = throwaway_cluster()
-        started = cluster.__enter__()
-    except PostgresMissingError as exc:
-        _unavailable(str(exc))
-        raise
-    try:
-        yield started
-    finally:
-        cluster.__exit__(None, None, None)
+    yield from cluster_or_skip()
 
 
 def _keys(storage: Storage) -> set[str]:
