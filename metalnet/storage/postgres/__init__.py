@@ -19,6 +19,7 @@ The modules, one concern each:
 - :mod:`.transaction`: statements batched into as few messages as the reads allow;
 - :mod:`.ledger`: the row-cache bookkeeping of a transaction (:mod:`metalnet.storage.row_cache`);
 - :mod:`.liveness`: the look at an idle connection's socket before a one-message transaction;
+- :mod:`.outage`: failing at once while the server is down, and a fresh pool when it is back;
 - :mod:`.errors` and :mod:`.store`: the retries of ``run`` and the translation into storage errors.
 
 An IPAM acquisition on a cached prefix row costs one message (``BEGIN; lock; check; write; COMMIT``).
