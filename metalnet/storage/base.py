@@ -156,9 +156,9 @@ class Storage(ABC):
     def close(self) -> None:  # noqa: B027 - stores without resources need nothing
         """Release connections and files; the storage is unusable afterwards."""
 
-    def ping(self) -> None:
-        """Raise :class:`StorageUnavailableError` unless the store answers."""
-        self.run(lambda tx: tx.get(("ping",)), readonly=True)
+    def ping(self, deadline: float | None = None) -> None:
+        """Raise :class:`StorageUnavailableError` unless the store answers (by ``deadline``, if given)."""
+        self.run(lambda tx: tx.get(("ping",)), readonly=True, deadline=deadline)
 
     def __enter__(self) -> Storage:
         return self

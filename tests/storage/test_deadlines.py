@@ -25,6 +25,12 @@ def test_a_deadline_in_time_commits(storage: Storage) -> None:
     assert storage.run(lambda tx: tx.get(("k",)), readonly=True, deadline=time.monotonic() + 10) == 1
 
 
+def test_ping_answers_by_a_deadline(storage: Storage) -> None:
+    storage.ping(deadline=time.monotonic() + 10)
+    with pytest.raises(DeadlineExceededError):
+        storage.ping(deadline=time.monotonic() - 0.001)
+
+
 def test_a_passed_deadline_runs_nothing(storage: Storage) -> None:
     ran = []
 
