@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get
 from litestar.handlers import HTTPRouteHandler
+from litestar.openapi import ResponseSpec
 
 from metalnet.api.auth import Authenticator
 from metalnet.api.context import ApiContext
@@ -52,7 +53,8 @@ def system_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
 
     probe = WriteProbe(ctx.storage)
 
-    @get("/v1/health", operation_id="health", tags=["health"], summary="Readiness")
+    @get("/v1/health", operation_id="health", tags=["health"], summary="Readiness",
+         responses={503: ResponseSpec(data_container=HealthResponse, description="The database cannot take a write")})
     async def health(request: Request[Any, Any, Any]) -> Response[HealthResponse]:
         """Readiness: healthy (200) while the database takes a write, unhealthy (503) otherwise."""
         found = await probe.check()
