@@ -3,8 +3,11 @@
 A read (``ping``) succeeds on a full disk, a read-only file system or a read-only replica, while every
 allocation fails; so readiness commits one heartbeat row (the same key, overwritten: the store does not
 grow). It is rate-limited to one write per :data:`PROBE_INTERVAL` per process (callers in between get the
-last answer), bounded by :data:`PROBE_TIMEOUT` (a store that hangs is not ready), and never runs twice at
-once: while a probe hangs, later checks report it as failing instead of piling up threads.
+last answer), and never runs twice at once. On a networked store (``offload``) the write runs in a worker
+thread bounded by :data:`PROBE_TIMEOUT` (a store that hangs is not ready; while a probe hangs, later checks
+report it as failing instead of piling up threads). A local store (SQLite, memory) is written inline, as
+every request writes it: a worker thread would open a connection of its own each time the thread pool
+replaced it.
 """
 
 from __future__ import annotations
@@ -38,8 +41,10 @@ class Probe:
 class WriteProbe:
     """Rate-limited heartbeat writes to ``storage``."""
 
-    def __init__(self, storage: Storage, interval: float = PROBE_INTERVAL, timeout: float = PROBE_TIMEOUT) -> None:
+    def __init__(self, storage: Storage, *, offload: bool, interval: float = PROBE_INTERVAL,
+                 timeout: float = PROBE_TIMEOUT) -> None:
         self._storage = storage
+        self._offload = offload
         self._interval = interval
         self._timeout = timeout
         self._last: Probe | None = None
@@ -59,6 +64,9 @@ class WriteProbe:
                 return self._last
             self._running.set()
             self._started = now
+            if not self._offload:
+                self._last = self._write()
+                return self._last
             with anyio.move_on_after(self._timeout):
                 self._last = await anyio.to_thread.run_sync(self._write, abandon_on_cancel=True)
                 return self._last

@@ -51,7 +51,7 @@ def system_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
         name="metalnet", version=ctx.settings.version, revision="", gitsha1="", builddate="", min_client_version=""
     )
 
-    probe = WriteProbe(ctx.storage)
+    probe = WriteProbe(ctx.storage, offload=ctx.offload)
 
     @get("/v1/health", operation_id="health", tags=["health"], summary="Readiness",
          responses={503: ResponseSpec(data_container=HealthResponse, description="The database cannot take a write")})
