@@ -9,11 +9,11 @@ from typing import TypeVar
 import anyio.to_thread
 
 from metalnet.api.auth import Authenticator
-from metalnet.api.batching import Batcher, IPRequest, allocate_ips, ip_batch_key
+from metalnet.api.batching import Batcher
 from metalnet.api.metrics import Metrics
 from metalnet.api.settings import Settings
 from metalnet.ipam import Ipamer
-from metalnet.network import IP, NetworkService
+from metalnet.network import IP, IPRequest, NetworkService, allocation_key
 from metalnet.storage.base import Storage
 
 T = TypeVar("T")
@@ -36,8 +36,7 @@ class ApiContext:
     ip_batcher: Batcher[IPRequest, IP] = field(init=False)
 
     def __post_init__(self) -> None:
-        networks = self.networks
-        self.ip_batcher = Batcher(lambda batch: allocate_ips(networks, batch), self.call, ip_batch_key,
+        self.ip_batcher = Batcher(self.networks.allocate_ips, self.call, allocation_key,
                                   observe=self.metrics.batch_sizes.observe)
 
     @classmethod

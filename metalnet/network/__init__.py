@@ -21,7 +21,7 @@ from metalnet.network.requests import (
     ProjectFind,
     ProjectUpdate,
 )
-from metalnet.network.service import NetworkService
+from metalnet.network.service import IPRequest, NetworkService, allocation_key
 
 __all__ = [
     "IP",
@@ -29,6 +29,7 @@ __all__ = [
     "ErrorKind",
     "IPAllocate",
     "IPFind",
+    "IPRequest",
     "IPUpdate",
     "Network",
     "NetworkAllocate",
@@ -45,4 +46,5 @@ __all__ = [
     "ProjectFind",
     "ProjectUpdate",
     "Usage",
+    "allocation_key",
 ]

@@ -10,11 +10,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from typing import TypeVar
 
 from metalnet.ipam.session import IpamSession
 from metalnet.network import children, ips, networks, resources
+from metalnet.network.errors import NetworkError
 from metalnet.network.model import IP, Network, Partition, Project
 from metalnet.network.requests import (
     IPAllocate,
@@ -32,12 +33,25 @@ from metalnet.network.requests import (
 )
 from metalnet.network.vrf import DEFAULT_RANGE
 from metalnet.network.work import SessionFactory, Work
-from metalnet.storage.base import Storage, Transaction
+from metalnet.storage.base import Storage, StorageBusyError, StorageUnavailableError, Transaction
 
 T = TypeVar("T")
 Owned = TypeVar("Owned", IP, Network)
 #: called with the project of the record an operation changed; raises to refuse (and roll back) the change
 OwnerCheck = Callable[[str | None], None]
+#: one IP allocation of a batch: the request and the specific address asked for (``None``: the next free one)
+IPRequest = tuple[IPAllocate, str | None]
+#: errors that say the store cannot serve now: re-running a batch's members one by one would only wait again
+OUTAGES = (StorageUnavailableError, StorageBusyError)
+
+
+def allocation_key(request: IPRequest) -> Hashable:
+    """Allocations with equal keys take the same locks in the same order, so they may share a transaction.
+
+    Allocations with different keys never do (two such transactions could wait on each other in a cycle);
+    callers that batch by this key get one transaction per batch from :meth:`NetworkService.allocate_ips`.
+    """
+    return (request[0].networkid, request[0].projectid)
 
 
 class NetworkService:
@@ -104,6 +118,42 @@ class NetworkService:
 
     def allocate_ip(self, request: IPAllocate, specific_ip: str | None = None) -> IP:
         return self._run(lambda work: ips.allocate_ip(work, request, specific_ip))
+
+    def allocate_ips(self, requests: Sequence[IPRequest]) -> list[IP | NetworkError]:
+        """Allocate many IPs: one transaction per :func:`allocation_key`, one result or refusal per request, in order.
+
+        When a transaction of several requests fails, it is rolled back whole and each of its requests runs
+        again alone, so a refused request never takes the others down and nothing is ever half written. An
+        outage of the store (:data:`OUTAGES`) is raised at once for the whole call instead: re-running each
+        request would only wait for the store again, request after request.
+        """
+        groups: dict[Hashable, list[int]] = {}
+        for index, request in enumerate(requests):
+            groups.setdefault(allocation_key(request), []).append(index)
+        by_index: dict[int, IP | NetworkError] = {}
+        for indexes in groups.values():
+            outcomes = self._allocate_together([requests[i] for i in indexes])
+            by_index.update(zip(indexes, outcomes, strict=True))
+        return [by_index[i] for i in range(len(requests))]
+
+    def _allocate_together(self, requests: list[IPRequest]) -> list[IP | NetworkError]:
+        if len(requests) > 1:
+            try:
+                return list(self.storage.run(lambda tx: [
+                    ips.allocate_ip(Work.open(tx, self._sessions, self.vrf_range), request, specific)
+                    for request, specific in requests
+                ]))
+            except OUTAGES:
+                raise
+            except Exception:  # noqa: S110 - one of them failed and the transaction rolled back: each runs alone
+                pass
+        results: list[IP | NetworkError] = []
+        for request, specific in requests:
+            try:
+                results.append(self.allocate_ip(request, specific))
+            except NetworkError as exc:  # a refusal of this request alone; anything else fails the whole call
+                results.append(exc)
+        return results
 
     def get_ip(self, address: str) -> IP:
         return self._run(lambda work: ips.get_ip(work, address), readonly=True)
