@@ -19,6 +19,7 @@ Domain errors keep their own classes. The network layer's :class:`NetworkError` 
 from __future__ import annotations
 
 from metalnet.ipam import errors as ipam
+from metalnet.ipam.errors import ProtectedNamespaceError
 from metalnet.network.errors import NetworkError
 from metalnet.storage.base import StorageBusyError, StorageError, StorageUnavailableError
 
@@ -61,6 +62,7 @@ STATUS_TABLE: tuple[tuple[type[BaseException], int], ...] = (
 #: domain error -> (Connect code, HTTP status) for the IPAM service, as go-ipam's service maps them
 CONNECT_TABLE: tuple[tuple[type[BaseException], str, int], ...] = (
     (ipam.InvalidInputError, "invalid_argument", 400),
+    (ProtectedNamespaceError, "permission_denied", 403),
     (ipam.NotFoundError, "not_found", 404),
     (ipam.AlreadyAllocatedError, "already_exists", 409),
     (ipam.NoIPAvailableError, "not_found", 404),

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import msgspec
 
+from metalnet.ipam.namespaces import NETWORK_NAMESPACE
 from metalnet.ipam.session import IpamSession
 from metalnet.network.consumption import consumption
 from metalnet.network.errors import NetworkError, invalid, not_found
@@ -30,9 +31,6 @@ from metalnet.storage.base import Transaction
 #: builds the IPAM session of a transaction for a namespace (tests inject failing sessions through it)
 SessionFactory = Callable[[Transaction, str], IpamSession]
 NETWORKS_LOCK = "network-layer/networks"
-#: the IPAM namespace holding the prefixes of networks; kept apart from ``root``, which belongs to users of the
-#: IPAM service, so that a go-ipam call there can never change a network's prefixes behind its back
-NETWORK_NAMESPACE = "metalnet.networks"
 #: ids become key items; keep them printable and of a size a key can carry
 MAX_ID_LENGTH = 256
 
