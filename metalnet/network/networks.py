@@ -6,9 +6,19 @@ from uuid import uuid4
 
 import msgspec
 
-from metalnet.network.addresses import families, parse_family
+from metalnet.network.addresses import IPV4, IPV6, families, parse_family
 from metalnet.network.errors import ErrorKind, conflict, invalid, ipam_errors, refused
-from metalnet.network.model import NAT_IPV4_MASQ, NAT_NONE, Consumption, Network, Partition, Project, now
+from metalnet.network.model import (
+    NAT_IPV4_MASQ,
+    NAT_NONE,
+    Consumption,
+    Family,
+    Network,
+    Partition,
+    Project,
+    Usage,
+    now,
+)
 from metalnet.network.records import index_key
 from metalnet.network.requests import NetworkCreate, NetworkFind, NetworkUpdate, apply_given
 from metalnet.network.rules import (
@@ -208,6 +218,16 @@ def find_networks(work: Work, query: NetworkFind) -> list[Network]:
         ):
             result.append(work.with_consumption(network))
     return result
+
+
+def pool_usage(work: Work) -> dict[Family, Usage]:
+    """Usage per family summed over the private super networks: the pools child networks are allocated from."""
+    totals: dict[Family, Usage] = {}
+    for network in find_networks(work, NetworkFind(privatesuper=True)):
+        for family, usage in ((IPV4, network.consumption.ipv4), (IPV6, network.consumption.ipv6)):
+            if usage is not None:
+                totals[family] = totals[family] + usage if family in totals else usage
+    return totals
 
 
 def _candidates(work: Work, query: NetworkFind) -> list[Network]:

@@ -16,7 +16,7 @@ from typing import TypeVar
 from metalnet.ipam.session import IpamSession
 from metalnet.network import children, ips, networks, resources
 from metalnet.network.errors import NetworkError
-from metalnet.network.model import IP, Network, Partition, Project
+from metalnet.network.model import IP, Family, Network, Partition, Project, Usage
 from metalnet.network.requests import (
     IPAllocate,
     IPFind,
@@ -99,6 +99,10 @@ class NetworkService:
 
     def find_networks(self, query: NetworkFind) -> list[Network]:
         return self._run(lambda work: networks.find_networks(work, query), readonly=True)
+
+    def pool_usage(self) -> dict[Family, Usage]:
+        """Usage per family summed over the private super networks (the pools child networks come from)."""
+        return self._run(networks.pool_usage, readonly=True)
 
     def update_network(
         self, request: NetworkUpdate, *, force: bool = False, owner_check: OwnerCheck | None = None
