@@ -2,7 +2,7 @@
 
 The layer metal-stack's metal-api puts on go-ipam, as a library: :class:`NetworkService` runs each
 operation (records, IPAM prefixes and VRF ids together) in one storage transaction and raises
-:class:`NetworkError` (with a ``kind`` that maps to metal-api's status codes) when it refuses one.
+:class:`NetworkError` (with a ``kind``; each protocol maps kinds to its own statuses) when it refuses one.
 """
 
 from metalnet.network.errors import ErrorKind, NetworkError

@@ -54,7 +54,7 @@ def create_network(work: Work, request: NetworkCreate) -> Network:
         raise conflict(f'entity already exists: network with id "{ident}"')
     work.ipam.create_namespace(work.ipam.namespace)  # idempotent; the first network creates it
     for cidr in prefixes:
-        # the core refuses overlap with every prefix of the namespace ("<new> overlaps <existing>", 422);
+        # the core refuses overlap with every prefix of the namespace ("<new> overlaps <existing>", refused);
         # a later refusal rolls these back with the rest of the transaction
         with ipam_errors():
             work.ipam.new_prefix(cidr)
@@ -161,7 +161,7 @@ def _apply_prefix_changes(work: Work, old: list[str], new: list[str]) -> None:
 
 
 def check_no_ips(work: Work, cidr: str, action: str) -> None:
-    """422 naming an IP when one is allocated in the network prefix ``cidr``."""
+    """Refused, naming an IP, when one is allocated in the network prefix ``cidr``."""
     found = work.records.first_under("ipprefix", cidr)
     if found is not None:
         raise refused(f"{action}: prefix {cidr} has ip {found[1]} in use")

@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 from typing import TypeVar
 
+from metalnet.ipam.errors import IpamError
 from metalnet.ipam.session import IpamSession
 from metalnet.network import children, ips, networks, resources
-from metalnet.network.errors import NetworkError
+from metalnet.network.errors import NetworkError, from_core
 from metalnet.network.model import IP, Family, Network, Partition, Project, Usage
 from metalnet.network.requests import (
     IPAllocate,
@@ -84,7 +85,10 @@ class NetworkService:
         def unit(tx: Transaction) -> T:
             return operation(Work.open(tx, self._sessions, self.vrf_range))
 
-        return self.storage.run(unit, readonly=readonly)
+        try:
+            return self.storage.run(unit, readonly=readonly)
+        except IpamError as exc:  # one an operation let through: still a refusal of this layer, with its kind
+            raise from_core(exc) from exc
 
     # -- networks ---------------------------------------------------------------------------------
 

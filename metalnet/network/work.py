@@ -73,7 +73,7 @@ class Work:
         return self._required(IP, address)
 
     def check_exists(self, kind: type[Record], ident: str) -> None:
-        """404 unless the record exists; for references whose content the operation does not need (no decode)."""
+        """Not found unless the record exists; for references whose content the operation does not need (no decode)."""
         if not self.records.exists(kind, ident):
             raise _missing(kind, ident)
 
@@ -120,7 +120,7 @@ def _network_index_keys(network: Network) -> list[tuple[str | int, ...]]:
 
 
 def check_id(ident: str, what: str) -> str:
-    """``ident`` if usable as a record id; 400 naming it otherwise."""
+    """``ident`` if usable as a record id; invalid, naming it, otherwise."""
     if len(ident) > MAX_ID_LENGTH or not ident.isprintable():
         raise invalid(f"{what} id {ident!r} must be at most {MAX_ID_LENGTH} printable characters")
     return ident
