@@ -122,7 +122,8 @@ def _handler(ctx: ApiContext, rpc: Rpc) -> HTTPRouteHandler:
     async def call(request: Request[Any, Any, Any]) -> Any:
         principal_of(request).require_project(None)  # prefixes are not scoped to projects
         message = w.decode_request(await request.body(), request_type)
-        return await ctx.call(lambda: implementation(ctx.ipam, message))
+        run = ctx.call if role is Role.VIEW else ctx.write  # every RPC that writes needs more than the view role
+        return await run(lambda: implementation(ctx.ipam, message))
 
     call.__annotations__ = {"request": Request, "return": response_type}
     call.__name__ = call.__qualname__ = f"ipam_{name}"

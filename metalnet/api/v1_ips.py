@@ -68,14 +68,14 @@ def ip_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
 
         # a project-bound caller's check runs inside the update's transaction (refusing rolls it back)
         check = principal_of(request).require_project
-        updated = await ctx.call(lambda: service.update_ip(to_domain(data, IPUpdate, ipaddress=address),
+        updated = await ctx.write(lambda: service.update_ip(to_domain(data, IPUpdate, ipaddress=address),
                                                             owner_check=check))
         return ip_response(updated)
 
     @delete("/v1/ip/free/{id:str}", operation_id="freeIP", tags=TAGS, opt={"role": Role.EDIT}, status_code=200)
     async def free_ip(request: Req, id: FromPath[str]) -> w.V1IPResponse:
         check = principal_of(request).require_project
-        response = ip_response(await ctx.call(lambda: service.free_ip(id, owner_check=check)))
+        response = ip_response(await ctx.write(lambda: service.free_ip(id, owner_check=check)))
         ctx.metrics.freed("ip", family_of(response.ipaddress))
         return response
 

@@ -28,7 +28,7 @@ def network_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
     async def create_network(request: Req) -> w.V1NetworkResponse:
         data = await read_json(request, w.V1NetworkCreateRequest)
         principal_of(request).require_project(data.projectid or None)
-        created = await ctx.call(lambda: service.create_network(to_domain(data, NetworkCreate)))
+        created = await ctx.write(lambda: service.create_network(to_domain(data, NetworkCreate)))
         return network_response(created)
 
     @post("/v1/network", operation_id="updateNetwork", tags=TAGS, opt={"role": Role.ADMIN}, status_code=200,
@@ -39,7 +39,7 @@ def network_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
 
         # a project-bound caller's check runs inside the update's transaction (refusing rolls it back)
         check = principal_of(request).require_project
-        updated = await ctx.call(lambda: service.update_network(to_domain(data, NetworkUpdate, id=ident),
+        updated = await ctx.write(lambda: service.update_network(to_domain(data, NetworkUpdate, id=ident),
                                                                  force=force, owner_check=check))
         return network_response(updated)
 
@@ -67,7 +67,7 @@ def network_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
             status_code=200)
     async def delete_network(request: Req, id: FromPath[str]) -> w.V1NetworkResponse:
         check = principal_of(request).require_project
-        deleted = await ctx.call(lambda: service.delete_network(id, owner_check=check))
+        deleted = await ctx.write(lambda: service.delete_network(id, owner_check=check))
         return network_response(deleted, consumption=EMPTY_CONSUMPTION)
 
     @post("/v1/network/allocate", operation_id="allocateNetwork", tags=TAGS, opt={"role": Role.EDIT},
@@ -75,14 +75,14 @@ def network_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
     async def allocate_network(request: Req) -> w.V1NetworkResponse:
         data = await read_json(request, w.V1NetworkAllocateRequest)
         principal_of(request).require_project(data.projectid or None)
-        network = await ctx.call(lambda: service.allocate_network(to_domain(data, NetworkAllocate)))
+        network = await ctx.write(lambda: service.allocate_network(to_domain(data, NetworkAllocate)))
         for prefix in network.prefixes:
             ctx.metrics.allocated("network", family_of(prefix))
         return network_response(network)
 
     async def _free(request: Req, ident: str) -> w.V1NetworkResponse:
         check = principal_of(request).require_project
-        response = network_response(await ctx.call(lambda: service.free_network(ident, owner_check=check)),
+        response = network_response(await ctx.write(lambda: service.free_network(ident, owner_check=check)),
                                     consumption=EMPTY_CONSUMPTION)
         for prefix in response.prefixes:
             ctx.metrics.freed("network", family_of(prefix))
