@@ -46,9 +46,13 @@ class Principal:
             raise ForbiddenError(f"{self.name} has role {self.role.name.lower()}, this needs {role.name.lower()}")
 
     def require_project(self, project: str | None) -> None:
-        """Raise :class:`ForbiddenError` when bound to a project other than ``project``."""
+        """Raise :class:`ForbiddenError` when bound to a project other than ``project`` (``None``: global).
+
+        The message names the caller's own project only, nothing of the resource (the network layer's
+        refusals of changes say the same, :mod:`metalnet.network.access`).
+        """
         if self.project is not None and project != self.project:
-            raise ForbiddenError(f"{self.name} is bound to project {self.project!r}, not {project!r}")
+            raise ForbiddenError(f'the caller may act on resources of project "{self.project}" only')
 
     def sees(self, project: str | None) -> bool:
         """Whether a resource of ``project`` is visible to this principal."""

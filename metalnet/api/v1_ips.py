@@ -14,7 +14,7 @@ from metalnet.api.context import ApiContext
 from metalnet.api.guards import principal_of
 from metalnet.api.settings import Role
 from metalnet.api.v1_convert import family_of, ip_response, require, to_domain
-from metalnet.network import IPAllocate, IPFind, IPUpdate
+from metalnet.network import IPAllocate, IPFind, IPRequest, IPUpdate
 
 TAGS = ["ip"]
 Req = Request[Any, Any, Any]
@@ -24,8 +24,9 @@ def ip_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
     service = ctx.networks
 
     async def _allocate(request: Req, data: w.V1IPAllocateRequest, specific: str | None) -> w.V1IPResponse:
-        principal_of(request).require_project(data.projectid or None)
-        ip = await ctx.ip_batcher.submit((to_domain(data, IPAllocate), specific))
+        # the network layer decides from the network's owner, inside the allocation's transaction
+        acting_for = principal_of(request).project
+        ip = await ctx.ip_batcher.submit(IPRequest(to_domain(data, IPAllocate), specific, acting_for))
         ctx.metrics.allocated("ip", family_of(ip.ipaddress))
         return ip_response(ip)
 
@@ -65,17 +66,15 @@ def ip_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
     async def update_ip(request: Req) -> w.V1IPResponse:
         data = await read_json(request, w.V1IPUpdateRequest)
         address = require(data.ipaddress, "ipaddress")
-
-        # a project-bound caller's check runs inside the update's transaction (refusing rolls it back)
-        check = principal_of(request).require_project
+        acting_for = principal_of(request).project  # decided inside the update's transaction, from the IP's owner
         updated = await ctx.write(lambda: service.update_ip(to_domain(data, IPUpdate, ipaddress=address),
-                                                            owner_check=check))
+                                                            acting_for=acting_for))
         return ip_response(updated)
 
     @delete("/v1/ip/free/{id:str}", operation_id="freeIP", tags=TAGS, opt={"role": Role.EDIT}, status_code=200)
     async def free_ip(request: Req, id: FromPath[str]) -> w.V1IPResponse:
-        check = principal_of(request).require_project
-        response = ip_response(await ctx.write(lambda: service.free_ip(id, owner_check=check)))
+        acting_for = principal_of(request).project
+        response = ip_response(await ctx.write(lambda: service.free_ip(id, acting_for=acting_for)))
         ctx.metrics.freed("ip", family_of(response.ipaddress))
         return response
 

@@ -27,8 +27,9 @@ def network_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
          operation_class=documented(w.V1NetworkCreateRequest))
     async def create_network(request: Req) -> w.V1NetworkResponse:
         data = await read_json(request, w.V1NetworkCreateRequest)
-        principal_of(request).require_project(data.projectid or None)
-        created = await ctx.write(lambda: service.create_network(to_domain(data, NetworkCreate)))
+        acting_for = principal_of(request).project
+        created = await ctx.write(lambda: service.create_network(to_domain(data, NetworkCreate),
+                                                                 acting_for=acting_for))
         return network_response(created)
 
     @post("/v1/network", operation_id="updateNetwork", tags=TAGS, opt={"role": Role.ADMIN}, status_code=200,
@@ -36,11 +37,9 @@ def network_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
     async def update_network(request: Req, force: FromQuery[bool] = False) -> w.V1NetworkResponse:
         data = await read_json(request, w.V1NetworkUpdateRequest)
         ident = require(data.id, "id")
-
-        # a project-bound caller's check runs inside the update's transaction (refusing rolls it back)
-        check = principal_of(request).require_project
+        acting_for = principal_of(request).project  # decided inside the update's transaction, from the owner
         updated = await ctx.write(lambda: service.update_network(to_domain(data, NetworkUpdate, id=ident),
-                                                                 force=force, owner_check=check))
+                                                                 force=force, acting_for=acting_for))
         return network_response(updated)
 
     @get("/v1/network/{id:str}", operation_id="findNetwork", tags=TAGS, opt={"role": Role.VIEW})
@@ -66,23 +65,24 @@ def network_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
     @delete("/v1/network/{id:str}", operation_id="deleteNetwork", tags=TAGS, opt={"role": Role.ADMIN},
             status_code=200)
     async def delete_network(request: Req, id: FromPath[str]) -> w.V1NetworkResponse:
-        check = principal_of(request).require_project
-        deleted = await ctx.write(lambda: service.delete_network(id, owner_check=check))
+        acting_for = principal_of(request).project
+        deleted = await ctx.write(lambda: service.delete_network(id, acting_for=acting_for))
         return network_response(deleted, consumption=EMPTY_CONSUMPTION)
 
     @post("/v1/network/allocate", operation_id="allocateNetwork", tags=TAGS, opt={"role": Role.EDIT},
           status_code=201, operation_class=documented(w.V1NetworkAllocateRequest))
     async def allocate_network(request: Req) -> w.V1NetworkResponse:
         data = await read_json(request, w.V1NetworkAllocateRequest)
-        principal_of(request).require_project(data.projectid or None)
-        network = await ctx.write(lambda: service.allocate_network(to_domain(data, NetworkAllocate)))
+        acting_for = principal_of(request).project
+        network = await ctx.write(lambda: service.allocate_network(to_domain(data, NetworkAllocate),
+                                                                   acting_for=acting_for))
         for prefix in network.prefixes:
             ctx.metrics.allocated("network", family_of(prefix))
         return network_response(network)
 
     async def _free(request: Req, ident: str) -> w.V1NetworkResponse:
-        check = principal_of(request).require_project
-        response = network_response(await ctx.write(lambda: service.free_network(ident, owner_check=check)),
+        acting_for = principal_of(request).project
+        response = network_response(await ctx.write(lambda: service.free_network(ident, acting_for=acting_for)),
                                     consumption=EMPTY_CONSUMPTION)
         for prefix in response.prefixes:
             ctx.metrics.freed("network", family_of(prefix))

@@ -6,6 +6,7 @@ from uuid import uuid4
 
 import msgspec
 
+from metalnet.network.access import check_owner
 from metalnet.network.addresses import IPV4, IPV6, families, parse_family
 from metalnet.network.errors import ErrorKind, conflict, invalid, ipam_errors, refused
 from metalnet.network.model import (
@@ -31,8 +32,9 @@ from metalnet.network.rules import (
 from metalnet.network.work import NETWORKS_LOCK, Work, check_id, network_lock
 
 
-def create_network(work: Work, request: NetworkCreate) -> Network:
+def create_network(work: Work, request: NetworkCreate, acting_for: str | None = None) -> Network:
     """``PUT /v1/network``: validate, create the prefixes in IPAM, take the VRF, store the record."""
+    check_owner(acting_for, request.projectid or "")
     work.tx.lock(NETWORKS_LOCK)
     projectid = request.projectid or ""
     if projectid:
@@ -101,11 +103,14 @@ def _check_partition(work: Work, partitionid: str, *, privatesuper: bool, underl
         raise refused(f'partition with id "{partitionid}" already has an underlay network')
 
 
-def update_network(work: Work, request: NetworkUpdate, *, force: bool = False) -> Network:
+def update_network(
+    work: Work, request: NetworkUpdate, *, force: bool = False, acting_for: str | None = None
+) -> Network:
     """``POST /v1/network``: metal-api's update rules; prefix changes are applied in IPAM."""
     work.tx.lock(NETWORKS_LOCK)
     work.tx.lock(network_lock(request.id))
     old = work.network(request.id)
+    check_owner(acting_for, old.projectid)
     new = msgspec.structs.replace(old, changed=now())
     apply_given(new, request, "name", "description", "labels")
     if request.shared is not None:
@@ -167,11 +172,12 @@ def check_no_ips(work: Work, cidr: str, action: str) -> None:
         raise refused(f"{action}: prefix {cidr} has ip {found[1]} in use")
 
 
-def delete_network(work: Work, ident: str) -> Network:
+def delete_network(work: Work, ident: str, acting_for: str | None = None) -> Network:
     """``DELETE /v1/network/{id}``: refused while children or IPs exist; prefixes and VRF are released."""
     work.tx.lock(NETWORKS_LOCK)
     work.tx.lock(network_lock(ident))
     network = work.network(ident)
+    check_owner(acting_for, network.projectid)
     if work.records.first_under("child", ident) is not None:
         raise refused(f'network cannot be deleted because there are children of this network: "{ident}"')
     for cidr in network.prefixes:

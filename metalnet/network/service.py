@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from metalnet.ipam.errors import IpamError
 from metalnet.ipam.session import IpamSession
@@ -37,11 +37,18 @@ from metalnet.network.work import SessionFactory, Work
 from metalnet.storage.base import Storage, StorageBusyError, StorageUnavailableError, Transaction
 
 T = TypeVar("T")
-Owned = TypeVar("Owned", IP, Network)
-#: called with the project of the record an operation changed; raises to refuse (and roll back) the change
-OwnerCheck = Callable[[str | None], None]
-#: one IP allocation of a batch: the request and the specific address asked for (``None``: the next free one)
-IPRequest = tuple[IPAllocate, str | None]
+
+
+class IPRequest(NamedTuple):
+    """One IP allocation of a batch."""
+
+    request: IPAllocate
+    #: the specific address asked for (``None``: the next free one)
+    specific: str | None = None
+    #: the project a bound caller acts for (see :mod:`metalnet.network.access`)
+    acting_for: str | None = None
+
+
 #: errors that say the store cannot serve now: re-running a batch's members one by one would only wait again
 OUTAGES = (StorageUnavailableError, StorageBusyError)
 
@@ -52,7 +59,7 @@ def allocation_key(request: IPRequest) -> Hashable:
     Allocations with different keys never do (two such transactions could wait on each other in a cycle);
     callers that batch by this key get one transaction per batch from :meth:`NetworkService.allocate_ips`.
     """
-    return (request[0].networkid, request[0].projectid)
+    return (request.request.networkid, request.request.projectid)
 
 
 class NetworkService:
@@ -64,7 +71,9 @@ class NetworkService:
         sessions: builds the IPAM session of a transaction (tests inject failures through it).
 
     Every method raises :class:`~metalnet.network.errors.NetworkError` for a refused operation and
-    leaves the store unchanged then.
+    leaves the store unchanged then. Every method that changes a project's resources takes ``acting_for``:
+    the project a caller bound to one acts for (``None``: any project); a resource of another project is
+    refused as FORBIDDEN inside the operation's transaction, before any other rule (:mod:`.access`).
     """
 
     def __init__(
@@ -92,8 +101,8 @@ class NetworkService:
 
     # -- networks ---------------------------------------------------------------------------------
 
-    def create_network(self, request: NetworkCreate) -> Network:
-        return self._run(lambda work: networks.create_network(work, request))
+    def create_network(self, request: NetworkCreate, *, acting_for: str | None = None) -> Network:
+        return self._run(lambda work: networks.create_network(work, request, acting_for))
 
     def get_network(self, ident: str) -> Network:
         return self._run(lambda work: networks.get_network(work, ident), readonly=True)
@@ -109,23 +118,23 @@ class NetworkService:
         return self._run(networks.pool_usage, readonly=True)
 
     def update_network(
-        self, request: NetworkUpdate, *, force: bool = False, owner_check: OwnerCheck | None = None
+        self, request: NetworkUpdate, *, force: bool = False, acting_for: str | None = None
     ) -> Network:
-        return self._run(lambda work: _checked(networks.update_network(work, request, force=force), owner_check))
+        return self._run(lambda work: networks.update_network(work, request, force=force, acting_for=acting_for))
 
-    def delete_network(self, ident: str, *, owner_check: OwnerCheck | None = None) -> Network:
-        return self._run(lambda work: _checked(networks.delete_network(work, ident), owner_check))
+    def delete_network(self, ident: str, *, acting_for: str | None = None) -> Network:
+        return self._run(lambda work: networks.delete_network(work, ident, acting_for))
 
-    def allocate_network(self, request: NetworkAllocate) -> Network:
-        return self._run(lambda work: children.allocate_network(work, request))
+    def allocate_network(self, request: NetworkAllocate, *, acting_for: str | None = None) -> Network:
+        return self._run(lambda work: children.allocate_network(work, request, acting_for))
 
-    def free_network(self, ident: str, *, owner_check: OwnerCheck | None = None) -> Network:
-        return self._run(lambda work: _checked(children.free_network(work, ident), owner_check))
+    def free_network(self, ident: str, *, acting_for: str | None = None) -> Network:
+        return self._run(lambda work: children.free_network(work, ident, acting_for))
 
     # -- IPs --------------------------------------------------------------------------------------
 
-    def allocate_ip(self, request: IPAllocate, specific_ip: str | None = None) -> IP:
-        return self._run(lambda work: ips.allocate_ip(work, request, specific_ip))
+    def allocate_ip(self, request: IPAllocate, specific_ip: str | None = None, *, acting_for: str | None = None) -> IP:
+        return self._run(lambda work: ips.allocate_ip(work, request, specific_ip, acting_for))
 
     def allocate_ips(self, requests: Sequence[IPRequest]) -> list[IP | NetworkError]:
         """Allocate many IPs: one transaction per :func:`allocation_key`, one result or refusal per request, in order.
@@ -148,17 +157,17 @@ class NetworkService:
         if len(requests) > 1:
             try:
                 return list(self.storage.run(lambda tx: [
-                    ips.allocate_ip(Work.open(tx, self._sessions, self.vrf_range), request, specific)
-                    for request, specific in requests
+                    ips.allocate_ip(Work.open(tx, self._sessions, self.vrf_range), request, specific, acting_for)
+                    for request, specific, acting_for in requests
                 ]))
             except OUTAGES:
                 raise
             except Exception:  # noqa: S110 - one of them failed and the transaction rolled back: each runs alone
                 pass
         results: list[IP | NetworkError] = []
-        for request, specific in requests:
+        for request, specific, acting_for in requests:
             try:
-                results.append(self.allocate_ip(request, specific))
+                results.append(self.allocate_ip(request, specific, acting_for=acting_for))
             except NetworkError as exc:  # a refusal of this request alone; anything else fails the whole call
                 results.append(exc)
         return results
@@ -172,11 +181,11 @@ class NetworkService:
     def find_ips(self, query: IPFind) -> list[IP]:
         return self._run(lambda work: ips.find_ips(work, query), readonly=True)
 
-    def update_ip(self, request: IPUpdate, *, owner_check: OwnerCheck | None = None) -> IP:
-        return self._run(lambda work: _checked(ips.update_ip(work, request), owner_check))
+    def update_ip(self, request: IPUpdate, *, acting_for: str | None = None) -> IP:
+        return self._run(lambda work: ips.update_ip(work, request, acting_for))
 
-    def free_ip(self, address: str, *, owner_check: OwnerCheck | None = None) -> IP:
-        return self._run(lambda work: _checked(ips.free_ip(work, address), owner_check))
+    def free_ip(self, address: str, *, acting_for: str | None = None) -> IP:
+        return self._run(lambda work: ips.free_ip(work, address, acting_for))
 
     # -- partitions and projects ------------------------------------------------------------------
 
@@ -213,13 +222,3 @@ class NetworkService:
     def delete_project(self, ident: str) -> Project:
         return self._run(lambda work: resources.delete_project(work, ident))
 
-
-def _checked(result: Owned, owner_check: OwnerCheck | None) -> Owned:
-    """Let the caller refuse the result's project *inside* the transaction: raising rolls the change back.
-
-    Checking after the change, on the record it changed, closes the window a check in an earlier
-    transaction would leave (the address freed and handed to another project in between).
-    """
-    if owner_check is not None:
-        owner_check(result.projectid)
-    return result

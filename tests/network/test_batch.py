@@ -13,6 +13,7 @@ from metalnet.network import (
     IP,
     ErrorKind,
     IPAllocate,
+    IPRequest,
     Network,
     NetworkAllocate,
     NetworkError,
@@ -51,7 +52,7 @@ def test_a_batch_is_one_transaction(storage: Storage, service: NetworkService, l
     counting = CountingStorage(storage)
     batch = NetworkService(counting)
     request = IPAllocate(networkid=child.id, projectid=PROJECT)
-    results = batch.allocate_ips([(request, None)] * 5)
+    results = batch.allocate_ips([IPRequest(request)] * 5)
     assert _addresses(results) == [f"10.0.0.{i}" for i in range(1, 6)]
     assert counting.runs == 1
 
@@ -59,11 +60,12 @@ def test_a_batch_is_one_transaction(storage: Storage, service: NetworkService, l
 def test_a_refused_request_does_not_take_the_batch_down(service: NetworkService, lab: Network) -> None:
     child = _child(service)
     good = IPAllocate(networkid=child.id, projectid=PROJECT)
-    results = service.allocate_ips([(good, None), (good, "10.0.0.1"), (good, None), (good, "10.0.0.99")])
+    results = service.allocate_ips(
+        [IPRequest(good), IPRequest(good, "10.0.0.1"), IPRequest(good), IPRequest(good, "10.0.0.99")])
     assert _addresses(results) == ["10.0.0.1", "CONFLICT", "10.0.0.2", "10.0.0.99"]
     assert "10.0.0.1" in str(results[1])
     assert sorted(ip.ipaddress for ip in service.list_ips()) == ["10.0.0.1", "10.0.0.2", "10.0.0.99"]
-    assert _addresses(service.allocate_ips([(good, None), (good, None)])) == ["10.0.0.3", "10.0.0.4"]
+    assert _addresses(service.allocate_ips([IPRequest(good), IPRequest(good)])) == ["10.0.0.3", "10.0.0.4"]
 
 
 def test_requests_of_different_networks_get_their_own_transactions(
@@ -74,8 +76,8 @@ def test_requests_of_different_networks_get_their_own_transactions(
     batch = NetworkService(counting)
     a = IPAllocate(networkid=first.id, projectid=PROJECT)
     b = IPAllocate(networkid=second.id, projectid=PROJECT)
-    assert allocation_key((a, None)) != allocation_key((b, None))
-    results = batch.allocate_ips([(a, None), (b, None), (a, None), (b, None)])
+    assert allocation_key(IPRequest(a)) != allocation_key(IPRequest(b))
+    results = batch.allocate_ips([IPRequest(a), IPRequest(b), IPRequest(a), IPRequest(b)])
     assert [r.networkid for r in results if isinstance(r, IP)] == [first.id, second.id, first.id, second.id]
     assert counting.runs == 2  # one per network: requests that take other locks never share a transaction
 
@@ -84,10 +86,17 @@ def test_an_unknown_network_is_refused_alone(service: NetworkService, lab: Netwo
     child = _child(service)
     good = IPAllocate(networkid=child.id, projectid=PROJECT)
     bad = IPAllocate(networkid="no-such-network", projectid=PROJECT)
-    results = service.allocate_ips([(good, None), (bad, None), (good, None)])
+    results = service.allocate_ips([IPRequest(good), IPRequest(bad), IPRequest(good)])
     assert _addresses(results) == ["10.0.0.1", "NOT_FOUND", "10.0.0.2"]
     assert isinstance(results[1], NetworkError)
     assert results[1].kind is ErrorKind.NOT_FOUND
+
+
+def test_a_forbidden_request_is_refused_alone(service: NetworkService, lab: Network) -> None:
+    child = _child(service)
+    good = IPAllocate(networkid=child.id, projectid=PROJECT)
+    results = service.allocate_ips([IPRequest(good), IPRequest(good, None, "another-project"), IPRequest(good)])
+    assert _addresses(results) == ["10.0.0.1", "FORBIDDEN", "10.0.0.2"]
 
 
 @pytest.mark.parametrize("outage", [StorageUnavailableError("store down"), StorageBusyError("store locked")])
@@ -107,7 +116,7 @@ def test_an_outage_fails_the_whole_batch_without_re_running_its_members(
     request = IPAllocate(networkid=child.id, projectid=PROJECT)
     before = snapshot(storage)
     with pytest.raises(type(outage)):
-        down.allocate_ips([(request, None)] * 4)
+        down.allocate_ips([IPRequest(request)] * 4)
     assert (counting.runs, len(calls)) == (1, 1)  # the batch's transaction alone, not one more per member
     assert snapshot(storage) == before
 
@@ -123,5 +132,5 @@ def test_an_unexpected_error_is_raised_not_returned(storage: Storage, service: N
     counting = CountingStorage(storage)
     with pytest.raises(RuntimeError, match="bug"):
         NetworkService(counting, sessions=BrokenSession).allocate_ips(
-            [(IPAllocate(networkid=child.id, projectid=PROJECT), None)] * 3)
+            [IPRequest(IPAllocate(networkid=child.id, projectid=PROJECT))] * 3)
     assert counting.runs == 2  # the batch, then the first request alone
