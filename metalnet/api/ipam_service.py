@@ -120,7 +120,7 @@ def _handler(ctx: ApiContext, rpc: Rpc) -> HTTPRouteHandler:
     name, request_type, response_type, role, implementation = rpc
 
     async def call(request: Request[Any, Any, Any]) -> Any:
-        principal_of(request).require_project(None)  # prefixes are not scoped to projects
+        principal_of(request).require_unbound()  # prefixes are not scoped to projects
         message = w.decode_request(await request.body(), request_type)
         run = ctx.call if role is Role.VIEW else ctx.write  # every RPC that writes needs more than the view role
         return await run(lambda: implementation(ctx.ipam, message))

@@ -44,22 +44,21 @@ def ip_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
 
     @get("/v1/ip/{id:str}", operation_id="findIP", tags=TAGS, opt={"role": Role.VIEW})
     async def find_ip(request: Req, id: FromPath[str]) -> w.V1IPResponse:
-        ip = await ctx.call(lambda: service.get_ip(id))
-        principal_of(request).require_project(ip.projectid)
-        return ip_response(ip)
+        acting_for = principal_of(request).project
+        return ip_response(await ctx.call(lambda: service.get_ip(id, acting_for=acting_for)))
 
     @get("/v1/ip", operation_id="listIPs", tags=TAGS, opt={"role": Role.VIEW})
     async def list_ips(request: Req) -> list[w.V1IPResponse]:
-        principal = principal_of(request)
-        return [ip_response(ip) for ip in await ctx.call(service.list_ips) if principal.sees(ip.projectid)]
+        acting_for = principal_of(request).project
+        return [ip_response(ip) for ip in await ctx.call(lambda: service.list_ips(acting_for=acting_for))]
 
     @post("/v1/ip/find", operation_id="findIPs", tags=TAGS, opt={"role": Role.VIEW}, status_code=200,
           operation_class=documented(w.V1IPFindRequest))
     async def find_ips(request: Req) -> list[w.V1IPResponse]:
         data = await read_json(request, w.V1IPFindRequest)
-        principal = principal_of(request)
-        found = await ctx.call(lambda: service.find_ips(to_domain(data, IPFind)))
-        return [ip_response(ip) for ip in found if principal.sees(ip.projectid)]
+        acting_for = principal_of(request).project
+        found = await ctx.call(lambda: service.find_ips(to_domain(data, IPFind), acting_for=acting_for))
+        return [ip_response(ip) for ip in found]
 
     @post("/v1/ip", operation_id="updateIP", tags=TAGS, opt={"role": Role.EDIT}, status_code=200,
           operation_class=documented(w.V1IPUpdateRequest))

@@ -44,23 +44,21 @@ def network_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
 
     @get("/v1/network/{id:str}", operation_id="findNetwork", tags=TAGS, opt={"role": Role.VIEW})
     async def find_network(request: Req, id: FromPath[str]) -> w.V1NetworkResponse:
-        network = await ctx.call(lambda: service.get_network(id))
-        principal_of(request).require_project(network.projectid)
-        return network_response(network)
+        acting_for = principal_of(request).project
+        return network_response(await ctx.call(lambda: service.get_network(id, acting_for=acting_for)))
 
     @get("/v1/network", operation_id="listNetworks", tags=TAGS, opt={"role": Role.VIEW})
     async def list_networks(request: Req) -> list[w.V1NetworkResponse]:
-        principal = principal_of(request)
-        found = await ctx.call(service.list_networks)
-        return [network_response(n) for n in found if principal.sees(n.projectid)]
+        acting_for = principal_of(request).project
+        return [network_response(n) for n in await ctx.call(lambda: service.list_networks(acting_for=acting_for))]
 
     @post("/v1/network/find", operation_id="findNetworks", tags=TAGS, opt={"role": Role.VIEW}, status_code=200,
           operation_class=documented(w.V1NetworkFindRequest))
     async def find_networks(request: Req) -> list[w.V1NetworkResponse]:
         data = await read_json(request, w.V1NetworkFindRequest)
-        principal = principal_of(request)
-        found = await ctx.call(lambda: service.find_networks(to_domain(data, NetworkFind)))
-        return [network_response(n) for n in found if principal.sees(n.projectid)]
+        acting_for = principal_of(request).project
+        found = await ctx.call(lambda: service.find_networks(to_domain(data, NetworkFind), acting_for=acting_for))
+        return [network_response(n) for n in found]
 
     @delete("/v1/network/{id:str}", operation_id="deleteNetwork", tags=TAGS, opt={"role": Role.ADMIN},
             status_code=200)

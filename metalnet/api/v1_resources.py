@@ -24,7 +24,7 @@ VIEW, ADMIN = {"role": Role.VIEW}, {"role": Role.ADMIN}
 
 
 def _global_write(request: Req) -> None:
-    principal_of(request).require_project(None)
+    principal_of(request).require_unbound()
 
 
 def partition_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:

@@ -5,7 +5,8 @@ caller bound to none, who may act on every project). The network layer decides, 
 transaction and before any other rule of it, from the owner of the record it read: so no change of owner can
 slip in between check and change, and no rule's refusal (a project mismatch naming the owner, an IP still in
 use) tells a caller anything about another project's resources. A refusal is of kind FORBIDDEN and names
-only the caller's own project.
+only the caller's own project. Reads follow the same rule: a bound caller gets FORBIDDEN for another
+project's network or IP, and lists and finds hold its own project's only.
 """
 
 from __future__ import annotations
@@ -18,8 +19,16 @@ def _refusal(acting_for: str) -> NetworkError:
     return forbidden(f'the caller may act on resources of project "{acting_for}" only')
 
 
+def visible(acting_for: str | None, owner: str | None) -> bool:
+    """Whether a caller acting for ``acting_for`` may see or change a resource of ``owner``.
+
+    A resource without a project is no bound caller's (to change, or to list among its own).
+    """
+    return acting_for is None or owner == acting_for
+
+
 def check_owner(acting_for: str | None, owner: str | None) -> None:
-    """Refuse a bound caller whose project is not ``owner`` (a resource without a project is nobody's to change)."""
+    """Refuse a bound caller whose project is not ``owner``."""
     if acting_for is not None and owner != acting_for:
         raise _refusal(acting_for)
 

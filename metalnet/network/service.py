@@ -16,6 +16,7 @@ from typing import NamedTuple, TypeVar
 from metalnet.ipam.errors import IpamError
 from metalnet.ipam.session import IpamSession
 from metalnet.network import children, ips, networks, resources
+from metalnet.network.access import check_owner, visible
 from metalnet.network.errors import NetworkError, from_core
 from metalnet.network.model import IP, Family, Network, Partition, Project, Usage
 from metalnet.network.requests import (
@@ -37,6 +38,7 @@ from metalnet.network.work import SessionFactory, Work
 from metalnet.storage.base import Storage, StorageBusyError, StorageUnavailableError, Transaction
 
 T = TypeVar("T")
+Owned = TypeVar("Owned", IP, Network)
 
 
 class IPRequest(NamedTuple):
@@ -104,14 +106,14 @@ class NetworkService:
     def create_network(self, request: NetworkCreate, *, acting_for: str | None = None) -> Network:
         return self._run(lambda work: networks.create_network(work, request, acting_for))
 
-    def get_network(self, ident: str) -> Network:
-        return self._run(lambda work: networks.get_network(work, ident), readonly=True)
+    def get_network(self, ident: str, *, acting_for: str | None = None) -> Network:
+        return self._run(lambda work: _owned(networks.get_network(work, ident), acting_for), readonly=True)
 
-    def list_networks(self) -> list[Network]:
-        return self._run(networks.list_networks, readonly=True)
+    def list_networks(self, *, acting_for: str | None = None) -> list[Network]:
+        return _visible(self._run(networks.list_networks, readonly=True), acting_for)
 
-    def find_networks(self, query: NetworkFind) -> list[Network]:
-        return self._run(lambda work: networks.find_networks(work, query), readonly=True)
+    def find_networks(self, query: NetworkFind, *, acting_for: str | None = None) -> list[Network]:
+        return _visible(self._run(lambda work: networks.find_networks(work, query), readonly=True), acting_for)
 
     def pool_usage(self) -> dict[Family, Usage]:
         """Usage per family summed over the private super networks (the pools child networks come from)."""
@@ -172,14 +174,14 @@ class NetworkService:
                 results.append(exc)
         return results
 
-    def get_ip(self, address: str) -> IP:
-        return self._run(lambda work: ips.get_ip(work, address), readonly=True)
+    def get_ip(self, address: str, *, acting_for: str | None = None) -> IP:
+        return self._run(lambda work: _owned(ips.get_ip(work, address), acting_for), readonly=True)
 
-    def list_ips(self) -> list[IP]:
-        return self._run(ips.list_ips, readonly=True)
+    def list_ips(self, *, acting_for: str | None = None) -> list[IP]:
+        return _visible(self._run(ips.list_ips, readonly=True), acting_for)
 
-    def find_ips(self, query: IPFind) -> list[IP]:
-        return self._run(lambda work: ips.find_ips(work, query), readonly=True)
+    def find_ips(self, query: IPFind, *, acting_for: str | None = None) -> list[IP]:
+        return _visible(self._run(lambda work: ips.find_ips(work, query), readonly=True), acting_for)
 
     def update_ip(self, request: IPUpdate, *, acting_for: str | None = None) -> IP:
         return self._run(lambda work: ips.update_ip(work, request, acting_for))
@@ -222,3 +224,11 @@ class NetworkService:
     def delete_project(self, ident: str) -> Project:
         return self._run(lambda work: resources.delete_project(work, ident))
 
+
+def _owned(record: Owned, acting_for: str | None) -> Owned:
+    check_owner(acting_for, record.projectid)
+    return record
+
+
+def _visible(records: list[Owned], acting_for: str | None) -> list[Owned]:
+    return records if acting_for is None else [r for r in records if visible(acting_for, r.projectid)]

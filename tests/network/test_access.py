@@ -13,11 +13,13 @@ import pytest
 from metalnet.network import (
     ErrorKind,
     IPAllocate,
+    IPFind,
     IPUpdate,
     Network,
     NetworkAllocate,
     NetworkCreate,
     NetworkError,
+    NetworkFind,
     NetworkService,
     NetworkUpdate,
     ProjectCreate,
@@ -109,3 +111,18 @@ def test_own_resources_are_changed_as_usual(service: NetworkService, world: dict
     assert service.update_ip(IPUpdate(ipaddress=ip.ipaddress, name="x"), acting_for=MINE).name == "x"
     assert service.free_ip(ip.ipaddress, acting_for=MINE).ipaddress == ip.ipaddress
     assert service.free_network(child.id, acting_for=MINE).id == child.id
+
+
+def test_reads_follow_the_owner(storage: Storage, service: NetworkService, world: dict[str, str]) -> None:
+    in_ext = world["in_ext"]
+    _forbidden(storage, lambda: service.get_network("ext1", acting_for=MINE), "ext1")
+    _forbidden(storage, lambda: service.get_network("internet", acting_for=MINE), "internet")
+    _forbidden(storage, lambda: service.get_ip(in_ext, acting_for=MINE), in_ext)
+    mine = service.allocate_ip(IPAllocate(networkid="internet", projectid=MINE), acting_for=MINE)
+    assert service.get_ip(mine.ipaddress, acting_for=MINE) == mine
+    assert [ip.ipaddress for ip in service.list_ips(acting_for=MINE)] == [mine.ipaddress]
+    assert [ip.ipaddress for ip in service.find_ips(IPFind(networkid="internet"), acting_for=MINE)] == [mine.ipaddress]
+    child = service.allocate_network(NetworkAllocate(partitionid=PARTITION, projectid=MINE), acting_for=MINE)
+    assert [n.id for n in service.list_networks(acting_for=MINE)] == [child.id]
+    assert service.find_networks(NetworkFind(projectid=OTHER), acting_for=MINE) == []
+    assert len(service.list_networks()) > len(service.list_networks(acting_for=MINE))
