@@ -126,7 +126,7 @@ class NetworkViews:
 
     def tree(self, visible: Visible = everything, search: str = "") -> list[PartitionTree]:
         """Every visible network matching ``search``, per partition (sorted, ``""`` last), parents before
-        their children (as the CLI's ``network list`` draws them)."""
+        their children (as the CLI's ``network list`` draws them; siblings in address order)."""
 
         def read(work: Work) -> list[PartitionTree]:
             shown = [n for n in work.records.all(Network) if visible(n.projectid) and matches(n, search)]
@@ -298,8 +298,9 @@ def _tree_rows(work: Work, shown: list[Network]) -> list[TreeRow]:
     return rows
 
 
-def _order(network: Network) -> tuple[str, str]:
-    return network.partitionid, network.id
+def _order(network: Network) -> tuple[str, list[Cidr], str]:
+    """Partition, then address order of the prefixes (children as they lie in their parent), then id."""
+    return network.partitionid, sorted(parse_cidr(cidr) for cidr in network.prefixes), network.id
 
 
 def _cursor(text: str | None) -> tuple[int, int] | None:

@@ -72,10 +72,11 @@ def _walkthrough(lab: Lab) -> str:
     return str(child["id"])
 
 
-def _start(workdir: Path, extra: tuple[str, ...], headers: dict[str, str]) -> Iterator[Lab]:
+def _start(workdir: Path, extra: tuple[str, ...], headers: dict[str, str], *, bulk: bool = True) -> Iterator[Lab]:
     port = free_port()
     db = workdir / f"metalnet-{port}.db"
-    _seed_bulk(db)
+    if bulk:
+        _seed_bulk(db)
     command = cli_command("serve", "--port", str(port), "--db", f"sqlite:///{db}", *extra)
     with server_process(command, port=port, cwd=workdir, env=cli_env(), startup_seconds=START_TIMEOUT) as server:
         lab = Lab(server, "", headers)
@@ -96,6 +97,40 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     tokens = (f"admin:{ADMIN_TOKEN}", f"view@{PROJECT}:{PROJECT_TOKEN}", f"view@{OTHER_PROJECT}:{OTHER_TOKEN}")
     extra = tuple(arg for token in tokens for arg in ("--api-token", token))
     yield from _start(tmp_path_factory.mktemp("ui-secured"), extra, {"Authorization": f"Bearer {ADMIN_TOKEN}"})
+
+
+def _populate(lab: Lab) -> None:
+    """More of everything, so that the screenshots show a site in use: children with IPs, a second
+    partition, a network near its limit (amber) and a full one (red)."""
+    for i, count in enumerate((40, 180, 7, 900)):
+        child = lab.api("POST", "/v1/network/allocate",
+                        json={"partitionid": PARTITION, "projectid": PROJECT, "name": f"machines-{i}"})
+        for _ in range(count // 30):  # a few real allocations; the rest need not be drawn one by one
+            lab.api("POST", "/v1/ip/allocate", json={"networkid": child["id"], "projectid": PROJECT})
+    lab.api("PUT", "/v1/partition", json={"id": "fra-equ01", "name": "Frankfurt"})
+    lab.api("PUT", "/v1/project", json={"meta": {"id": "storage-team"}, "name": "storage"})
+    lab.api("PUT", "/v1/network", json={"id": "tenant-super-fra-equ01", "name": "Project Super Network",
+                                        "partitionid": "fra-equ01", "prefixes": ["10.128.0.0/16"],
+                                        "defaultchildprefixlength": {"IPv4": 24}, "privatesuper": True})
+    for i in range(6):
+        lab.api("POST", "/v1/network/allocate",
+                json={"partitionid": "fra-equ01", "projectid": "storage-team", "name": f"storage-{i}"})
+    lab.api("PUT", "/v1/network", json={"id": "internet", "name": "Internet", "prefixes": ["185.1.2.0/26"],
+                                        "destinationprefixes": ["0.0.0.0/0"], "nat": True})
+    lab.api("PUT", "/v1/network", json={"id": "mgmt", "name": "management", "prefixes": ["198.18.0.0/28"],
+                                        "projectid": "storage-team"})
+    for network, count in (("internet", 52), ("mgmt", 14)):
+        for _ in range(count):
+            lab.api("POST", "/v1/ip/allocate", json={"networkid": network, "projectid": "storage-team"})
+
+
+@pytest.fixture(scope="session")
+def showcase(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """The walkthrough plus :func:`_populate`: what the README's screenshots show."""
+    require_browser()
+    for lab in _start(tmp_path_factory.mktemp("ui-showcase"), (), {}, bulk=False):
+        _populate(lab)
+        yield lab
 
 
 @pytest.fixture(scope="session")

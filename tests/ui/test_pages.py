@@ -209,17 +209,31 @@ def test_unknown_network_and_bad_cursor_are_error_pages(lab: Lab, browser: webdr
     assert "not-an-ip" in browser.find_element(By.ID, "error-message").text
 
 
-SCREENSHOTS = {"ui-networks.png": "/ui/", "ui-network.png": f"/ui/network/{SUPER}",
-               "ui-ipam.png": "/ui/ipam"}
+SCREENSHOTS = {"ui-networks.png": "/ui/", "ui-network.png": f"/ui/network/{SUPER}", "ui-ipam.png": "/ui/ipam"}
 
 
-def test_screenshots(lab: Lab, browser: webdriver.Chrome, tmp_path: Path) -> None:
+def test_screenshots(showcase: Lab, browser: webdriver.Chrome, tmp_path: Path) -> None:
     """The README's screenshots; written to docs/ with METALNET_UI_SCREENSHOTS=1, else to a temporary dir."""
     target = REPO / "docs" if os.environ.get("METALNET_UI_SCREENSHOTS") == "1" else tmp_path
-    for name, path in SCREENSHOTS.items():
-        browser.get(f"{lab.server.url}{path}")
-        height = browser.execute_script("return document.documentElement.scrollHeight")
-        browser.set_window_size(1360, min(int(height) + 20, 1500))
-        assert browser.save_screenshot(str(target / name))
-        assert (target / name).stat().st_size > 10_000
-    browser.set_window_size(1360, 900)
+    try:
+        for name, path in SCREENSHOTS.items():
+            browser.set_window_size(1360, 900)
+            browser.get(f"{showcase.server.url}{path}")
+            height = browser.execute_script("return document.documentElement.scrollHeight")
+            browser.set_window_size(1360, min(int(height) + 140, 1700))  # + the window's own frame
+            assert browser.save_screenshot(str(target / name))
+            assert (target / name).stat().st_size > 10_000
+    finally:
+        browser.set_window_size(1360, 900)
+
+
+def test_bars_turn_amber_at_80_and_red_at_95_percent(showcase: Lab, browser: webdriver.Chrome) -> None:
+    browser.get(f"{showcase.server.url}/ui/")
+    colours = {"ok": "rgb(47, 158, 102)", "warn": "rgb(224, 161, 0)", "critical": "rgb(212, 56, 44)"}
+    for network, (used, total, level) in {"internet": (54, 64, "warn"), "mgmt": (16, 16, "critical"),
+                                          SUPER: (2, 65536, "ok")}.items():
+        bar = browser.find_element(By.CSS_SELECTOR, f'tr[data-network-id="{network}"] .usage[data-kind="ips"]')
+        assert (bar.get_attribute("data-used"), bar.get_attribute("data-total")) == (str(used), str(total))
+        assert bar.get_attribute("data-level") == level
+        fill = browser.execute_script("return getComputedStyle(arguments[0].querySelector('rect.fill')).fill", bar)
+        assert fill == colours[level]

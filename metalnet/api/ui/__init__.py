@@ -11,7 +11,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from litestar import Router
-from litestar.datastructures import CacheControlHeader, ResponseHeader
+from litestar.datastructures import CacheControlHeader
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -19,19 +19,9 @@ from litestar.template.config import TemplateConfig
 from metalnet.api.context import ApiContext
 from metalnet.api.ui.access import session_middleware
 from metalnet.api.ui.format import FILTERS
-from metalnet.api.ui.routes import UI, error_page, ui_handlers
+from metalnet.api.ui.routes import SECURITY_HEADERS, UI, error_page, ui_handlers
 
 HERE = Path(__file__).resolve().parent
-#: the pages load only what metalnet serves; no inline script, no framing, no referrer leaking ids
-SECURITY_HEADERS = (
-    ResponseHeader(name="Content-Security-Policy",
-                   value="default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-                         "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
-    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
-    ResponseHeader(name="Referrer-Policy", value="no-referrer"),
-)
-
-
 def ui_templates() -> TemplateConfig[JinjaTemplateEngine]:
     """The app's template config: the UI's templates with autoescaping and the figure filters."""
     environment = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True,

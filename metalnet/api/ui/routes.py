@@ -11,13 +11,14 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from litestar import Request, Response, get, post
+from litestar.datastructures import ResponseHeader
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body
 from litestar.response import Redirect, Template
 from litestar.types import ControllerRouterHandler
 
-from metalnet.api.auth import Principal
+from metalnet.api.auth import ANONYMOUS_ADMIN, Principal
 from metalnet.api.context import ApiContext
 from metalnet.api.errors import ForbiddenError, UnauthorizedError
 from metalnet.api.exceptions import classify
@@ -27,6 +28,14 @@ from metalnet.ipam.occupancy import IpamReader
 from metalnet.network.views import PAGE_SIZE, NetworkViews
 
 UI = "/ui"
+#: the pages load only what metalnet serves; no inline script, no framing, no referrer leaking ids
+SECURITY_HEADERS = (
+    ResponseHeader(name="Content-Security-Policy",
+                   value="default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+                         "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
+    ResponseHeader(name="Referrer-Policy", value="no-referrer"),
+)
 #: longest search term, block or cursor accepted from a query string (anything longer cannot match)
 MAX_QUERY = 200
 
@@ -44,7 +53,8 @@ def _login_redirect(request: Request[Any, Any, Any]) -> Redirect:
 
 
 def _page(name: str, principal: Principal, context: dict[str, Any], status: int = 200) -> Template:
-    return Template(template_name=name, context={"viewer": principal, **context}, status_code=status)
+    context = {"viewer": principal, "logins": principal is not ANONYMOUS_ADMIN, **context}
+    return Template(template_name=name, context=context, status_code=status)
 
 
 def _clip(value: str | None) -> str | None:
@@ -147,4 +157,5 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
     else:
         status, message, _ = classify(request.scope["path"], request.method, exc)
     return Template(template_name="error.html.j2", status_code=status,
-                    context={"status": status, "message": message})
+                    context={"status": status, "message": message},
+                    headers={"Cache-Control": "no-store", **{h.name: h.value or "" for h in SECURITY_HEADERS}})
