@@ -74,12 +74,14 @@ class Occupancy:
 
 @dataclass(frozen=True, slots=True)
 class PrefixUse:
-    """A prefix with its usage counters and the addresses its child prefixes hold."""
+    """A prefix with its usage counters, the addresses its child prefixes hold and its ``depth`` below its
+    top-level prefix (0 for a top-level one)."""
 
     prefix: Prefix
     usage: Usage
     size: int
     child_addresses: int
+    depth: int
 
 
 def _row(session: IpamSession, prefix: Cidr) -> PrefixRow:
@@ -179,10 +181,15 @@ def _inside(ranges: list[tuple[int, int]], point: int) -> bool:
 def prefix_uses(session: IpamSession) -> list[PrefixUse]:
     """Every prefix of the session's namespace with its usage counters, parents before their children."""
     result = []
+    depths: dict[str, int] = {}
     for prefix in sorted(session.prefixes(), key=lambda p: parse_cidr(p.cidr)):
         cidr = parse_cidr(prefix.cidr)
-        result.append(PrefixUse(prefix, session.prefix_counters(prefix.cidr), cidr.size,
-                                child_addresses(session, prefix.cidr)))
+        usage = session.prefix_counters(prefix.cidr)
+        # only a prefix with children has addresses in them: no second read for the others
+        given = child_addresses(session, prefix.cidr) if usage.acquired_prefixes else 0
+        depth = depths[prefix.parent_cidr] + 1 if prefix.parent_cidr in depths else 0
+        depths[prefix.cidr] = depth
+        result.append(PrefixUse(prefix, usage, cidr.size, given, depth))
     return result
 
 

@@ -13,11 +13,14 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import msgspec
+
 from metalnet.ipam.addresses import Cidr, parse_address, parse_cidr
 from metalnet.ipam.errors import InvalidInputError
 from metalnet.ipam.occupancy import Occupancy, allocated_ips, child_addresses, occupancy
 from metalnet.ipam.session import IpamSession
 from metalnet.network.addresses import IPV4, IPV6, family_of
+from metalnet.network.consumption import consumption
 from metalnet.network.errors import invalid, ipam_errors, not_found
 from metalnet.network.model import IP, Family, Network, Usage
 from metalnet.network.records import index_key
@@ -30,6 +33,8 @@ Visible = Callable[[str], bool]
 #: IPs per page unless the caller asks otherwise, and the most it may ask for
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
+#: from this many networks on, the counters of every prefix are read in one scan instead of one by one
+BATCH_READ = 64
 
 
 def everything(_project: str) -> bool:
@@ -281,12 +286,16 @@ def _tree_rows(work: Work, shown: list[Network]) -> list[TreeRow]:
             roots.append(network)
     rows: list[TreeRow] = []
     done: set[str] = set()
+    counters = None
+    if len(shown) > BATCH_READ:
+        with ipam_errors("cannot read prefix counters from ipam"):
+            counters = work.ipam.all_prefix_counters()
 
     def walk(network: Network, depth: int) -> None:
         if network.id in done:  # a parent cycle in broken data must not loop
             return
         done.add(network.id)
-        full = work.with_consumption(network)
+        full = msgspec.structs.replace(network, consumption=consumption(work.ipam, network, counters))
         rows.append(TreeRow(full, depth, _uses(work, full)))
         for kid in sorted(kids.get(network.id, ()), key=_order):
             walk(kid, depth + 1)

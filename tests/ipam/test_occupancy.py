@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from metalnet.ipam import InvalidInputError, Ipamer, NoPrefixAvailableError, NotFoundError
+from metalnet.ipam import InvalidInputError, Ipamer, IpamSession, NoPrefixAvailableError, NotFoundError
 from metalnet.ipam.occupancy import MAP_BITS, IpamReader, Occupancy
 from metalnet.storage import MemoryStorage, Storage
 
@@ -78,6 +78,7 @@ def test_children_mode_counts_child_prefixes(ipam: Ipamer) -> None:
     assert uses["10.0.0.0/16"].child_addresses == 1024 + 128
     assert uses["10.0.0.0/16"].usage.acquired_prefixes == 2
     assert list(uses) == ["10.0.0.0/16", "10.0.0.0/22", "10.0.128.0/25"]  # parents before children
+    assert [use.depth for use in uses.values()] == [0, 1, 1]
 
 
 def test_small_prefix_has_one_cell_per_address(ipam: Ipamer) -> None:
@@ -163,3 +164,14 @@ def test_map_matches_the_child_prefixes(lengths: list[int], release: set[int]) -
                 covered[i] += min(net.num_addresses, overlap.num_addresses)
     assert [c.taken for c in found.cells] == covered
     assert sum(u.child_addresses for u in IpamReader(storage).namespaces()["root"][:1]) == sum(covered)
+
+
+def test_all_prefix_counters_equal_each_prefix_counters(ipam: Ipamer) -> None:
+    ipam.new_prefix("10.0.0.0/16")
+    ipam.acquire_child_prefix("10.0.0.0/16", 24)
+    ipam.new_prefix("2001:db8::/64")
+    ipam.acquire_ip("2001:db8::/64")
+    found = ipam.storage.run(lambda tx: IpamSession(tx).all_prefix_counters(), readonly=True)
+    assert list(found) == ["10.0.0.0/16", "10.0.0.0/24", "2001:db8::/64"]
+    for cidr, usage in found.items():
+        assert usage == ipam.storage.run(lambda tx, cidr=cidr: IpamSession(tx).prefix_counters(cidr), readonly=True)

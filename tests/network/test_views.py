@@ -16,7 +16,7 @@ from metalnet.network import (
     PartitionCreate,
     ProjectCreate,
 )
-from metalnet.network.views import NetworkViews, matches
+from metalnet.network.views import BATCH_READ, NetworkViews, matches
 from metalnet.storage import MemoryStorage
 from tests.network.support import PARTITION, PROJECT, SUPER_ID, refused
 
@@ -160,3 +160,17 @@ def test_paging_forward_then_back_visits_every_ip_once(count: int, limit: int, f
         before = page.ips[0].ipaddress
     if pages[-1].ips:
         assert backwards + [ip.ipaddress for ip in pages[-1].ips] == expected
+
+
+def test_large_trees_read_the_same_usage_in_one_scan(service: NetworkService, lab: Network) -> None:
+    """Past BATCH_READ networks the counters come from one scan: the figures must be the same."""
+    service.create_project(ProjectCreate(id=OTHER))
+    for i in range(BATCH_READ + 3):
+        network = service.create_network(NetworkCreate(id=f"ext-{i:03}", prefixes=[f"172.16.{i}.0/24"],
+                                                       projectid=OTHER))
+        for _ in range(i % 5):
+            service.allocate_ip(IPAllocate(networkid=network.id, projectid=OTHER))
+    rows = [row for tree in views(service).tree() for row in tree.rows]
+    assert len(rows) == BATCH_READ + 4
+    for row in rows:
+        assert row.network.consumption == service.get_network(row.network.id).consumption

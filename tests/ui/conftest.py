@@ -122,6 +122,10 @@ def _populate(lab: Lab) -> None:
     for network, count in (("internet", 52), ("mgmt", 14)):
         for _ in range(count):
             lab.api("POST", "/v1/ip/allocate", json={"networkid": network, "projectid": "storage-team"})
+    # go-ipam's own prefixes, in the IPAM service's default namespace
+    lab.api("POST", "/api.v1.IpamService/CreatePrefix", json={"cidr": "192.168.0.0/16"})
+    for length in (20, 22, 24, 24):
+        lab.api("POST", "/api.v1.IpamService/AcquireChildPrefix", json={"cidr": "192.168.0.0/16", "length": length})
 
 
 @pytest.fixture(scope="session")

@@ -5,16 +5,21 @@ from __future__ import annotations
 import httpx
 from selenium import webdriver
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.ui.conftest import ADMIN_TOKEN, BULK, OTHER_TOKEN, PROJECT, PROJECT_TOKEN, SUPER, Lab
-from tests.ui.test_pages import attrs, rows, wait_for
+from tests.ui.test_pages import WAIT_SECONDS, attrs, rows, wait_for
 
 
 def log_in(browser: webdriver.Chrome, lab: Lab, token: str, path: str = "/ui/") -> None:
     browser.get(f"{lab.server.url}{path}")
     assert "/ui/login?next=" in browser.current_url
     browser.find_element(By.ID, "token").send_keys(token)
-    browser.find_element(By.ID, "login-button").click()
+    button = browser.find_element(By.ID, "login-button")
+    button.click()
+    # the form's answer replaces the page: wait until the old button is gone
+    WebDriverWait(browser, WAIT_SECONDS).until(expected_conditions.staleness_of(button))
 
 
 def test_pages_ask_for_a_token_and_refuse_a_wrong_one(secured: Lab, fresh_browser: webdriver.Chrome) -> None:
@@ -84,7 +89,9 @@ def test_session_cookie_is_httponly_strict_and_hides_the_token(secured: Lab, fre
 def test_logout_ends_the_session_and_next_stays_on_the_ui(secured: Lab, fresh_browser: webdriver.Chrome) -> None:
     fresh_browser.get(f"{secured.server.url}/ui/login?next=https://example.com/")
     fresh_browser.find_element(By.ID, "token").send_keys(ADMIN_TOKEN)
-    fresh_browser.find_element(By.ID, "login-button").click()
+    button = fresh_browser.find_element(By.ID, "login-button")
+    button.click()
+    WebDriverWait(fresh_browser, WAIT_SECONDS).until(expected_conditions.staleness_of(button))
     wait_for(fresh_browser, "location.pathname === '/ui/'")
     assert fresh_browser.current_url.startswith(secured.server.url)
     assert rows(fresh_browser) == [SUPER, secured.child, BULK]

@@ -227,6 +227,9 @@ def test_screenshots(showcase: Lab, browser: webdriver.Chrome, tmp_path: Path) -
         browser.set_window_size(1360, 900)
 
 
+PROGRESS_COLOUR = "return getComputedStyle(arguments[0].querySelector('svg.bar rect')).fill"
+
+
 def test_bars_turn_amber_at_80_and_red_at_95_percent(showcase: Lab, browser: webdriver.Chrome) -> None:
     browser.get(f"{showcase.server.url}/ui/")
     colours = {"ok": "rgb(47, 158, 102)", "warn": "rgb(224, 161, 0)", "critical": "rgb(212, 56, 44)"}
@@ -235,5 +238,5 @@ def test_bars_turn_amber_at_80_and_red_at_95_percent(showcase: Lab, browser: web
         bar = browser.find_element(By.CSS_SELECTOR, f'tr[data-network-id="{network}"] .usage[data-kind="ips"]')
         assert (bar.get_attribute("data-used"), bar.get_attribute("data-total")) == (str(used), str(total))
         assert bar.get_attribute("data-level") == level
-        fill = browser.execute_script("return getComputedStyle(arguments[0].querySelector('rect.fill')).fill", bar)
+        fill = browser.execute_script(PROGRESS_COLOUR, bar)
         assert fill == colours[level]

@@ -18,7 +18,7 @@ from litestar.template.config import TemplateConfig
 
 from metalnet.api.context import ApiContext
 from metalnet.api.ui.access import session_middleware
-from metalnet.api.ui.format import FILTERS
+from metalnet.api.ui.format import FILTERS, GLOBALS
 from metalnet.api.ui.routes import SECURITY_HEADERS, UI, error_page, ui_handlers
 
 HERE = Path(__file__).resolve().parent
@@ -27,6 +27,7 @@ def ui_templates() -> TemplateConfig[JinjaTemplateEngine]:
     environment = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True,
                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     environment.filters.update(FILTERS)
+    environment.globals.update(GLOBALS)
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))
 
 
