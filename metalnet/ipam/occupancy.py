@@ -32,6 +32,8 @@ from metalnet.storage.rows import PrefixRow
 T = TypeVar("T")
 #: a map has at most 2**MAP_BITS cells (16 x 16): an IPv4 /16 in /24s, an IPv6 /48 in /56s
 MAP_BITS = 8
+#: from this many prefixes on, their counters are read in one scan instead of one by one
+BATCH_READ = 64
 CellState = Literal["free", "partial", "taken", "reserved"]
 MapMode = Literal["children", "addresses"]
 
@@ -82,6 +84,8 @@ class PrefixUse:
     size: int
     child_addresses: int
     depth: int
+    #: child prefixes left out of the listing (see ``child_limit``)
+    hidden_children: int = 0
 
 
 def _row(session: IpamSession, prefix: Cidr) -> PrefixRow:
@@ -178,18 +182,40 @@ def _inside(ranges: list[tuple[int, int]], point: int) -> bool:
     return any(first <= point <= last for first, last in ranges)
 
 
-def prefix_uses(session: IpamSession) -> list[PrefixUse]:
-    """Every prefix of the session's namespace with its usage counters, parents before their children."""
+def prefix_uses(session: IpamSession, child_limit: int | None = None) -> list[PrefixUse]:
+    """Every prefix of the session's namespace with its usage, parents before their children (address order).
+
+    With ``child_limit``, a parent lists at most that many children; its ``hidden_children`` counts the rest,
+    and only listed prefixes cost a usage read.
+    """
+    prefixes = sorted(session.prefixes(), key=lambda p: parse_cidr(p.cidr))
+    kids: dict[str, list[Prefix]] = {}
+    known = {prefix.cidr for prefix in prefixes}
+    roots = []
+    for prefix in prefixes:
+        if prefix.parent_cidr in known:
+            kids.setdefault(prefix.parent_cidr, []).append(prefix)
+        else:
+            roots.append(prefix)
+    listed: list[tuple[Prefix, int, int]] = []
+
+    def walk(prefix: Prefix, depth: int) -> None:
+        children = kids.get(prefix.cidr, [])
+        shown = children if child_limit is None else children[:child_limit]
+        listed.append((prefix, depth, len(children) - len(shown)))
+        for child in shown:
+            walk(child, depth + 1)
+
+    for prefix in roots:
+        walk(prefix, 0)
+    # many prefixes: one scan reads every counter more cheaply than a look-up each
+    counters = session.all_prefix_counters() if len(listed) > BATCH_READ else None
     result = []
-    depths: dict[str, int] = {}
-    for prefix in sorted(session.prefixes(), key=lambda p: parse_cidr(p.cidr)):
-        cidr = parse_cidr(prefix.cidr)
-        usage = session.prefix_counters(prefix.cidr)
+    for prefix, depth, hidden in listed:
+        usage = counters[prefix.cidr] if counters is not None else session.prefix_counters(prefix.cidr)
         # only a prefix with children has addresses in them: no second read for the others
         given = child_addresses(session, prefix.cidr) if usage.acquired_prefixes else 0
-        depth = depths[prefix.parent_cidr] + 1 if prefix.parent_cidr in depths else 0
-        depths[prefix.cidr] = depth
-        result.append(PrefixUse(prefix, usage, cidr.size, given, depth))
+        result.append(PrefixUse(prefix, usage, parse_cidr(prefix.cidr).size, given, depth, hidden))
     return result
 
 
@@ -202,11 +228,12 @@ class IpamReader:
     def _read(self, namespace: str, fn: Callable[[IpamSession], T]) -> T:
         return self.storage.run(lambda tx: fn(IpamSession(tx, namespace)), readonly=True)
 
-    def namespaces(self) -> dict[str, list[PrefixUse]]:
-        """Every namespace (``root`` first) with its prefixes and their usage."""
+    def namespaces(self, child_limit: int | None = None) -> dict[str, list[PrefixUse]]:
+        """Every namespace (``root`` first) with its prefixes and their usage (see :func:`prefix_uses`)."""
 
         def read(session: IpamSession) -> dict[str, list[PrefixUse]]:
-            return {name: prefix_uses(IpamSession(session.tx, name)) for name in session.list_namespaces()}
+            return {name: prefix_uses(IpamSession(session.tx, name), child_limit)
+                    for name in session.list_namespaces()}
 
         return self._read(ROOT_NAMESPACE, read)
 

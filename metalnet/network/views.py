@@ -60,6 +60,8 @@ class TreeRow:
     network: Network
     depth: int
     uses: tuple[FamilyUse, ...]
+    #: children of this network left out of the listing (see ``child_limit``)
+    hidden_children: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,9 @@ class NetworkDetail:
     prefixes: tuple[PrefixView, ...]
     children: tuple[TreeRow, ...]
     parent_visible: bool
+    #: visible children in all, and the position of the first one listed
+    children_total: int = 0
+    children_from: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,13 +134,16 @@ class NetworkViews:
     def _read(self, fn: Callable[[Work], object]) -> object:
         return self.storage.run(lambda tx: fn(_work(tx)), readonly=True)
 
-    def tree(self, visible: Visible = everything, search: str = "") -> list[PartitionTree]:
+    def tree(
+        self, visible: Visible = everything, search: str = "", *, child_limit: int | None = None
+    ) -> list[PartitionTree]:
         """Every visible network matching ``search``, per partition (sorted, ``""`` last), parents before
-        their children (as the CLI's ``network list`` draws them; siblings in address order)."""
+        their children (as the CLI's ``network list`` draws them; siblings in address order), at most
+        ``child_limit`` children below a parent."""
 
         def read(work: Work) -> list[PartitionTree]:
             shown = [n for n in work.records.all(Network) if visible(n.projectid) and matches(n, search)]
-            rows = _tree_rows(work, shown)
+            rows = _tree_rows(work, shown, child_limit)
             parts: dict[str, list[TreeRow]] = defaultdict(list)
             for row in rows:
                 parts[row.network.partitionid].append(row)
@@ -146,9 +154,17 @@ class NetworkViews:
         assert isinstance(result, list)
         return result
 
-    def detail(self, ident: str, visible: Visible = everything, block: str | None = None) -> NetworkDetail:
+    def detail(
+        self,
+        ident: str,
+        visible: Visible = everything,
+        block: str | None = None,
+        *,
+        children_from: int = 0,
+        child_limit: int | None = None,
+    ) -> NetworkDetail:
         """A network with its uses, the occupancy map of each prefix (of ``block`` for the prefix holding it)
-        and its visible children.
+        and its visible children in address order (``child_limit`` of them from the ``children_from``-th).
 
         Raises:
             NetworkError: not found (also when hidden from the caller), or ``block`` in none of its prefixes.
@@ -164,14 +180,16 @@ class NetworkViews:
                 shown = block if block is not None and _holds(cidr, block) else None
                 with ipam_errors(f"cannot read prefix {cidr} from ipam"):
                     views.append(PrefixView(cidr, occupancy(work.ipam, cidr, shown)))
-            kids = [
+            kids = sorted((
                 n for n in (work.records.get(Network, str(key[-1])) for key in work.records.keys_under("child", ident))
                 if n is not None and visible(n.projectid)
-            ]
+            ), key=_order)
+            start = max(0, children_from)
+            listed = kids[start:] if child_limit is None else kids[start:start + child_limit]
             parent = network.parentnetworkid
             parent_visible = parent is not None and _visible_or_none(work, parent, visible) is not None
-            return NetworkDetail(network, _uses(work, network), tuple(views), tuple(_tree_rows(work, kids)),
-                                 parent_visible)
+            return NetworkDetail(network, _uses(work, network), tuple(views), tuple(_tree_rows(work, listed)),
+                                 parent_visible, len(kids), start)
 
         result = self._read(read)
         assert isinstance(result, NetworkDetail)
@@ -273,8 +291,12 @@ def _uses(work: Work, network: Network) -> tuple[FamilyUse, ...]:
                  for family, usage in pairs if usage is not None)
 
 
-def _tree_rows(work: Work, shown: list[Network]) -> list[TreeRow]:
-    """``shown`` in tree order, each with consumption and uses; a network whose parent is not shown is a root."""
+def _tree_rows(work: Work, shown: list[Network], child_limit: int | None = None) -> list[TreeRow]:
+    """``shown`` in tree order, each with consumption and uses; a network whose parent is not shown is a root.
+
+    With ``child_limit``, a parent lists at most that many children; the row of the parent counts the rest
+    (``hidden_children``), and only listed networks cost a usage read.
+    """
     ids = {n.id for n in shown}
     kids: dict[str, list[Network]] = defaultdict(list)
     roots = []
@@ -284,26 +306,41 @@ def _tree_rows(work: Work, shown: list[Network]) -> list[TreeRow]:
             kids[parent].append(network)
         else:
             roots.append(network)
-    rows: list[TreeRow] = []
+    order: list[tuple[Network, int, int]] = []
     done: set[str] = set()
-    counters = None
-    if len(shown) > BATCH_READ:
-        with ipam_errors("cannot read prefix counters from ipam"):
-            counters = work.ipam.all_prefix_counters()
 
     def walk(network: Network, depth: int) -> None:
         if network.id in done:  # a parent cycle in broken data must not loop
             return
         done.add(network.id)
-        full = msgspec.structs.replace(network, consumption=consumption(work.ipam, network, counters))
-        rows.append(TreeRow(full, depth, _uses(work, full)))
-        for kid in sorted(kids.get(network.id, ()), key=_order):
+        children = sorted(kids.get(network.id, ()), key=_order)
+        listed = children if child_limit is None else children[:child_limit]
+        order.append((network, depth, len(children) - len(listed)))
+        for kid in listed:
             walk(kid, depth + 1)
+        for kid in children[len(listed):]:
+            hide(kid)
+
+    def hide(network: Network) -> None:
+        """Leave out ``network`` and everything below it (counted on its parent's row)."""
+        if network.id not in done:
+            done.add(network.id)
+            for kid in kids.get(network.id, ()):
+                hide(kid)
 
     for network in sorted(roots, key=_order):
         walk(network, 0)
     for network in sorted(shown, key=_order):  # anything a cycle kept from the roots
-        walk(network, 0)
+        if network.id not in done:
+            walk(network, 0)
+    counters = None
+    if len(order) > BATCH_READ:
+        with ipam_errors("cannot read prefix counters from ipam"):
+            counters = work.ipam.all_prefix_counters()
+    rows = []
+    for network, depth, hidden in order:
+        full = msgspec.structs.replace(network, consumption=consumption(work.ipam, network, counters))
+        rows.append(TreeRow(full, depth, _uses(work, full), hidden))
     return rows
 
 

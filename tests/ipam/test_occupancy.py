@@ -175,3 +175,24 @@ def test_all_prefix_counters_equal_each_prefix_counters(ipam: Ipamer) -> None:
     assert list(found) == ["10.0.0.0/16", "10.0.0.0/24", "2001:db8::/64"]
     for cidr, usage in found.items():
         assert usage == ipam.storage.run(lambda tx, cidr=cidr: IpamSession(tx).prefix_counters(cidr), readonly=True)
+
+
+def test_child_limit_lists_the_first_child_prefixes(ipam: Ipamer) -> None:
+    ipam.new_prefix("10.0.0.0/16")
+    for _ in range(5):
+        ipam.acquire_child_prefix("10.0.0.0/16", 24)
+    uses = reader(ipam).namespaces(child_limit=2)["root"]
+    assert [(u.prefix.cidr, u.depth, u.hidden_children) for u in uses] == [
+        ("10.0.0.0/16", 0, 3), ("10.0.0.0/24", 1, 0), ("10.0.1.0/24", 1, 0)]
+
+
+@pytest.mark.parametrize("count", [3, 70])
+def test_uses_read_one_by_one_or_in_one_scan_agree(ipam: Ipamer, count: int) -> None:
+    ipam.new_prefix("10.0.0.0/16")
+    for i in range(count):
+        child = ipam.acquire_child_prefix("10.0.0.0/16", 26).cidr
+        for _ in range(i % 4):
+            ipam.acquire_ip(child)
+    for use in reader(ipam).namespaces()["root"]:
+        assert use.usage == ipam.storage.run(
+            lambda tx, cidr=use.prefix.cidr: IpamSession(tx).prefix_counters(cidr), readonly=True)

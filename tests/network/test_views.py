@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -174,3 +176,16 @@ def test_large_trees_read_the_same_usage_in_one_scan(service: NetworkService, la
     assert len(rows) == BATCH_READ + 4
     for row in rows:
         assert row.network.consumption == service.get_network(row.network.id).consumption
+
+
+def test_child_limit_lists_the_first_children_and_counts_the_rest(service: NetworkService, lab: Network) -> None:
+    children = [service.allocate_network(NetworkAllocate(partitionid=PARTITION, projectid=PROJECT, name=f"c{i}"))
+                for i in range(5)]
+    by_address = [c.id for c in sorted(children, key=lambda c: ipaddress.ip_network(c.prefixes[0]))]
+    (tree,) = views(service).tree(child_limit=2)
+    assert [(r.network.id, r.depth, r.hidden_children) for r in tree.rows] == [
+        (SUPER_ID, 0, 3), (by_address[0], 1, 0), (by_address[1], 1, 0)]
+    detail = views(service).detail(SUPER_ID, children_from=2, child_limit=2)
+    assert [r.network.id for r in detail.children] == by_address[2:4]
+    assert (detail.children_total, detail.children_from) == (5, 2)
+    assert [r.network.id for r in views(service).detail(SUPER_ID).children] == by_address

@@ -14,7 +14,7 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import ResponseHeader
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.types import ControllerRouterHandler
 
@@ -36,6 +36,8 @@ SECURITY_HEADERS = (
     ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
     ResponseHeader(name="Referrer-Policy", value="no-referrer"),
 )
+#: children listed below a parent (tree, IPAM page) and per page of a network's children; the rest is linked
+CHILD_LIMIT = 50
 #: longest search term, block or cursor accepted from a query string (anything longer cannot match)
 MAX_QUERY = 200
 
@@ -68,22 +70,23 @@ def ui_handlers(ctx: ApiContext) -> list[ControllerRouterHandler]:
     auth = ctx.auth
 
     @get("/", name="ui:index")
-    async def index(request: Request[Any, Any, Any], q: str = "") -> Template | Redirect:
+    async def index(request: Request[Any, Any, Any], q: FromQuery[str] = "") -> Template | Redirect:
         principal = viewer(auth, request)
         if principal is None:
             return _login_redirect(request)
         term = _clip(q) or ""
-        trees = await ctx.call(lambda: networks.tree(principal.sees, term))
+        trees = await ctx.call(lambda: networks.tree(principal.sees, term, child_limit=CHILD_LIMIT))
         name = "tree.html.j2" if request.query_params.get("fragment") == "tree" else "index.html.j2"
         return _page(name, principal, {"trees": trees, "q": term})
 
     @get("/network/{ident:str}", name="ui:network")
     async def network(
         request: Request[Any, Any, Any],
-        ident: str,
-        block: str | None = None,
-        after: str | None = None,
-        before: str | None = None,
+        ident: FromPath[str],
+        block: FromQuery[str | None] = None,
+        after: FromQuery[str | None] = None,
+        before: FromQuery[str | None] = None,
+        children: FromQuery[int] = 0,
     ) -> Template | Redirect:
         principal = viewer(auth, request)
         if principal is None:
@@ -91,9 +94,11 @@ def ui_handlers(ctx: ApiContext) -> list[ControllerRouterHandler]:
         block, after, before = _clip(block), _clip(after), _clip(before)
         # a project-bound viewer must not learn how many IPs others hold in a shared network
         visible = None if principal.project is None else principal.sees
-        detail = await ctx.call(lambda: networks.detail(ident, principal.sees, block))
+        detail = await ctx.call(lambda: networks.detail(ident, principal.sees, block, children_from=children,
+                                                        child_limit=CHILD_LIMIT))
         page = await ctx.call(lambda: networks.ips_page(ident, visible, after=after, before=before))
-        return _page("network.html.j2", principal, {"detail": detail, "page": page, "page_size": PAGE_SIZE})
+        return _page("network.html.j2", principal, {"detail": detail, "page": page, "page_size": PAGE_SIZE,
+                                                     "child_limit": CHILD_LIMIT})
 
     @get("/ipam", name="ui:ipam")
     async def ipam_index(request: Request[Any, Any, Any]) -> Template | Redirect:
@@ -101,15 +106,15 @@ def ui_handlers(ctx: ApiContext) -> list[ControllerRouterHandler]:
         if principal is None:
             return _login_redirect(request)
         # IPAM prefixes belong to no project: a project-bound token may not read them (as on the API)
-        namespaces = None if principal.project is not None else await ctx.call(ipam.namespaces)
+        namespaces = None if principal.project is not None else await ctx.call(lambda: ipam.namespaces(CHILD_LIMIT))
         return _page("ipam.html.j2", principal, {"namespaces": namespaces})
 
     @get("/ipam/map", name="ui:ipam-map")
     async def ipam_map(
         request: Request[Any, Any, Any],
-        cidr: str,
-        namespace: str = ROOT_NAMESPACE,
-        block: str | None = None,
+        cidr: FromQuery[str],
+        namespace: FromQuery[str] = ROOT_NAMESPACE,
+        block: FromQuery[str | None] = None,
     ) -> Template | Redirect:
         principal = viewer(auth, request)
         if principal is None:
@@ -120,7 +125,7 @@ def ui_handlers(ctx: ApiContext) -> list[ControllerRouterHandler]:
         return _page("ipam_map.html.j2", principal, {"map": found, "namespace": namespace})
 
     @get("/login", name="ui:login")
-    async def login_page(request: Request[Any, Any, Any], next: str = "") -> Template | Redirect:
+    async def login_page(request: Request[Any, Any, Any], next: FromQuery[str] = "") -> Template | Redirect:
         if not auth.enabled:
             return Redirect(f"{UI}/")
         return Template(template_name="login.html.j2", context={"next": _safe_next(next), "error": ""})
