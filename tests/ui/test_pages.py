@@ -209,7 +209,8 @@ def test_unknown_network_and_bad_cursor_are_error_pages(lab: Lab, browser: webdr
     assert "not-an-ip" in browser.find_element(By.ID, "error-message").text
 
 
-SCREENSHOTS = {"ui-networks.png": "/ui/", "ui-network.png": f"/ui/network/{SUPER}", "ui-ipam.png": "/ui/ipam"}
+SCREENSHOTS = {"ui-networks.png": "/ui/", "ui-network.png": f"/ui/network/{SUPER}", "ui-ipam.png": "/ui/ipam",
+               "ui-ips.png": "/ui/network/internet"}
 
 
 def test_screenshots(showcase: Lab, browser: webdriver.Chrome, tmp_path: Path) -> None:
