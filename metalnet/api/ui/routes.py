@@ -38,8 +38,9 @@ SECURITY_HEADERS = (
 )
 #: children listed below a parent (tree, IPAM page) and per page of a network's children; the rest is linked
 CHILD_LIMIT = 50
-#: longest search term, block or cursor accepted from a query string (anything longer cannot match)
-MAX_QUERY = 200
+#: longest search term, block or cursor read from a query string: longer than any id (256), CIDR or address,
+#: so cutting there never hides a match
+MAX_QUERY = 300
 
 
 def _safe_next(target: str | None) -> str:
