@@ -1,10 +1,11 @@
 """Read-only views of networks for people: the tree per partition, a network's prefixes and a page of its IPs.
 
-Each view is one read-only transaction. What a caller may see is its own business: it passes ``visible``, a
-predicate on a record's project (the API's principal decides), and hidden records are left out as if they did
-not exist. Figures come from the same places the allocator's decisions do: consumption from the prefixes'
-counters, occupancy and child coverage from :mod:`metalnet.ipam.occupancy`, IPs from the per-prefix index
-in address order (pages are ordered seeks, so page 200 of 10,000 IPs costs what page 1 costs).
+Each view is one read-only transaction. A caller bound to a project passes it as ``acting_for``, and the
+views apply :mod:`metalnet.network.access` as every other read does: another project's network is refused
+(FORBIDDEN), and lists, trees and pages hold the caller's own project's records only. Figures come from the
+same places the allocator's decisions do: consumption from the prefixes' counters, occupancy and child
+coverage from :mod:`metalnet.ipam.occupancy`, IPs from the per-prefix index in address order (pages are
+ordered seeks, so page 200 of 10,000 IPs costs what page 1 costs).
 """
 
 from __future__ import annotations
@@ -19,26 +20,21 @@ from metalnet.ipam.addresses import Cidr, parse_address, parse_cidr
 from metalnet.ipam.errors import InvalidInputError
 from metalnet.ipam.occupancy import Occupancy, allocated_ips, child_addresses, occupancy
 from metalnet.ipam.session import IpamSession
+from metalnet.network import access
 from metalnet.network.addresses import IPV4, IPV6, family_of
 from metalnet.network.consumption import consumption
-from metalnet.network.errors import invalid, ipam_errors, not_found
+from metalnet.network.errors import invalid, ipam_errors
 from metalnet.network.model import IP, Family, Network, Usage
 from metalnet.network.records import index_key
 from metalnet.network.vrf import DEFAULT_RANGE
 from metalnet.network.work import Work
 from metalnet.storage.base import Storage, Transaction
 
-#: a predicate on a record's project id: whether the caller may see the record
-Visible = Callable[[str], bool]
 #: IPs per page unless the caller asks otherwise, and the most it may ask for
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 #: from this many networks on, the counters of every prefix are read in one scan instead of one by one
 BATCH_READ = 64
-
-
-def everything(_project: str) -> bool:
-    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,14 +131,15 @@ class NetworkViews:
         return self.storage.run(lambda tx: fn(_work(tx)), readonly=True)
 
     def tree(
-        self, visible: Visible = everything, search: str = "", *, child_limit: int | None = None
+        self, search: str = "", *, acting_for: str | None = None, child_limit: int | None = None
     ) -> list[PartitionTree]:
-        """Every visible network matching ``search``, per partition (sorted, ``""`` last), parents before
+        """Every network ``acting_for`` may see matching ``search``, per partition (sorted, ``""`` last), parents before
         their children (as the CLI's ``network list`` draws them; siblings in address order), at most
         ``child_limit`` children below a parent."""
 
         def read(work: Work) -> list[PartitionTree]:
-            shown = [n for n in work.records.all(Network) if visible(n.projectid) and matches(n, search)]
+            shown = [n for n in work.records.all(Network)
+                     if access.visible(acting_for, n.projectid) and matches(n, search)]
             rows = _tree_rows(work, shown, child_limit)
             parts: dict[str, list[TreeRow]] = defaultdict(list)
             for row in rows:
@@ -157,9 +154,9 @@ class NetworkViews:
     def detail(
         self,
         ident: str,
-        visible: Visible = everything,
         block: str | None = None,
         *,
+        acting_for: str | None = None,
         children_from: int = 0,
         child_limit: int | None = None,
     ) -> NetworkDetail:
@@ -171,7 +168,7 @@ class NetworkViews:
         """
 
         def read(work: Work) -> NetworkDetail:
-            network = _visible_network(work, ident, visible)
+            network = _owned_network(work, ident, acting_for)
             if block is not None and not any(_holds(cidr, block) for cidr in network.prefixes):
                 raise invalid(f"block {block!r} is in none of the prefixes of network {ident}")
             network = work.with_consumption(network)
@@ -182,12 +179,13 @@ class NetworkViews:
                     views.append(PrefixView(cidr, occupancy(work.ipam, cidr, shown)))
             kids = sorted((
                 n for n in (work.records.get(Network, str(key[-1])) for key in work.records.keys_under("child", ident))
-                if n is not None and visible(n.projectid)
+                if n is not None and access.visible(acting_for, n.projectid)
             ), key=_order)
             start = max(0, children_from)
             listed = kids[start:] if child_limit is None else kids[start:start + child_limit]
             parent = network.parentnetworkid
-            parent_visible = parent is not None and _visible_or_none(work, parent, visible) is not None
+            found = work.records.get(Network, parent) if parent is not None else None
+            parent_visible = found is not None and access.visible(acting_for, found.projectid)
             return NetworkDetail(network, _uses(work, network), tuple(views), tuple(_tree_rows(work, listed)),
                                  parent_visible, len(kids), start)
 
@@ -198,16 +196,16 @@ class NetworkViews:
     def ips_page(
         self,
         ident: str,
-        visible: Visible | None = None,
         *,
+        acting_for: str | None = None,
         after: str | None = None,
         before: str | None = None,
         limit: int = PAGE_SIZE,
     ) -> IPPage:
         """The IPs of a network after the address ``after`` (or before ``before``), at most ``limit``.
 
-        ``visible=None`` shows every IP and reports the total from the prefixes' counters; with a predicate,
-        hidden IPs are skipped and the total is not reported (it would count them).
+        An unbound caller sees every IP and the total from the prefixes' counters; a caller bound to a project
+        sees its project's IPs only (a shared network holds others') and no total (it would count them).
 
         Raises:
             NetworkError: network not found or hidden, a malformed cursor, a limit outside 1..MAX_PAGE_SIZE.
@@ -217,10 +215,10 @@ class NetworkViews:
         bound = _cursor(after if before is None else before)
 
         def read(work: Work) -> IPPage:
-            network = _visible_network(work, ident, visible or everything)
+            network = _owned_network(work, ident, acting_for)
             prefixes = sorted(parse_cidr(cidr) for cidr in network.prefixes)
             forward = before is None
-            found = _take(work, prefixes, bound, forward, visible, limit + 1)
+            found = _take(work, prefixes, bound, forward, acting_for, limit + 1)
             more = len(found) > limit
             found = found[:limit]
             if not forward:
@@ -228,14 +226,14 @@ class NetworkViews:
             if forward:
                 # anything before the first shown (or, on an empty page, up to the cursor itself)
                 edge = _value(found[0]) if found else _shifted(bound, 1)
-                has_previous = edge is not None and bool(_take(work, prefixes, edge, False, visible, 1))
+                has_previous = edge is not None and bool(_take(work, prefixes, edge, False, acting_for, 1))
                 has_next = more
             else:
                 edge = _value(found[-1]) if found else _shifted(bound, -1)
                 has_previous = more
-                has_next = edge is not None and bool(_take(work, prefixes, edge, True, visible, 1))
+                has_next = edge is not None and bool(_take(work, prefixes, edge, True, acting_for, 1))
             total = None
-            if visible is None:
+            if acting_for is None:
                 with ipam_errors("cannot read prefix counters from ipam"):
                     total = sum(allocated_ips(work.ipam, str(cidr)) for cidr in prefixes)
             return IPPage(tuple(found), has_previous, has_next, total)
@@ -249,15 +247,10 @@ def _work(tx: Transaction) -> Work:
     return Work.open(tx, IpamSession, DEFAULT_RANGE)
 
 
-def _visible_or_none(work: Work, ident: str, visible: Visible) -> Network | None:
-    network = work.records.get(Network, ident)
-    return network if network is not None and visible(network.projectid) else None
-
-
-def _visible_network(work: Work, ident: str, visible: Visible) -> Network:
-    network = _visible_or_none(work, ident, visible)
-    if network is None:
-        raise not_found(f'no network with id "{ident}" found')
+def _owned_network(work: Work, ident: str, acting_for: str | None) -> Network:
+    """The network ``ident``: NOT_FOUND when absent, FORBIDDEN for a caller bound to another project."""
+    network = work.network(ident)
+    access.check_owner(acting_for, network.projectid)
     return network
 
 
@@ -367,14 +360,15 @@ def _value(ip: IP) -> tuple[int, int]:
 
 
 def _take(
-    work: Work, prefixes: list[Cidr], bound: tuple[int, int] | None, forward: bool, visible: Visible | None,
+    work: Work, prefixes: list[Cidr], bound: tuple[int, int] | None, forward: bool, acting_for: str | None,
     count: int,
 ) -> list[IP]:
-    """Up to ``count`` visible IPs strictly after (``forward``) or before ``bound``, nearest first."""
+    """Up to ``count`` IPs ``acting_for`` may see strictly after (``forward``) or before ``bound``, nearest
+    first."""
     found: list[IP] = []
     for address in _addresses(work, prefixes, bound, forward):
         ip = work.records.get(IP, address)
-        if ip is not None and (visible is None or visible(ip.projectid)):
+        if ip is not None and access.visible(acting_for, ip.projectid):
             found.append(ip)
             if len(found) == count:
                 break

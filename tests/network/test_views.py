@@ -51,9 +51,9 @@ def test_tree_puts_children_below_their_super_network(service: NetworkService, c
 
 def test_tree_shows_only_visible_networks(service: NetworkService, child: Network) -> None:
     service.create_project(ProjectCreate(id=OTHER))
-    trees = views(service).tree(visible=lambda project: project == OTHER)
+    trees = views(service).tree(acting_for=OTHER)
     assert trees == []
-    trees = views(service).tree(visible=lambda project: project == PROJECT)
+    trees = views(service).tree(acting_for=PROJECT)
     # the super network (no project) is hidden: the child is shown at the top level
     assert [(r.network.id, r.depth) for t in trees for r in t.rows] == [(child.id, 0)]
 
@@ -89,9 +89,11 @@ def test_detail_has_occupancy_children_and_refuses_foreign_blocks(service: Netwo
     assert zoomed.prefixes[1].occupancy.block == "2001:db8:0:10::/64"
     with refused(ErrorKind.INVALID, "10.1.0.0/24"):
         views(service).detail(SUPER_ID, block="10.1.0.0/24")
-    with refused(ErrorKind.NOT_FOUND, SUPER_ID):
-        views(service).detail(SUPER_ID, visible=lambda project: project == PROJECT)
-    assert views(service).detail(child.id, visible=lambda project: project == PROJECT).parent_visible is False
+    with refused(ErrorKind.FORBIDDEN, PROJECT):  # as every read of another project's network
+        views(service).detail(SUPER_ID, acting_for=PROJECT)
+    with refused(ErrorKind.NOT_FOUND, "nope"):
+        views(service).detail("nope")
+    assert views(service).detail(child.id, acting_for=PROJECT).parent_visible is False
 
 
 def test_ip_pages_walk_forward_and_back(service: NetworkService, child: Network) -> None:
@@ -122,7 +124,7 @@ def test_ip_pages_skip_hidden_ips(service: NetworkService, child: Network) -> No
     service.create_project(ProjectCreate(id=OTHER))
     for project in (PROJECT, OTHER, PROJECT, OTHER):
         service.allocate_ip(IPAllocate(networkid=shared.id, projectid=project))
-    page = views(service).ips_page(shared.id, visible=lambda project: project == PROJECT, limit=5)
+    page = views(service).ips_page(shared.id, acting_for=PROJECT, limit=5)
     assert [ip.ipaddress for ip in page.ips] == ["185.1.2.1", "185.1.2.3"]
     assert page.total is None  # a count would reveal the hidden ones
 

@@ -42,9 +42,11 @@ def test_project_token_sees_only_its_project(secured: Lab, fresh_browser: webdri
     assert BULK not in browser.page_source
     browser.get(f"{secured.server.url}/ui/?q=10.0.0.0/16")
     assert rows(browser) == [secured.child]
-    for hidden in (SUPER, BULK):
+    for hidden in (SUPER, BULK):  # refused as the API refuses them, naming only the viewer's own project
         browser.get(f"{secured.server.url}/ui/network/{hidden}")
-        assert f'no network with id "{hidden}" found' in browser.find_element(By.ID, "error-message").text
+        message = browser.find_element(By.ID, "error-message").text
+        assert f'may act on resources of project "{PROJECT}" only' in message
+        assert hidden not in message
     browser.get(f"{secured.server.url}/ui/network/{secured.child}")
     assert attrs(browser, "#ip-table tbody tr", "data-ip") == ["10.0.0.1", "2001:db8:0:10::1"]
     assert browser.find_elements(By.ID, "ip-total") == []  # a count would include other projects' IPs
@@ -53,7 +55,7 @@ def test_project_token_sees_only_its_project(secured: Lab, fresh_browser: webdri
     assert PROJECT in browser.find_element(By.ID, "ipam-forbidden").text
     assert browser.find_elements(By.CSS_SELECTOR, "tr.prefix") == []
     browser.get(f"{secured.server.url}/ui/ipam/map?namespace=metalnet.networks&cidr=10.0.0.0/16")
-    assert "bound to project" in browser.find_element(By.ID, "error-message").text
+    assert f'project "{PROJECT}" only' in browser.find_element(By.ID, "error-message").text
     assert browser.find_elements(By.CSS_SELECTOR, "rect.cell") == []
 
 
@@ -63,7 +65,8 @@ def test_token_of_another_project_sees_nothing(secured: Lab, fresh_browser: webd
     assert rows(fresh_browser) == []
     assert fresh_browser.find_element(By.ID, "no-networks").text == "No networks to show."
     fresh_browser.get(f"{secured.server.url}/ui/network/{secured.child}")
-    assert "found" in fresh_browser.find_element(By.ID, "error-message").text
+    assert "only" in fresh_browser.find_element(By.ID, "error-message").text
+    assert PROJECT not in fresh_browser.page_source
 
 
 def test_session_cookie_is_httponly_strict_and_hides_the_token(secured: Lab, fresh_browser: webdriver.Chrome) -> None:

@@ -76,7 +76,8 @@ def ui_handlers(ctx: ApiContext) -> list[ControllerRouterHandler]:
         if principal is None:
             return _login_redirect(request)
         term = _clip(q) or ""
-        trees = await ctx.call(lambda: networks.tree(principal.sees, term, child_limit=CHILD_LIMIT))
+        trees = await ctx.call(lambda: networks.tree(term, acting_for=principal.project,
+                                                           child_limit=CHILD_LIMIT))
         name = "tree.html.j2" if request.query_params.get("fragment") == "tree" else "index.html.j2"
         return _page(name, principal, {"trees": trees, "q": term})
 
@@ -93,11 +94,10 @@ def ui_handlers(ctx: ApiContext) -> list[ControllerRouterHandler]:
         if principal is None:
             return _login_redirect(request)
         block, after, before = _clip(block), _clip(after), _clip(before)
-        # a project-bound viewer must not learn how many IPs others hold in a shared network
-        visible = None if principal.project is None else principal.sees
-        detail = await ctx.call(lambda: networks.detail(ident, principal.sees, block, children_from=children,
+        acting_for = principal.project  # the network layer decides what a project-bound viewer sees
+        detail = await ctx.call(lambda: networks.detail(ident, block, acting_for=acting_for, children_from=children,
                                                         child_limit=CHILD_LIMIT))
-        page = await ctx.call(lambda: networks.ips_page(ident, visible, after=after, before=before))
+        page = await ctx.call(lambda: networks.ips_page(ident, acting_for=acting_for, after=after, before=before))
         return _page("network.html.j2", principal, {"detail": detail, "page": page, "page_size": PAGE_SIZE,
                                                      "child_limit": CHILD_LIMIT})
 
@@ -120,7 +120,7 @@ def ui_handlers(ctx: ApiContext) -> list[ControllerRouterHandler]:
         principal = viewer(auth, request)
         if principal is None:
             return _login_redirect(request)
-        principal.require_project(None)
+        principal.require_unbound()  # IPAM prefixes belong to no project
         cidr, block, namespace = _clip(cidr) or "", _clip(block), _clip(namespace) or ROOT_NAMESPACE
         found = await ctx.call(lambda: ipam.occupancy(cidr, block, namespace=namespace))
         return _page("ipam_map.html.j2", principal, {"map": found, "namespace": namespace})
