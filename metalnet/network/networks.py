@@ -9,6 +9,7 @@ import msgspec
 from metalnet.network.access import check_owner
 from metalnet.network.addresses import IPV4, IPV6, families, parse_family
 from metalnet.network.errors import ErrorKind, conflict, invalid, ipam_errors, refused
+from metalnet.network.ids import check_id
 from metalnet.network.model import (
     NAT_IPV4_MASQ,
     NAT_NONE,
@@ -29,7 +30,7 @@ from metalnet.network.rules import (
     distinct_prefixes,
     family_lengths,
 )
-from metalnet.network.work import NETWORKS_LOCK, Work, check_id, network_lock
+from metalnet.network.work import NETWORKS_LOCK, Work, network_lock
 
 
 def create_network(work: Work, request: NetworkCreate, acting_for: str | None = None) -> Network:
