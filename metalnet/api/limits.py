@@ -4,8 +4,8 @@
   once, before a byte of the body is read, whatever its route (unknown routes included). A body that only
   turns out too large while it streams in is still refused by Litestar's own limit.
 - A request whose body has not arrived ``body_timeout`` seconds after its headers did is answered 408 with
-  ``Connection: close`` (when no response has started yet); the app then sees a disconnect, and whatever it
-  still sends is dropped. This holds on HTTP/1.1 and HTTP/2 alike, because it is ASGI, not socket, code.
+  ``Connection: close`` (when no response has started yet). This holds on HTTP/1.1 and HTTP/2 alike,
+  because it is ASGI, not socket, code.
 
 Both answers carry the error body of the route's face (metal-api's or Connect's), as every other error does.
 """
@@ -20,7 +20,6 @@ from litestar.exceptions import HTTPException
 from metalnet.api.exceptions import error_parts
 
 ASGIApp = Any
-_DISCONNECT = {"type": "http.disconnect"}
 
 
 def _declared_length(scope: dict[str, Any]) -> int | None:
@@ -55,35 +54,50 @@ def with_limits(app: ASGIApp, *, max_body_bytes: int, body_timeout: float) -> AS
         if declared is not None and declared > max_body_bytes:
             await _answer(send, scope, 413, "request body too large")
             return
-        deadline = asyncio.get_running_loop().time() + body_timeout
-        state = {"body_done": not declared and not _chunked(scope), "started": False, "answered": False}
-
-        async def timed_receive() -> Any:
-            if state["body_done"]:
-                return await receive()
-            try:
-                async with asyncio.timeout_at(deadline):
-                    message = await receive()
-            except TimeoutError:
-                state["body_done"] = True
-                if not state["started"]:
-                    state["answered"] = True
-                    await _answer(send, scope, 408, f"request body not received within {body_timeout:g} s")
-                return _DISCONNECT
-            if message["type"] != "http.request" or not message.get("more_body", False):
-                state["body_done"] = True
-            return message
-
-        async def guarded_send(message: dict[str, Any]) -> None:
-            if state["answered"]:
-                return
-            if message["type"] == "http.response.start":
-                state["started"] = True
-            await send(message)
-
-        await app(scope, timed_receive, guarded_send)
+        if not declared and not _chunked(scope):
+            await app(scope, receive, send)  # no body to wait for
+            return
+        await _with_body_deadline(app, scope, receive, send, body_timeout)
 
     return limited
+
+
+async def _with_body_deadline(app: ASGIApp, scope: dict[str, Any], receive: Any, send: Any, seconds: float) -> None:
+    """Run ``app``; if the body is not in and no response started after ``seconds``, answer 408 instead.
+
+    One timer per request, cancelled as soon as the last body chunk arrives or a response starts; when it
+    fires the request's task is cancelled — the app can only be waiting for the body then, before any work
+    of its own — and the 408 is sent in its place.
+    """
+    task = asyncio.current_task()
+    assert task is not None  # an ASGI app always runs in a task
+    expired = False
+
+    def expire() -> None:
+        nonlocal expired
+        expired = True
+        task.cancel()
+
+    timer = asyncio.get_running_loop().call_later(seconds, expire)
+
+    async def body_receive() -> Any:
+        message = await receive()
+        if not message.get("more_body", False):
+            timer.cancel()
+        return message
+
+    async def tracking_send(message: dict[str, Any]) -> None:
+        timer.cancel()
+        await send(message)
+
+    try:
+        await app(scope, body_receive, tracking_send)
+    except asyncio.CancelledError:
+        if not expired or task.uncancel() > 0:
+            raise  # a cancellation that is not ours (shutdown, client gone)
+        await _answer(send, scope, 408, f"request body not received within {seconds:g} s")
+    finally:
+        timer.cancel()
 
 
 def _chunked(scope: dict[str, Any]) -> bool:
