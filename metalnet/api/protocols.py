@@ -20,6 +20,8 @@ its httptools protocol adds exactly that:
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
 import socket
 from typing import Any
 
@@ -48,12 +50,17 @@ def _no_delay(transport: asyncio.BaseTransport) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-def _h2_config(config: uvicorn.Config) -> HypercornConfig:
+@functools.cache
+def _h2_config(keep_alive_timeout: float) -> HypercornConfig:
+    """hypercorn's settings for the HTTP/2 connections of a server (one object, not one per connection)."""
     h2 = HypercornConfig()
-    h2.keep_alive_timeout = config.timeout_keep_alive
-    h2.read_timeout = int(getattr(config, "header_timeout", 10) + config.timeout_keep_alive)
+    # a connection without open streams (also one that sent the preface and nothing since, or only part of a
+    # frame) is closed after this; no read timeout besides, so a slow answer does not cut its connection
+    h2.keep_alive_timeout = keep_alive_timeout
+    h2.read_timeout = None
     h2.include_server_header = False
     h2.accesslog = None
+    h2.errorlog = logging.getLogger("hypercorn.error")  # a logger: hypercorn then adds no handler of its own
     return h2
 
 
@@ -120,7 +127,7 @@ class HttpProtocol(HttpToolsProtocol):
         stream.connection_made(self.transport)
         reader.feed_data(opening)
         writer = asyncio.StreamWriter(self.transport, stream, reader, loop)
-        server = TCPServer(ASGIWrapper(self.app), loop, _h2_config(self.config), WorkerContext(None),
+        server = TCPServer(ASGIWrapper(self.app), loop, _h2_config(self.config.timeout_keep_alive), WorkerContext(None),
                            self.app_state, reader, writer)
         task = loop.create_task(server.run())
         self.tasks.add(task)

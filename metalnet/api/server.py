@@ -77,6 +77,7 @@ def logging_config(level: str) -> dict[str, Any]:
             "uvicorn": {"handlers": ["default"], "level": level, "propagate": False},
             "uvicorn.error": {"level": level},
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+            "hypercorn.error": {"handlers": ["default"], "level": level, "propagate": False},
         },
     }
 

@@ -79,7 +79,8 @@ def test_silent_and_slowloris_connections_are_closed_and_others_served(server: R
     deadline = opened_at + HEADER_TIMEOUT + 3.0
     next_probe = next_trickle = time.monotonic()
     with httpx.Client(timeout=5) as client:
-        while open_socks and time.monotonic() < deadline:
+        # until every attacking connection is gone, and past the moment they are closed en masse
+        while (open_socks or time.monotonic() < opened_at + HEADER_TIMEOUT + 0.5) and time.monotonic() < deadline:
             now = time.monotonic()
             if now >= next_trickle:  # slowloris: one more header line now and then, never the end
                 for sock in slow:
@@ -105,7 +106,7 @@ def test_silent_and_slowloris_connections_are_closed_and_others_served(server: R
     assert not open_socks, f"{len(open_socks)} connections still open {HEADER_TIMEOUT + 3:g} s after opening"
     assert max(closed_after[s] for s in silent) <= HEADER_TIMEOUT + 1.5
     assert max(closed_after[s] for s in slow) <= HEADER_TIMEOUT + 1.5
-    assert len(answer_times) >= 10
+    assert len(answer_times) >= 8
     assert max(answer_times) < 1.0, sorted(answer_times)[-5:]
 
 
