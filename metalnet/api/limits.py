@@ -32,13 +32,16 @@ def _declared_length(scope: dict[str, Any]) -> int | None:
     return None
 
 
-async def _answer(send: Any, scope: dict[str, Any], status: int, detail: str) -> None:
+async def answer(send: Any, scope: dict[str, Any], status: int, detail: str) -> None:
+    """Send the error response ``status`` with ``detail`` in the route's error body."""
     # an HTTPException: the error table answers it with this status, in the route's error body
     _, body, extra = error_parts(scope["path"], scope["method"], HTTPException(status_code=status, detail=detail))
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     headers += [(k.lower().encode(), v.encode()) for k, v in extra.items()]
     if status == 408:
         headers.append((b"connection", b"close"))
+    if status == 503:
+        headers.append((b"retry-after", b"1"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -52,7 +55,7 @@ def with_limits(app: ASGIApp, *, max_body_bytes: int, body_timeout: float) -> AS
             return
         declared = _declared_length(scope)
         if declared is not None and declared > max_body_bytes:
-            await _answer(send, scope, 413, "request body too large")
+            await answer(send, scope, 413, "request body too large")
             return
         if not declared and not _chunked(scope):
             await app(scope, receive, send)  # no body to wait for
@@ -95,7 +98,7 @@ async def _with_body_deadline(app: ASGIApp, scope: dict[str, Any], receive: Any,
     except asyncio.CancelledError:
         if not expired or task.uncancel() > 0:
             raise  # a cancellation that is not ours (shutdown, client gone)
-        await _answer(send, scope, 408, f"request body not received within {seconds:g} s")
+        await answer(send, scope, 408, f"request body not received within {seconds:g} s")
     finally:
         timer.cancel()
 

@@ -9,9 +9,11 @@ its httptools protocol adds exactly that:
   library: streams, flow control, settings), which serves the same ASGI app.
 - **A header deadline**: from the moment a connection is accepted, and from the first byte of every further
   request on it, the complete header block must arrive within ``header_timeout`` or the connection is
-  closed (silent and slowloris connections). Idle keep-alive (``timeout_keep_alive``) and the connection cap
-  with its immediate 503 (``limit_concurrency``) are uvicorn's own; the body deadline and the early 413 live
-  in the ASGI layer (:mod:`metalnet.api.limits`), so they hold for HTTP/2 too.
+  closed (silent and slowloris connections).
+- **A connection cap**: a request on a worker with more than ``max_connections`` open connections is answered
+  503 at once, with the API's error body and ``Retry-After`` (uvicorn's ``limit_concurrency`` would answer
+  in plain text). Idle keep-alive (``timeout_keep_alive``) is uvicorn's own; the body deadline and the early
+  413 live in the ASGI layer (:mod:`metalnet.api.limits`), so they hold for HTTP/2 too.
 - ``TCP_NODELAY`` on every connection: with ``--workers`` uvicorn creates the listening socket itself
   (protocol number 0), asyncio then leaves Nagle on, and each response waited ~40 ms for the client's
   delayed ACK.
@@ -32,16 +34,24 @@ from hypercorn.asyncio.worker_context import WorkerContext
 from hypercorn.config import Config as HypercornConfig
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from metalnet.api.limits import answer
+
 #: what an HTTP/2 client with prior knowledge sends first (RFC 9113, 3.4)
 H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 
 class ServerConfig(uvicorn.Config):
-    """uvicorn's configuration plus the header deadline (pickled to worker processes with the rest)."""
+    """uvicorn's configuration plus the header deadline and the connection cap (pickled to worker processes)."""
 
-    def __init__(self, app: Any, *, header_timeout: float, **kwargs: Any) -> None:
+    def __init__(self, app: Any, *, header_timeout: float, max_connections: int, **kwargs: Any) -> None:
         super().__init__(app, **kwargs)
         self.header_timeout = header_timeout
+        self.max_connections = max_connections
+
+
+async def _busy(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """The answer beyond the connection cap: 503 with the route's error body and ``Retry-After``."""
+    await answer(send, scope, 503, "server busy: too many open connections, retry shortly")
 
 
 def _no_delay(transport: asyncio.BaseTransport) -> None:
@@ -71,6 +81,7 @@ class HttpProtocol(HttpToolsProtocol):
                  _loop: asyncio.AbstractEventLoop | None = None) -> None:
         super().__init__(config, server_state, app_state, _loop)
         self._header_timeout: float = getattr(config, "header_timeout", 10.0)
+        self._max_connections: int | None = getattr(config, "max_connections", None)
         self._deadline: asyncio.TimerHandle | None = None
         #: bytes seen before we know whether the connection speaks HTTP/1 or HTTP/2 (None: decided)
         self._opening: bytes | None = b""
@@ -101,6 +112,15 @@ class HttpProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._disarm()
+        cap = self._max_connections
+        if cap is not None and (len(self.connections) > cap or len(self.tasks) >= cap):
+            # uvicorn's own limit answers in plain text; this one in the API's error body
+            app, self.app = self.app, _busy
+            try:
+                super().on_headers_complete()
+            finally:
+                self.app = app
+            return
         super().on_headers_complete()
 
     def _arm(self) -> None:

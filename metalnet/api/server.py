@@ -140,8 +140,8 @@ def uvicorn_config(app: Any, config: ServerConfig, log_config: dict[str, Any], *
     return UvicornConfig(
         app, host=config.host, port=config.port, log_config=log_config, log_level=config.log_level,
         access_log=False, timeout_graceful_shutdown=GRACEFUL_SECONDS, server_header=False, http=HttpProtocol,
-        timeout_keep_alive=config.keepalive_timeout, limit_concurrency=config.max_connections,
-        header_timeout=config.header_timeout, **extra,
+        timeout_keep_alive=config.keepalive_timeout, header_timeout=config.header_timeout,
+        max_connections=config.max_connections, **extra,
     )
 
 

@@ -129,7 +129,7 @@ def test_each_setting_reaches_the_server_or_the_app() -> None:
     config = msgspec.convert(values, ServerConfig)
     server = uvicorn_config(object(), config, {"version": 1, "disable_existing_loggers": False})
     assert (server.host, server.port, server.workers) == ("127.0.0.2", 9091, 1)
-    assert (server.timeout_keep_alive, server.limit_concurrency, server.header_timeout) == (1.5, 77, 2.5)
+    assert (server.timeout_keep_alive, server.max_connections, server.header_timeout) == (1.5, 77, 2.5)
     assert server.log_level == "debug"
     settings = config.app_settings()
     assert settings.hmac_keys == {Role.VIEW: "kv", Role.EDIT: "ke", Role.ADMIN: "ka"}

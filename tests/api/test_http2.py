@@ -48,3 +48,12 @@ def test_http2_connections_are_counted_in_metrics(server: Running, tmp_path: Pat
         client.get("/v1/version")
         text = client.get("/metrics").text
     assert 'metalnet_http_requests_total{method="GET",route="/v1/version",status="200"}' in text
+
+
+def test_http2_with_several_workers(tmp_path: Path) -> None:
+    with metalnet_serve(tmp_path, "--workers", "2") as running, \
+            httpx.Client(base_url=running.url, http1=False, http2=True, timeout=10) as client:
+        answers = [client.put("/v1/partition", json={"id": f"w-{n}"}) for n in range(6)]
+        metrics = client.get("/metrics").text
+    assert {(a.http_version, a.status_code) for a in answers} == {("HTTP/2", 201)}
+    assert 'metalnet_http_requests_total{method="PUT",route="/v1/partition",status="201"} 6.0' in metrics
