@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -75,11 +73,12 @@ def create_app(storage: Storage, settings: Settings | None = None) -> Litestar:
         exception_handlers={Exception: handle_exception},
         openapi_config=_openapi(settings),
         request_max_body_size=settings.max_body_bytes,
-        # after routing, so refusals are counted under their route; an unknown route answers 404 unread
-        middleware=[partial(with_limits, max_body_bytes=settings.max_body_bytes, body_timeout=settings.body_timeout)],
         logging_config=None,
     )
     ctx.metrics.add_pool_collector(lambda: pool_usage(ctx.networks))
     app.state.metalnet = ctx
-    app.asgi_handler = instrument(app.asgi_handler, ctx.metrics, log_requests=settings.request_log)
+    # in front of routing (as Litestar middleware it cost ~30 µs per request more): every request is measured
+    # and logged, then refused early when its declared body is too large or its body too slow
+    limited = with_limits(app.asgi_handler, max_body_bytes=settings.max_body_bytes, body_timeout=settings.body_timeout)
+    app.asgi_handler = instrument(limited, ctx.metrics, log_requests=settings.request_log)
     return app

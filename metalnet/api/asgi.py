@@ -13,12 +13,13 @@ from litestar import Litestar
 
 from metalnet.api.app import create_app
 from metalnet.api.config import config_from_env
-from metalnet.api.server import default_db_url
+from metalnet.api.server import default_db_url, lean_log_records
 from metalnet.storage import open_storage
 
 
 def app_from_env() -> Litestar:
     """An app configured from the environment, owning its storage."""
+    lean_log_records()
     config = config_from_env(os.environ)
     storage = open_storage(config.db or default_db_url())
     app = create_app(storage, config.app_settings())
