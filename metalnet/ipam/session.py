@@ -1,6 +1,6 @@
 """The IPAM operations, run inside one storage transaction.
 
-Each prefix is a :class:`~metalnet.storage.rows.PrefixRow` with the counters usage is read from, its free
+Each prefix is a :class:`~metalnet.ipam.rows.PrefixRow` with the counters usage is read from, its free
 address ranges (:mod:`metalnet.ipam.free_ranges`) and its free child blocks (:mod:`metalnet.ipam.free_blocks`);
 ``layout`` says where each lives in the key space. This module checks input and state, takes the locks and
 raises the errors; every allocation decision is a few ordered seeks in those two structures, so its cost does
@@ -33,8 +33,8 @@ from metalnet.ipam.free_blocks import FreeBlocks
 from metalnet.ipam.free_ranges import FreeRanges, fresh_range, reserved_count
 from metalnet.ipam.model import IP, Prefix, Usage, UsageSource
 from metalnet.ipam.namespaces import ROOT_NAMESPACE, check_namespace_name
+from metalnet.ipam.rows import NamespaceRow, PrefixRow
 from metalnet.storage.base import Transaction
-from metalnet.storage.rows import NamespaceRow, PrefixRow
 
 
 def _has_ips(row: PrefixRow) -> bool:
@@ -132,7 +132,6 @@ class IpamSession:
         if _has_ips(row):
             raise ConflictError(f"prefix {parent} has ips, acquire child prefix not possible")
         blocks = FreeBlocks(self.tx, self.namespace, parent)
-        row = blocks.current(row)  # converted first, so that a refusal lists the blocks it really has
         taken = blocks.take_best(row, length)
         if taken is None:
             raise NoPrefixAvailableError(self._no_room_message(parent, blocks.listing(row), length))
@@ -318,7 +317,10 @@ class IpamSession:
         at = layout.top_key(self.namespace, prefix)
         for found in (self.tx.last(at, space), self.tx.first(at, space)):
             if found is not None:
-                existing = Cidr(prefix.version, int(found[0][-1]), int(found[1]))  # type: ignore[arg-type]
+                first, length = found[0][-1], found[1]
+                assert isinstance(first, int)
+                assert isinstance(length, int)
+                existing = Cidr(prefix.version, first, length)
                 if existing.overlaps(prefix):
                     return existing
         return None
