@@ -1,5 +1,8 @@
 """``python -m metalnet.bench [--storage URL] [--quick]``: go-ipam's benchmark loops and fill curves.
 
+It measures the build that runs: the compiled one where ``pip install`` could compile it, the pure-Python one
+with ``METALNET_PURE=1`` (the first line says which).
+
 Prints a Markdown table. The figures to compare with go-ipam's published ones are the *pairs* per
 second (each go-ipam loop iteration is an acquire plus a release, or a create plus a delete).
 """
@@ -11,10 +14,12 @@ import os
 import platform
 import tempfile
 
+from metalnet import build
 from metalnet.bench import loops
 from metalnet.ipam import Ipamer
 from metalnet.storage import open_storage, redact_url
 
+BUILDS = {"compiled": "compiled (mypyc)", "pure": "pure Python"}
 CHILD_CASES = [(8, 14), (8, 24), (16, 18), (16, 26)]
 
 
@@ -33,7 +38,8 @@ def main(argv: list[str] | None = None) -> None:
 
     with tempfile.TemporaryDirectory() as scratch:
         url = args.storage.replace("{tmp}", scratch)
-        print(f"storage: {redact_url(url)}  python {platform.python_version()}  cpus {os.cpu_count()}\n")
+        print(f"storage: {redact_url(url)}  build: {BUILDS[build.active()]}  "
+              f"python {platform.python_version()}  cpus {os.cpu_count()}\n")
         print("| loop (go-ipam's) | per second |\n|---|---:|")
         with open_storage(url) as store:
             ipam = Ipamer(storage=store)
