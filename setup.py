@@ -58,7 +58,8 @@ def compiled_modules() -> list[Extension]:
     except ImportError:
         print("metalnet: mypyc is not installed; installing the pure-Python build", file=sys.stderr)
         return []
-    return mypycify(COMPILED, opt_level="3", verbose=False)
+    # one shared library with a stable name (metalnet__mypyc), whatever the list of modules
+    return mypycify(COMPILED, opt_level="3", group_name="metalnet")
 
 
 setup(ext_modules=compiled_modules(), cmdclass={"build_ext": OptionalBuildExt})

@@ -59,8 +59,12 @@ def cidr_text(cidr: Cidr) -> str:
     return f"{format_address(cidr.version, cidr.first)}/{cidr.length}"
 
 
-def parse_cidr(text: str) -> Cidr:
-    """Parse ``text`` as a CIDR with its host bits masked; :class:`InvalidInputError` names it otherwise."""
+def parse_cidr(text: object) -> Cidr:
+    """Parse ``text`` as a CIDR with its host bits masked; :class:`InvalidInputError` names it otherwise.
+
+    It takes any object (and refuses what is no string), so that callers at the library's edge can hand it
+    what they were given: a compiled function typed ``str`` would answer a TypeError instead.
+    """
     if not isinstance(text, str):
         raise InvalidInputError(f"invalid cidr {text!r}: not a string")
     return _parse_cidr(text)
@@ -71,6 +75,13 @@ def _parse_cidr(text: str) -> Cidr:
     address, slash, length = text.partition("/")
     if not slash or not length.isdigit() or not length.isascii() or "%" in address or address != address.strip():
         raise InvalidInputError(f"invalid cidr {text!r}: expected ADDRESS/LENGTH")
+    # the C library's parser is ten times faster than ipaddress's and accepts the same notations; whatever it
+    # refuses goes to ipaddress, which words the error
+    version, value = _packed(address)
+    width = 32 if version == 4 else 128
+    if version and int(length) <= width:
+        host_bits = width - int(length)
+        return Cidr(version, value >> host_bits << host_bits, int(length))
     try:
         network = ipaddress.ip_network(text, strict=False)
     except ValueError as exc:
@@ -78,8 +89,17 @@ def _parse_cidr(text: str) -> Cidr:
     return Cidr(network.version, int(network.network_address), network.prefixlen)
 
 
-def parse_address(text: str) -> tuple[int, int]:
-    """Parse ``text`` as an IP address: (version, integer)."""
+def _packed(address: str) -> tuple[int, int]:
+    """(version, integer) of an address in the notation both inet_pton and ipaddress accept; (0, 0) otherwise."""
+    family, version = (socket.AF_INET6, 6) if ":" in address else (socket.AF_INET, 4)
+    try:
+        return version, int.from_bytes(socket.inet_pton(family, address), "big")
+    except (OSError, ValueError):
+        return 0, 0
+
+
+def parse_address(text: object) -> tuple[int, int]:
+    """Parse ``text`` as an IP address: (version, integer); takes any object, as :func:`parse_cidr`."""
     if not isinstance(text, str):
         raise InvalidInputError(f"invalid ip address {text!r}")
     return _parse_address(text)
@@ -89,6 +109,9 @@ def parse_address(text: str) -> tuple[int, int]:
 def _parse_address(text: str) -> tuple[int, int]:
     if "%" in text or "/" in text or text != text.strip():
         raise InvalidInputError(f"invalid ip address {text!r}")
+    version, value = _packed(text)
+    if version:
+        return version, value
     try:
         address = ipaddress.ip_address(text)
     except ValueError:

@@ -8,7 +8,7 @@ ROOT_NAMESPACE = "root"
 MAX_NAMESPACE_LENGTH = 128
 
 
-def check_namespace_name(name: str) -> None:
+def check_namespace_name(name: object) -> None:
     if name == ROOT_NAMESPACE:
         return
     if (

@@ -10,6 +10,7 @@ not grow with what the prefix already holds.
 from __future__ import annotations
 
 from msgspec.structs import replace
+from mypy_extensions import mypyc_attr
 
 from metalnet.ipam import layout
 from metalnet.ipam.addresses import (
@@ -46,8 +47,15 @@ def cidr_of(row: PrefixRow) -> Cidr:
     return Cidr(row.version, row.first, row.length)
 
 
+# callers may wrap the session by subclassing it (the network layer's tests inject faults that way)
+@mypyc_attr(allow_interpreted_subclasses=True)
 class IpamSession:
-    """go-ipam's operations on one namespace, inside the caller's transaction ``tx``."""
+    """go-ipam's operations on one namespace, inside the caller's transaction ``tx``.
+
+    Its arguments have the types the signatures say (the compiled build checks them, with a TypeError):
+    :class:`~metalnet.ipam.ipamer.Ipamer` is the edge that takes anything a library user passes.
+    Their values (cidr and address notation, lengths in range) are checked here.
+    """
 
     def __init__(self, tx: Transaction, namespace: str = ROOT_NAMESPACE, source: UsageSource | None = None) -> None:
         if namespace != ROOT_NAMESPACE:
@@ -79,9 +87,9 @@ class IpamSession:
         if row.parent_cidr:
             # deleting a child means giving its block back to the parent (go-ipam would leak it)
             return self.release_child_prefix(cidr)
-        if self._locks:
+        if self._locks:  # read again under the prefix's lock (a serial store cannot have changed it)
             self.tx.lock(layout.prefix_lock(self.namespace, prefix))
-        row = self._row(prefix)
+            row = self._row(prefix)
         self._check_removable(row, prefix, "delete prefix")
         self.tx.delete(layout.top_key(self.namespace, prefix))
         self._remove(prefix, row)
@@ -119,8 +127,6 @@ class IpamSession:
 
     def acquire_child_prefix(self, parent_cidr: str, length: int) -> Prefix:
         parent = parse_cidr(parent_cidr)
-        if not isinstance(length, int) or isinstance(length, bool):
-            raise InvalidInputError(f"invalid child prefix length {length!r}: not an integer")
         if self._locks:
             self.tx.lock(layout.prefix_lock(self.namespace, parent))
         row = self._row(parent)
@@ -221,8 +227,6 @@ class IpamSession:
         return IP(to_ip_address(version, address), str(prefix))
 
     def release_ip(self, ip: IP) -> Prefix:
-        if not isinstance(ip, IP):
-            raise InvalidInputError(f"invalid ip {ip!r}: expected an IP returned by acquire_ip")
         prefix = parse_cidr(ip.parent_prefix)
         if self._locks:
             self.tx.lock(layout.prefix_lock(self.namespace, prefix))
@@ -349,8 +353,10 @@ class IpamSession:
         self.tx.insert(layout.prefix_key(self.namespace, prefix), row)
 
     def _remove(self, prefix: Cidr, row: PrefixRow) -> None:
-        FreeRanges(self.tx, self.namespace, prefix).remove_all(row)
-        FreeBlocks(self.tx, self.namespace, prefix).remove_all(row)
+        if row.ips_stored:  # a prefix without gaps (the common case) is its row alone
+            FreeRanges(self.tx, self.namespace, prefix).remove_all(row)
+        if row.blocks_stored:
+            FreeBlocks(self.tx, self.namespace, prefix).remove_all(row)
         self.tx.delete(layout.prefix_key(self.namespace, prefix))
 
     def _check_removable(self, row: PrefixRow, prefix: Cidr, action: str) -> None:
