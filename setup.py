@@ -58,8 +58,12 @@ def compiled_modules() -> list[Extension]:
     except ImportError:
         print("metalnet: mypyc is not installed; installing the pure-Python build", file=sys.stderr)
         return []
-    # one shared library with a stable name (metalnet__mypyc), whatever the list of modules
-    return mypycify(COMPILED, opt_level="3", group_name="metalnet")
+    try:
+        # one shared library with a stable name (metalnet__mypyc), whatever the list of modules
+        return mypycify(COMPILED, opt_level="3", group_name="metalnet")
+    except (Exception, SystemExit) as exc:  # mypyc reports code it cannot compile by exiting
+        print(f"metalnet: mypyc cannot compile the modules ({exc}); installing the pure-Python build", file=sys.stderr)
+        return []
 
 
 setup(ext_modules=compiled_modules(), cmdclass={"build_ext": OptionalBuildExt})

@@ -12,7 +12,7 @@ import socket
 from functools import lru_cache
 from typing import NamedTuple
 
-from metalnet.ipam.errors import InvalidInputError
+from metalnet.ipam.errors import ConflictError, InvalidInputError
 
 WIDTH = {4: 32, 6: 128}
 #: counts reported in usage are capped here, as go-ipam reports them (int32 maximum)
@@ -137,3 +137,21 @@ def to_ip_address(version: int, value: int) -> IPAddress:
 
 def capped(count: int) -> int:
     return min(count, USAGE_CAP)
+
+
+def prefixes_overlapping(existing: list[str], new: list[str]) -> None:
+    """Raise :class:`ConflictError` naming the first pair of a new and an existing prefix that overlap."""
+    # (version, first, last) once per prefix (cached: callers check the same prefixes again and again), so
+    # that comparing a pair calls nothing
+    parsed = [(text, _span(text)) for text in existing]
+    for new_text in new:
+        version, first, last = _span(new_text)
+        for old_text, (old_version, old_first, old_last) in parsed:
+            if version == old_version and first <= old_last and old_first <= last:
+                raise ConflictError(f"{new_text} overlaps {old_text}")
+
+
+@lru_cache(maxsize=4096)
+def _span(text: str) -> tuple[int, int, int]:
+    cidr = parse_cidr(text)
+    return cidr.version, cidr.first, cidr.last

@@ -8,12 +8,11 @@ entry) only ever sees the types it declares. It stays plain Python in the compil
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 from typing import TypeVar
 
 from metalnet.ipam.addresses import parse_address, parse_cidr
 from metalnet.ipam.dump import dump_namespace, load_namespace
-from metalnet.ipam.errors import ConflictError, InvalidInputError
+from metalnet.ipam.errors import InvalidInputError
 from metalnet.ipam.model import IP, Prefix, Usage
 from metalnet.ipam.namespaces import ROOT_NAMESPACE, check_namespace_name
 from metalnet.ipam.session import IpamSession
@@ -133,21 +132,3 @@ class Ipamer:
     def delete_namespace(self, name: str) -> None:
         name = _ns(name)
         self._run(ROOT_NAMESPACE, lambda s: s.delete_namespace(name))
-
-
-def prefixes_overlapping(existing: list[str], new: list[str]) -> None:
-    """Raise :class:`ConflictError` naming the first pair of a new and an existing prefix that overlap."""
-    # (version, first, last) once per prefix (cached: callers check the same prefixes again and again), so
-    # that comparing a pair calls nothing
-    parsed = [(text, _span(text)) for text in existing]
-    for new_text in new:
-        version, first, last = _span(new_text)
-        for old_text, (old_version, old_first, old_last) in parsed:
-            if version == old_version and first <= old_last and old_first <= last:
-                raise ConflictError(f"{new_text} overlaps {old_text}")
-
-
-@lru_cache(maxsize=4096)
-def _span(text: str) -> tuple[int, int, int]:
-    cidr = parse_cidr(text)
-    return cidr.version, cidr.first, cidr.last
