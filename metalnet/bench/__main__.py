@@ -60,6 +60,10 @@ def main(argv: list[str] | None = None) -> None:
                 curve = fill_curve(Ipamer(storage=store), fill, window)
             print(f"| {curve.name} | {curve.early_us:.1f} | {curve.late_us:.1f} | {curve.late_ratio:.2f} | "
                   f"{curve.fragmented_us:.1f} | {curve.fragmented_ratio:.2f} |")
+        if not persistent:
+            filled, fragmented = loops.store_memory(url, fill)
+            print(f"\nstore memory for {fill:,} IPs in a /16: {filled:.2f} MiB as taken, {fragmented:.2f} MiB after "
+                  "releasing every other one")
 
 
 if __name__ == "__main__":
