@@ -76,7 +76,7 @@ class IpamSession:
         existing = self._overlapping_top_level(prefix)
         if existing is not None:
             raise ConflictError(f"{prefix} overlaps {existing}")
-        self._create(prefix, parent=None)
+        self._create(prefix, None)
         self.tx.put(layout.top_key(self.namespace, prefix), prefix.length)
         return self._prefix(prefix, "")
 
@@ -181,7 +181,7 @@ class IpamSession:
         parent_row = FreeBlocks(self.tx, self.namespace, parent).give_back(parent_row, child)
         self.tx.put(layout.prefix_key(self.namespace, parent),
                     replace(parent_row, children=parent_row.children - 1))
-        return self._prefix(child, str(parent))
+        return self._prefix(child, cidr_text(parent))
 
     # -- addresses ------------------------------------------------------------------------------
 
@@ -215,7 +215,7 @@ class IpamSession:
         if changed is None:
             raise AlreadyAllocatedError(f"given ip:{format_address(version, address)} is already allocated")
         self.tx.put(layout.prefix_key(self.namespace, prefix), changed)
-        return IP(to_ip_address(version, address), str(prefix))
+        return IP(to_ip_address(version, address), cidr_text(prefix))
 
     def release_ip_from_prefix(self, prefix_cidr: str, ip: str) -> IP:
         prefix = parse_cidr(prefix_cidr)
@@ -224,7 +224,7 @@ class IpamSession:
         row = self._row(prefix)
         version, address = parse_address(ip)
         self._release(prefix, row, version, address, ip)
-        return IP(to_ip_address(version, address), str(prefix))
+        return IP(to_ip_address(version, address), cidr_text(prefix))
 
     def release_ip(self, ip: IP) -> Prefix:
         prefix = parse_cidr(ip.parent_prefix)
@@ -329,7 +329,7 @@ class IpamSession:
                     return existing
         return None
 
-    def _create(self, prefix: Cidr, parent: Cidr | None) -> None:
+    def _create(self, prefix: Cidr, parent_cidr: str | None) -> None:
         """Store a fresh prefix: reserved addresses taken, the rest free for IPs and for children.
 
         Its free range and its free tail (the whole prefix) are kept in the row: nothing else is stored.
@@ -341,7 +341,7 @@ class IpamSession:
             version=prefix.version,
             first=prefix.first,
             length=prefix.length,
-            parent_cidr=str(parent) if parent else None,
+            parent_cidr=parent_cidr,
             acquired_ips=reserved,
             children=0,
             free_smallest=0,
@@ -366,9 +366,10 @@ class IpamSession:
             raise ConflictError(f"prefix {prefix} has {row.children} child prefixes, {action} not possible")
 
     def _attach_child(self, parent: Cidr, row: PrefixRow, child: Cidr) -> Prefix:
-        self._create(child, parent)
+        parent_cidr = cidr_text(parent)
+        self._create(child, parent_cidr)
         self.tx.put(layout.prefix_key(self.namespace, parent), replace(row, children=row.children + 1))
-        return self._prefix(child, str(parent))
+        return self._prefix(child, parent_cidr)
 
     def _usage(self, prefix: Cidr, row: PrefixRow, *, with_blocks: bool) -> Usage:
         listed = []
