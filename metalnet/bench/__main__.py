@@ -30,16 +30,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fill", type=int, default=None, help="allocations per fill curve (default 60000)")
     parser.add_argument("--window", type=int, default=2000, help="ops timed at each end of a fill curve")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks that the benchmark runs")
+    parser.add_argument("--wall", action="store_true",
+                        help="time memory:// by wall time (default there: this process's CPU time)")
     args = parser.parse_args(argv)
     persistent = not args.storage.startswith("memory")
     pairs = args.pairs or (50 if args.quick else (2_000 if persistent else 50_000))
     fill = args.fill or (300 if args.quick else 60_000)
     window = 100 if args.quick else args.window
+    cpu_time = not persistent and not args.wall
+    loops.use_cpu_time(cpu_time)
 
     with tempfile.TemporaryDirectory() as scratch:
         url = args.storage.replace("{tmp}", scratch)
         print(f"storage: {redact_url(url)}  build: {BUILDS[build.active()]}  "
-              f"python {platform.python_version()}  cpus {os.cpu_count()}\n")
+              f"timed by: {'CPU time' if cpu_time else 'wall time'}  python {platform.python_version()}  "
+              f"cpus {os.cpu_count()}\n")
         print("| loop (go-ipam's) | per second |\n|---|---:|")
         with open_storage(url) as store:
             ipam = Ipamer(storage=store)
