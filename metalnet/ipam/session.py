@@ -72,7 +72,8 @@ class IpamSession:
     def new_prefix(self, cidr: str) -> Prefix:
         prefix = parse_cidr(cidr)
         self._require_namespace()
-        self.tx.lock(layout.namespace_lock(self.namespace))
+        if self._locks:
+            self.tx.lock(layout.namespace_lock(self.namespace))
         existing = self._overlapping_top_level(prefix)
         if existing is not None:
             raise ConflictError(f"{prefix} overlaps {existing}")
@@ -82,7 +83,8 @@ class IpamSession:
 
     def delete_prefix(self, cidr: str) -> Prefix:
         prefix = parse_cidr(cidr)
-        self.tx.lock(layout.namespace_lock(self.namespace))
+        if self._locks:
+            self.tx.lock(layout.namespace_lock(self.namespace))
         row = self._row(prefix)
         if row.parent_cidr:
             # deleting a child means giving its block back to the parent (go-ipam would leak it)
