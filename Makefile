@@ -15,8 +15,8 @@ $(BIN)/python:
 
 # pip compiles the IPAM core with mypyc where a C compiler is at hand (setup.py); METALNET_PURE=1 installs
 # and runs the pure-Python build
-install: $(BIN)/python  ## create the virtualenv and install metalnet
-	$(BIN)/pip install --quiet -e .
+install: $(BIN)/python  ## create the virtualenv and install metalnet with every storage driver
+	$(BIN)/pip install --quiet -e '.[postgres,rethinkdb]'
 
 install-test: $(BIN)/python  ## install metalnet with its test tools
 	$(BIN)/pip install --quiet -e '.[test]'

@@ -34,7 +34,8 @@ HMAC_USERS: dict[str, tuple[Role, int]] = {
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: a role and, for project-bound tokens, the one project they may act on."""
+    """Who is calling: a role and, for project-bound tokens, the one project they may act on (``project``,
+    which the routes pass to the network layer as ``acting_for``)."""
 
     name: str
     role: Role
@@ -45,15 +46,18 @@ class Principal:
         if self.role < role:
             raise ForbiddenError(f"{self.name} has role {self.role.name.lower()}, this needs {role.name.lower()}")
 
-    def require_project(self, project: str | None) -> None:
-        """Raise :class:`ForbiddenError` when bound to a project other than ``project``."""
-        if self.project is not None and project != self.project:
-            raise ForbiddenError(f"{self.name} is bound to project {self.project!r}, not {project!r}")
+    def require_unbound(self) -> None:
+        """Raise :class:`ForbiddenError` when bound to a project: for resources that belong to no project.
 
-    def sees(self, project: str | None) -> bool:
-        """Whether a resource of ``project`` is visible to this principal."""
-        return self.project is None or project == self.project
+        Resources of a project are decided by the network layer from their owner
+        (:mod:`metalnet.network.access`, which refuses in the same words: the caller's own project only).
+        """
+        if self.project is not None:
+            raise ForbiddenError(f'the caller may act on resources of project "{self.project}" only')
 
+
+#: the one answer to an Authorization header of no known scheme; it repeats nothing of the header
+UNKNOWN_SCHEME = "Authorization header needs a scheme: 'Bearer <token>' or 'Metal-View|Metal-Edit|Metal-Admin <hmac>'"
 
 ANONYMOUS_ADMIN = Principal("anonymous (authentication off)", Role.ADMIN)
 
@@ -83,14 +87,13 @@ class Authenticator:
             return ANONYMOUS_ADMIN
         if not authorization:
             raise UnauthorizedError("missing Authorization header (HMAC or Bearer token)")
-        scheme, space, credential = authorization.partition(" ")
-        if not space:  # a bare credential (a pasted token): do not echo any of it back
-            raise UnauthorizedError("Authorization header needs a scheme: 'Bearer <token>' or 'Metal-<Role> <hmac>'")
+        scheme, _, credential = authorization.partition(" ")
         if scheme.lower() == "bearer":
             return self._bearer(credential.strip())
         if scheme in HMAC_USERS:
             return self._hmac(scheme, credential.strip(), method, date, salt, now or datetime.now(UTC))
-        raise UnauthorizedError(f"unsupported authorization scheme {scheme[:20]!r}")
+        # whatever came first may be the secret itself (a pasted token, "<secret> extra"): echo none of it
+        raise UnauthorizedError(UNKNOWN_SCHEME)
 
     def _bearer(self, token: str) -> Principal:
         found = self._tokens.get(hashlib.sha256(token.encode()).digest())

@@ -14,7 +14,7 @@ from metalnet.ipam.addresses import parse_address, parse_cidr
 from metalnet.ipam.dump import dump_namespace, load_namespace
 from metalnet.ipam.errors import InvalidInputError
 from metalnet.ipam.model import IP, Prefix, Usage
-from metalnet.ipam.namespaces import ROOT_NAMESPACE, check_namespace_name
+from metalnet.ipam.namespaces import ROOT_NAMESPACE, check_namespace_name, check_writable
 from metalnet.ipam.session import IpamSession
 from metalnet.storage.base import Storage
 from metalnet.storage.memory import MemoryStorage
@@ -45,14 +45,20 @@ def _length(value: object) -> int:
 
 
 class Ipamer:
-    """IP address management over a storage backend (in memory unless ``storage`` is given)."""
+    """IP address management over a storage backend (in memory unless ``storage`` is given).
+
+    Every write to a protected namespace (the network layer's, see :mod:`metalnet.ipam.namespaces`) raises
+    :class:`~metalnet.ipam.errors.ProtectedNamespaceError`; reading it is allowed.
+    """
 
     def __init__(self, storage: Storage | None = None) -> None:
         self.storage = storage if storage is not None else MemoryStorage()
 
     def _run(self, namespace: str, fn: Callable[[IpamSession], T], *, readonly: bool = False) -> T:
-        # prefixes handed out read their usage through this Ipamer (the store), not a finished transaction
         namespace = _ns(namespace)
+        if not readonly:
+            check_writable(namespace)
+        # prefixes handed out read their usage through this Ipamer (the store), not a finished transaction
         return self.storage.run(lambda tx: fn(IpamSession(tx, namespace, self)), readonly=readonly)
 
     def usage_of(self, prefix: Prefix) -> Usage:
@@ -76,6 +82,7 @@ class Ipamer:
 
     def acquire_child_prefix(self, parent_cidr: str, length: int, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
         parent_cidr, length, namespace = _cidr(parent_cidr), _length(length), _ns(namespace)
+        check_writable(namespace)
         return self.storage.run(
             lambda tx: IpamSession(tx, namespace, self).acquire_child_prefix(parent_cidr, length)
         )
@@ -89,11 +96,13 @@ class Ipamer:
     def release_child_prefix(self, child: Prefix | str, *, namespace: str | None = None) -> Prefix:
         cidr = _cidr(child.cidr if isinstance(child, Prefix) else child)
         ns = _ns(namespace or (child.namespace if isinstance(child, Prefix) else ROOT_NAMESPACE))
+        check_writable(ns)
         return self.storage.run(lambda tx: IpamSession(tx, ns, self).release_child_prefix(cidr))
 
     def acquire_ip(self, prefix_cidr: str, *, namespace: str = ROOT_NAMESPACE) -> IP:
         # the hottest calls skip _run's extra closure
         prefix_cidr, namespace = _cidr(prefix_cidr), _ns(namespace)
+        check_writable(namespace)
         return self.storage.run(lambda tx: IpamSession(tx, namespace, self).acquire_ip(prefix_cidr))
 
     def acquire_specific_ip(self, prefix_cidr: str, ip: str, *, namespace: str = ROOT_NAMESPACE) -> IP:
@@ -104,6 +113,7 @@ class Ipamer:
         if not isinstance(ip, IP):
             raise InvalidInputError(f"invalid ip {ip!r}: expected an IP returned by acquire_ip")
         namespace = _ns(namespace)
+        check_writable(namespace)
         return self.storage.run(lambda tx: IpamSession(tx, namespace, self).release_ip(ip))
 
     def release_ip_from_prefix(self, prefix_cidr: str, ip: str, *, namespace: str = ROOT_NAMESPACE) -> IP:
@@ -124,6 +134,7 @@ class Ipamer:
 
     def create_namespace(self, name: str) -> None:
         name = _ns(name)
+        check_writable(name)
         self._run(ROOT_NAMESPACE, lambda s: s.create_namespace(name))
 
     def list_namespaces(self) -> list[str]:
@@ -131,4 +142,5 @@ class Ipamer:
 
     def delete_namespace(self, name: str) -> None:
         name = _ns(name)
+        check_writable(name)
         self._run(ROOT_NAMESPACE, lambda s: s.delete_namespace(name))

@@ -1,6 +1,6 @@
 """Partitions and projects: minimal records, so that networks and IPs reference something real.
 
-Deleting one is refused (422) while networks (or, for a project, IPs) still reference it.
+Deleting one is refused while networks (or, for a project, IPs) still reference it.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from uuid import uuid4
 import msgspec
 
 from metalnet.network.errors import conflict, invalid, refused
+from metalnet.network.ids import check_id
 from metalnet.network.model import Partition, Project, now
 from metalnet.network.records import kind_name
 from metalnet.network.requests import (
@@ -20,7 +21,7 @@ from metalnet.network.requests import (
     ProjectUpdate,
     apply_given,
 )
-from metalnet.network.work import NETWORKS_LOCK, Work, check_id, project_lock
+from metalnet.network.work import NETWORKS_LOCK, Work, project_lock
 from metalnet.storage.base import KeyExistsError
 
 PARTITIONS_LOCK = "network-layer/partitions"
@@ -113,7 +114,7 @@ def find_projects(work: Work, query: ProjectFind) -> list[Project]:
 
 
 def _insert_new(work: Work, record: Partition | Project) -> None:
-    """Store a new partition or project; 409 when its id is taken (the insert decides, no lock needed)."""
+    """Store a new partition or project; a conflict when its id is taken (the insert decides, no lock needed)."""
     try:
         work.records.insert(record)
     except KeyExistsError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from metalnet.ipam.addresses import parse_length
 from metalnet.ipam.errors import InvalidInputError
 from metalnet.network.addresses import canonical_cidr, cidr_family, families, parse_family, prefix_length
 from metalnet.network.errors import ErrorKind, NetworkError, invalid
@@ -12,7 +13,7 @@ MAX_LENGTH = 255
 
 
 def canonical_cidrs(cidrs: list[str], what: str = "cidr") -> list[str]:
-    """Canonical forms of ``cidrs``, in order; 400 naming the first unparsable one."""
+    """Canonical forms of ``cidrs``, in order; invalid, naming the first unparsable one."""
     result = []
     for text in cidrs:
         try:
@@ -23,7 +24,7 @@ def canonical_cidrs(cidrs: list[str], what: str = "cidr") -> list[str]:
 
 
 def distinct_prefixes(cidrs: list[str]) -> list[str]:
-    """Canonical ``cidrs`` (400 naming an unparsable one); 400 naming a prefix given twice.
+    """Canonical ``cidrs`` (invalid, naming an unparsable one or a prefix given twice).
 
     A repeated prefix would be stored twice in the record, counted twice in consumption and released twice
     on free (the second release fails, so the network could never be freed again).
@@ -38,15 +39,16 @@ def distinct_prefixes(cidrs: list[str]) -> list[str]:
 
 
 def family_lengths(lengths: dict[str, int], what: str) -> dict[str, int]:
-    """``lengths`` with its keys normalised to ``IPv4``/``IPv6``; 400 for a bad key or value."""
+    """``lengths`` with its keys normalised to ``IPv4``/``IPv6``; invalid for a bad key or value."""
     result: dict[str, int] = {}
     for key, length in lengths.items():
         parsed = parse_family(key)
         if parsed is None:
             raise invalid(f'addressfamily of {what} is invalid given addressfamily:"{key}" is invalid')
-        if isinstance(length, bool) or not isinstance(length, int) or not 0 <= length <= MAX_LENGTH:
-            raise invalid(f"{what} {length!r} for {parsed} is not a length between 0 and {MAX_LENGTH}")
-        result[parsed] = length
+        try:
+            result[parsed] = parse_length(length, "length", MAX_LENGTH)
+        except InvalidInputError as exc:
+            raise invalid(f"{what} for {parsed}: {exc}") from None
     return result
 
 
@@ -56,7 +58,7 @@ def check_prefixes_and_families(
     lengths: dict[str, int] | None,
     privatesuper: bool,
 ) -> None:
-    """metal-api's ``validatePrefixesAndAddressFamilies`` (every failure is a 400)."""
+    """metal-api's ``validatePrefixesAndAddressFamilies`` (every failure is invalid input)."""
     present = families(prefixes)
     for family in destination_families:
         if family not in present:
@@ -79,7 +81,7 @@ def check_prefixes_and_families(
 def check_announcable(cidrs: list[str], privatesuper: bool, kind: ErrorKind = ErrorKind.INVALID) -> list[str]:
     """Canonical additionalAnnouncableCIDRs; only a private super network may carry some.
 
-    metal-api answers these checks with 400 on create and 422 on update, hence ``kind``.
+    metal-api answers these checks as bad input on create and as refused on update, hence ``kind``.
     """
     if cidrs and not privatesuper:
         raise NetworkError(kind, "additionalannouncablecidrs can only be set in a private super network")
