@@ -17,6 +17,7 @@ from metalnet.api.telemetry import instrument
 from metalnet.api.v1_ips import ip_handlers
 from metalnet.api.v1_networks import network_handlers
 from metalnet.api.v1_resources import partition_handlers, project_handlers
+from metalnet.api.v2 import v2_handlers
 from metalnet.network import NetworkFind, NetworkService
 from metalnet.storage.base import Storage
 
@@ -67,7 +68,7 @@ def create_app(storage: Storage, settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[
             *system_handlers(ctx), *network_handlers(ctx), *ip_handlers(ctx), *partition_handlers(ctx),
-            *project_handlers(ctx), *ipam_service_handlers(ctx),
+            *project_handlers(ctx), *ipam_service_handlers(ctx), *v2_handlers(ctx),
         ],
         before_request=access_check(ctx.auth),
         exception_handlers={Exception: handle_exception},

@@ -6,6 +6,7 @@ operation (records, IPAM prefixes and VRF ids together) in one storage transacti
 """
 
 from metalnet.network.errors import ErrorKind, NetworkError
+from metalnet.network.meta import Freshness, LabelChange
 from metalnet.network.model import IP, Consumption, Network, Partition, Project, Usage
 from metalnet.network.requests import (
     IPAllocate,
@@ -22,14 +23,17 @@ from metalnet.network.requests import (
     ProjectUpdate,
 )
 from metalnet.network.service import NetworkService
+from metalnet.network.typed import TypedNetworkCreate
 
 __all__ = [
     "IP",
     "Consumption",
     "ErrorKind",
+    "Freshness",
     "IPAllocate",
     "IPFind",
     "IPUpdate",
+    "LabelChange",
     "Network",
     "NetworkAllocate",
     "NetworkCreate",
@@ -44,5 +48,6 @@ __all__ = [
     "ProjectCreate",
     "ProjectFind",
     "ProjectUpdate",
+    "TypedNetworkCreate",
     "Usage",
 ]

@@ -6,16 +6,16 @@ any step (the IPv6 child, the record) leaves no IPv4 child, no VRF taken and no 
 
 from __future__ import annotations
 
-from uuid import uuid4
-
 from metalnet.ipam.errors import IpamError
+from metalnet.ipam.session import IpamSession
 from metalnet.network.addresses import FAMILIES, cidr_family, parse_family
 from metalnet.network.errors import invalid, not_found, refused
+from metalnet.network.ids import new_id
 from metalnet.network.model import NAT_IPV4_MASQ, NAT_NONE, Network, Partition, Project, now
 from metalnet.network.networks import check_no_ips, remove_network
 from metalnet.network.records import index_key
 from metalnet.network.requests import NetworkAllocate
-from metalnet.network.rules import canonical_cidrs, family_lengths
+from metalnet.network.rules import canonical_cidrs, check_minimum, family_lengths
 from metalnet.network.work import NETWORKS_LOCK, Work, network_lock
 
 
@@ -32,11 +32,11 @@ def allocate_network(work: Work, request: NetworkAllocate) -> Network:
     parent = _super_network(work, request.partitionid)
     lengths = child_lengths(parent, request)
     vrf = work.vrfs.acquire_any()
-    prefixes = [_acquire_child(work, parent, family, lengths[family]) for family in FAMILIES if family in lengths]
+    prefixes = [acquire_child(work.ipam, parent, family, lengths[family]) for family in FAMILIES if family in lengths]
     shared, nat = bool(request.shared), bool(request.nat)
     stamp = now()
     network = Network(
-        id=str(uuid4()),
+        id=new_id(),
         name=request.name or "",
         description=request.description or "",
         partitionid=parent.partitionid,
@@ -73,6 +73,7 @@ def child_lengths(parent: Network, request: NetworkAllocate) -> dict[str, int]:
     ``addressfamily``."""
     lengths = dict(parent.defaultchildprefixlength or {})
     lengths.update(family_lengths(request.length or {}, "length"))
+    check_minimum(parent, lengths)
     if not request.addressfamily:
         return lengths
     family = parse_family(request.addressfamily)
@@ -83,7 +84,7 @@ def child_lengths(parent: Network, request: NetworkAllocate) -> dict[str, int]:
     return {family: lengths[family]}
 
 
-def _acquire_child(work: Work, parent: Network, family: str, length: int) -> str:
+def acquire_child(session: IpamSession, parent: Network, family: str, length: int) -> str:
     """The lowest free block (go-ipam's best fit) from the first of the parent's prefixes with room."""
     candidates = [cidr for cidr in parent.prefixes if cidr_family(cidr) == family]
     if not candidates:
@@ -94,7 +95,7 @@ def _acquire_child(work: Work, parent: Network, family: str, length: int) -> str
     failure: IpamError | None = None
     for cidr in candidates:
         try:
-            return work.ipam.acquire_child_prefix(cidr, length).cidr
+            return session.acquire_child_prefix(cidr, length).cidr
         except IpamError as exc:
             failure = exc
     raise refused(f"cannot allocate free child prefix in ipam: {failure}")

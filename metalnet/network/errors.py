@@ -7,6 +7,7 @@
         kind NOT_FOUND  -> 404  unknown network, IP, partition or project
         kind CONFLICT   -> 409  id exists, specific IP taken, VRF taken
         kind REFUSED    -> 422  overlap, children or IPs present, exhausted, IPAM refusals
+        kind STALE      -> 409  an update based on an older version of the record (optimistic locking)
 
 IPAM core errors (:mod:`metalnet.ipam.errors`) become a :class:`NetworkError` in :func:`from_ipam` only.
 """
@@ -27,6 +28,7 @@ class ErrorKind(enum.Enum):
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
     REFUSED = "refused"
+    STALE = "stale"
 
     @property
     def status(self) -> int:
@@ -39,6 +41,7 @@ _STATUS = {
     ErrorKind.NOT_FOUND: 404,
     ErrorKind.CONFLICT: 409,
     ErrorKind.REFUSED: 422,
+    ErrorKind.STALE: 409,
 }
 
 
@@ -72,6 +75,10 @@ def conflict(message: str) -> NetworkError:
 
 def refused(message: str) -> NetworkError:
     return NetworkError(ErrorKind.REFUSED, message)
+
+
+def stale(message: str) -> NetworkError:
+    return NetworkError(ErrorKind.STALE, message)
 
 
 def from_ipam(exc: IpamError, context: str = "") -> NetworkError:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from uuid import uuid4
-
 import msgspec
 
 from metalnet.ipam import model as ipam_model
@@ -19,6 +17,8 @@ from metalnet.network.addresses import (
     parse_family,
 )
 from metalnet.network.errors import conflict, from_ipam, invalid, ipam_errors, not_found, refused
+from metalnet.network.ids import new_id
+from metalnet.network.meta import changed_labels, check_fresh, labels_of_tags, tags_of_labels
 from metalnet.network.model import IP, MACHINE_TAG, Family, IPType, Network, Project, now
 from metalnet.network.records import index_key, ip_prefix_key
 from metalnet.network.requests import IPAllocate, IPFind, IPUpdate, apply_given
@@ -60,7 +60,7 @@ def allocate_ip(work: Work, request: IPAllocate, specific: str | None = None) ->
     stamp = now()
     ip = IP(
         ipaddress=address,
-        allocationuuid=str(uuid4()),
+        allocationuuid=new_id(),
         networkid=network.id,
         projectid=projectid,
         prefix=prefix,
@@ -155,10 +155,13 @@ def update_ip(work: Work, request: IPUpdate) -> IP:
     address = _lookup_address(request.ipaddress)
     work.tx.lock(ip_lock(address))
     old = work.ip(address)
-    ip = msgspec.structs.replace(old, changed=now())
+    check_fresh("ip", address, old.changed, request.fresh)
+    ip = msgspec.structs.replace(old, changed=now(), generation=old.generation + 1)
     apply_given(ip, request, "name", "description")
     if request.tags is not None:
         ip.tags = sorted(set(request.tags))
+    if request.label_change is not None:
+        ip.tags = tags_of_labels(changed_labels(labels_of_tags(old.tags), request.label_change))
     if request.type in ("static", "ephemeral"):
         if ip.type == "static" and request.type == "ephemeral":
             raise invalid(f"cannot change type of ip address from static to ephemeral: {address}")

@@ -6,8 +6,9 @@ from uuid import uuid4
 
 import msgspec
 
-from metalnet.network.addresses import families, parse_family
+from metalnet.network.addresses import FAMILIES, families, parse_family
 from metalnet.network.errors import ErrorKind, conflict, invalid, ipam_errors, refused
+from metalnet.network.meta import changed_labels, check_fresh
 from metalnet.network.model import NAT_IPV4_MASQ, NAT_NONE, Consumption, Network, Partition, Project, now
 from metalnet.network.records import index_key
 from metalnet.network.requests import NetworkCreate, NetworkFind, NetworkUpdate, apply_given
@@ -96,8 +97,11 @@ def update_network(work: Work, request: NetworkUpdate, *, force: bool = False) -
     work.tx.lock(NETWORKS_LOCK)
     work.tx.lock(network_lock(request.id))
     old = work.network(request.id)
-    new = msgspec.structs.replace(old, changed=now())
+    check_fresh("network", old.id, old.changed, request.fresh)
+    new = msgspec.structs.replace(old, changed=now(), generation=old.generation + 1)
     apply_given(new, request, "name", "description", "labels")
+    if request.label_change is not None:
+        new.labels = changed_labels(old.labels, request.label_change)
     if request.shared is not None:
         if old.shared and not request.shared:
             raise invalid("once a network is marked as shared it is not possible to unshare it")
@@ -120,6 +124,12 @@ def update_network(work: Work, request: NetworkUpdate, *, force: bool = False) -
     if request.defaultchildprefixlength:
         _check_lengths_present(new.prefixes, lengths or {})
         new.defaultchildprefixlength = dict(lengths or {})
+    if request.minchildprefixlength:
+        if not old.privatesuper:
+            raise invalid("min child prefix length can only be set on super networks")
+        minimum = family_lengths(request.minchildprefixlength, "minchildprefixlength")
+        _check_lengths_present(new.prefixes, minimum)
+        new.minchildprefixlength = minimum
     _apply_prefix_changes(work, old.prefixes, new.prefixes)
     new.additional_announcable_cidrs = check_announcable(
         request.additional_announcable_cidrs or [], old.privatesuper, ErrorKind.REFUSED
@@ -171,9 +181,10 @@ def delete_network(work: Work, ident: str) -> Network:
 
 def remove_network(work: Work, network: Network) -> Network:
     """Give back the network's prefixes (a child's to its parent) and VRF; delete the record."""
+    session = work.ipam_in(network.namespace)
     for cidr in network.prefixes:
         with ipam_errors(f"cannot release prefix {cidr} of network {network.id} in ipam"):
-            work.ipam.delete_prefix(cidr)
+            session.delete_prefix(cidr)
     if network.vrf:
         work.vrfs.release(network.vrf)
     work.unlink(network)
@@ -193,18 +204,19 @@ def find_networks(work: Work, query: NetworkFind) -> list[Network]:
     """Networks matching every given filter (metal-api's find), with consumption."""
     prefixes = canonical_cidrs(query.prefixes or [])
     destinations = canonical_cidrs(query.destinationprefixes or [])
-    family = None
+    wanted: tuple[str, ...] = ()
     if query.addressfamily:
         family = parse_family(query.addressfamily)
-        if family is None:
+        if family is None and query.addressfamily != "dual-stack":
             raise refused(f'given addressfamily:"{query.addressfamily}" is invalid')
+        wanted = (family,) if family is not None else FAMILIES
     result = []
     for network in _candidates(work, query):
         if (
             _flags_match(network, query)
             and all(cidr in network.prefixes for cidr in prefixes)
             and all(cidr in network.destinationprefixes for cidr in destinations)
-            and (family is None or family in families(network.prefixes))
+            and all(family in families(network.prefixes) for family in wanted)
         ):
             result.append(work.with_consumption(network))
     return result
@@ -233,6 +245,10 @@ def _flags_match(network: Network, query: NetworkFind) -> bool:
         "nat": query.nat,
         "privatesuper": query.privatesuper,
         "underlay": query.underlay,
+        "description": query.description,
+        "networktype": query.networktype,
+        "nattype": query.nattype,
+        "namespace": query.namespace,
     }
     if any(value is not None and _field(network, name) != value for name, value in expected.items()):
         return False

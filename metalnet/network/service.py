@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from metalnet.ipam.session import IpamSession
-from metalnet.network import children, ips, networks, resources
+from metalnet.network import children, ips, networks, resources, typed
 from metalnet.network.model import IP, Network, Partition, Project
 from metalnet.network.requests import (
     IPAllocate,
@@ -30,6 +30,7 @@ from metalnet.network.requests import (
     ProjectFind,
     ProjectUpdate,
 )
+from metalnet.network.typed import TypedNetworkCreate
 from metalnet.network.vrf import DEFAULT_RANGE
 from metalnet.network.work import SessionFactory, Work
 from metalnet.storage.base import Storage, Transaction
@@ -47,6 +48,8 @@ class NetworkService:
         storage: where records, IPAM prefixes and the VRF pool live (one transaction per operation).
         vrf_range: the inclusive range of VRF ids child networks draw from.
         sessions: builds the IPAM session of a transaction (tests inject failures through it).
+        count_blocks: report ``available_prefixes`` as free blocks (metal-stack v2) instead of smallest
+            prefixes (v1).
 
     Every method raises :class:`~metalnet.network.errors.NetworkError` for a refused operation and
     leaves the store unchanged then.
@@ -58,6 +61,7 @@ class NetworkService:
         *,
         vrf_range: tuple[int, int] = DEFAULT_RANGE,
         sessions: SessionFactory = IpamSession,
+        count_blocks: bool = False,
     ) -> None:
         low, high = vrf_range
         if not 1 <= low <= high:
@@ -65,10 +69,11 @@ class NetworkService:
         self.storage = storage
         self.vrf_range = vrf_range
         self._sessions = sessions
+        self.count_blocks = count_blocks
 
     def _run(self, operation: Callable[[Work], T], *, readonly: bool = False) -> T:
         def unit(tx: Transaction) -> T:
-            return operation(Work.open(tx, self._sessions, self.vrf_range))
+            return operation(Work.open(tx, self._sessions, self.vrf_range, count_blocks=self.count_blocks))
 
         return self.storage.run(unit, readonly=readonly)
 
@@ -93,6 +98,10 @@ class NetworkService:
 
     def delete_network(self, ident: str, *, owner_check: OwnerCheck | None = None) -> Network:
         return self._run(lambda work: _checked(networks.delete_network(work, ident), owner_check))
+
+    def create_typed_network(self, request: TypedNetworkCreate) -> Network:
+        """A network of ``request.type`` (metal-stack v2's create; children come from their parent)."""
+        return self._run(lambda work: typed.create_typed_network(work, request))
 
     def allocate_network(self, request: NetworkAllocate) -> Network:
         return self._run(lambda work: children.allocate_network(work, request))

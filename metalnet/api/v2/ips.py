@@ -1,0 +1,99 @@
+"""``metalstack.{api,admin}.v2.IPService``: decode, call the network layer, encode.
+
+Allocation goes through the same group-commit batcher as v1's ``POST /v1/ip/allocate``, so concurrent
+v1 and v2 allocations share transactions and rules alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from connectrpc.request import RequestContext
+from metalstack.admin.v2 import ip_connect as admin_connect
+from metalstack.admin.v2 import ip_pb2 as admin_pb2
+from metalstack.api.v2 import ip_connect as api_connect
+from metalstack.api.v2 import ip_pb2 as api_pb2
+
+from metalnet.api.v2.convert import enum_text, freshness, ip_message, label_change, labels_of, optional
+from metalnet.api.v2.runtime import Runtime, deleted
+from metalnet.network import IP, IPAllocate, IPFind, IPUpdate
+from metalnet.network.errors import not_found
+from metalnet.network.meta import tags_of_labels
+
+Ctx = RequestContext[Any, Any]
+_FAMILIES = {1: "IPv4", 2: "IPv6"}
+
+
+def find_of(query: api_pb2.IPQuery, project: str | None = None) -> IPFind:
+    labels = labels_of(query)
+    return IPFind(
+        ipaddress=optional(query, "ip"), networkid=optional(query, "network"),
+        projectid=project or optional(query, "project"), name=optional(query, "name"),
+        allocationuuid=optional(query, "uuid"), machineid=optional(query, "machine"),
+        networkprefix=optional(query, "parent_prefix_cidr"), tags=tags_of_labels(labels) if labels else None,
+        type=enum_text(api_pb2.IPType.DESCRIPTOR, query.type) if query.HasField("type") else None,
+        addressfamily=_FAMILIES.get(query.address_family) if query.HasField("address_family") else None,
+    )
+
+
+def _scoped(project: str, address: str) -> Callable[[str | None], None]:
+    def check(owner: str | None) -> None:
+        if owner != project:
+            raise not_found(f'*metal.IP with id "{address}" not found')
+
+    return check
+
+
+class IPs(api_connect.IPService):
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+        self.service = runtime.networks
+
+    async def get(self, request: api_pb2.IPServiceGetRequest, ctx: Ctx) -> api_pb2.IPServiceGetResponse:
+        ip = await self.rt.call(lambda: self.service.get_ip(request.ip))
+        _scoped(request.project, request.ip)(ip.projectid)
+        return api_pb2.IPServiceGetResponse(ip=ip_message(ip))
+
+    async def list(self, request: api_pb2.IPServiceListRequest, ctx: Ctx) -> api_pb2.IPServiceListResponse:
+        query = find_of(request.query, request.project)
+        found = await self.rt.call(lambda: self.service.find_ips(query))
+        return api_pb2.IPServiceListResponse(ips=[ip_message(ip) for ip in found])
+
+    async def create(self, request: api_pb2.IPServiceCreateRequest, ctx: Ctx) -> api_pb2.IPServiceCreateResponse:
+        labels = labels_of(request)
+        allocate = IPAllocate(
+            networkid=request.network, projectid=request.project, name=optional(request, "name"),
+            description=optional(request, "description"),
+            type=enum_text(api_pb2.IPType.DESCRIPTOR, request.type) if request.HasField("type") else None,
+            tags=tags_of_labels(labels) if labels else None, machineid=optional(request, "machine"),
+            addressfamily=_FAMILIES.get(request.address_family) if request.HasField("address_family") else None,
+        )
+        ip: IP = await self.rt.allocate_ip(allocate, optional(request, "ip"))
+        return api_pb2.IPServiceCreateResponse(ip=ip_message(ip))
+
+    async def update(self, request: api_pb2.IPServiceUpdateRequest, ctx: Ctx) -> api_pb2.IPServiceUpdateResponse:
+        update = IPUpdate(
+            ipaddress=request.ip, name=optional(request, "name"), description=optional(request, "description"),
+            type=enum_text(api_pb2.IPType.DESCRIPTOR, request.type) if request.HasField("type") else None,
+            fresh=freshness(request.update_meta), label_change=label_change(request),
+        )
+        check = _scoped(request.project, request.ip)
+        ip = await self.rt.call(lambda: self.service.update_ip(update, owner_check=check))
+        return api_pb2.IPServiceUpdateResponse(ip=ip_message(ip))
+
+    async def delete(self, request: api_pb2.IPServiceDeleteRequest, ctx: Ctx) -> api_pb2.IPServiceDeleteResponse:
+        check = _scoped(request.project, request.ip)
+        ip = await self.rt.call(lambda: self.service.free_ip(request.ip, owner_check=check))
+        return api_pb2.IPServiceDeleteResponse(ip=deleted(ip_message(ip)))
+
+
+class AdminIPs(admin_connect.IPService):
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+        self.service = runtime.networks
+
+    async def list(self, request: admin_pb2.IPServiceListRequest, ctx: Ctx) -> admin_pb2.IPServiceListResponse:
+        query = find_of(request.query)
+        found = await self.rt.call(lambda: self.service.find_ips(query))
+        return admin_pb2.IPServiceListResponse(ips=[ip_message(ip) for ip in found])
