@@ -109,5 +109,5 @@ def free_network(work: Work, ident: str) -> Network:
     if not network.parentnetworkid:
         raise refused(f'network "{ident}" is not a child network: delete it instead of freeing it')
     for cidr in network.prefixes:
-        check_no_ips(work, cidr, "unable to free network")
+        check_no_ips(work, cidr, "unable to free network", network.namespace)
     return remove_network(work, network)

@@ -10,7 +10,7 @@ from metalnet.network.addresses import FAMILIES, families, parse_family
 from metalnet.network.errors import ErrorKind, conflict, invalid, ipam_errors, refused
 from metalnet.network.meta import changed_labels, check_fresh
 from metalnet.network.model import NAT_IPV4_MASQ, NAT_NONE, Consumption, Network, Partition, Project, now
-from metalnet.network.records import index_key
+from metalnet.network.records import index_key, prefix_space
 from metalnet.network.requests import NetworkCreate, NetworkFind, NetworkUpdate, apply_given
 from metalnet.network.rules import (
     canonical_cidrs,
@@ -160,9 +160,9 @@ def _apply_prefix_changes(work: Work, old: list[str], new: list[str]) -> None:
                 work.ipam.new_prefix(cidr)
 
 
-def check_no_ips(work: Work, cidr: str, action: str) -> None:
-    """422 naming an IP when one is allocated in the network prefix ``cidr``."""
-    found = work.records.first_under("ipprefix", cidr)
+def check_no_ips(work: Work, cidr: str, action: str, namespace: str = "") -> None:
+    """422 naming an IP when one is allocated in the network prefix ``cidr`` (of ``namespace``)."""
+    found = work.records.first_under("ipprefix", prefix_space(namespace, cidr))
     if found is not None:
         raise refused(f"{action}: prefix {cidr} has ip {found[1]} in use")
 
@@ -175,7 +175,7 @@ def delete_network(work: Work, ident: str) -> Network:
     if work.records.first_under("child", ident) is not None:
         raise refused(f'network cannot be deleted because there are children of this network: "{ident}"')
     for cidr in network.prefixes:
-        check_no_ips(work, cidr, "unable to delete network")
+        check_no_ips(work, cidr, "unable to delete network", network.namespace)
     return remove_network(work, network)
 
 

@@ -128,6 +128,8 @@ class IPUpdate(msgspec.Struct, kw_only=True):
     description: str | None = None
     type: str | None = None
     tags: list[str] | None = None
+    #: the project namespace to look in first (an IP of a super-namespaced network's child)
+    namespace: str | None = None
     #: optimistic locking: the version the caller saw (None: no check)
     fresh: Freshness | None = None
     #: a replace or patch of the ``k=v`` tags, read as labels (instead of ``tags``)
@@ -147,6 +149,8 @@ class IPFind(msgspec.Struct, kw_only=True):
     type: str | None = None
     tags: list[str] | None = None
     addressfamily: str | None = None
+    #: only IPs of this project namespace ("" : only IPs outside every namespace)
+    namespace: str | None = None
 
 
 class PartitionCreate(msgspec.Struct, kw_only=True):

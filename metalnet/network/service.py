@@ -114,8 +114,8 @@ class NetworkService:
     def allocate_ip(self, request: IPAllocate, specific_ip: str | None = None) -> IP:
         return self._run(lambda work: ips.allocate_ip(work, request, specific_ip))
 
-    def get_ip(self, address: str) -> IP:
-        return self._run(lambda work: ips.get_ip(work, address), readonly=True)
+    def get_ip(self, address: str, namespace: str = "") -> IP:
+        return self._run(lambda work: ips.get_ip(work, address, namespace), readonly=True)
 
     def list_ips(self) -> list[IP]:
         return self._run(ips.list_ips, readonly=True)
@@ -126,8 +126,8 @@ class NetworkService:
     def update_ip(self, request: IPUpdate, *, owner_check: OwnerCheck | None = None) -> IP:
         return self._run(lambda work: _checked(ips.update_ip(work, request), owner_check))
 
-    def free_ip(self, address: str, *, owner_check: OwnerCheck | None = None) -> IP:
-        return self._run(lambda work: _checked(ips.free_ip(work, address), owner_check))
+    def free_ip(self, address: str, *, namespace: str = "", owner_check: OwnerCheck | None = None) -> IP:
+        return self._run(lambda work: _checked(ips.free_ip(work, address, namespace), owner_check))
 
     # -- partitions and projects ------------------------------------------------------------------
 

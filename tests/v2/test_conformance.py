@@ -259,6 +259,25 @@ def test_namespaced_children_share_prefixes(clients: Clients) -> None:
         prefixes=["192.168.0.0/16"], default_child_prefix_length=network_pb2.ChildPrefixLength(ipv4=24)),
         headers=A))
     assert partitioned.message == "partition must not be specified for namespaced private super"
+    # an IP in P's child is namespaced: Get finds it with the namespace only; update and delete work
+    ip = clients.ips.create(ip_pb2.IPServiceCreateRequest(network=mine.id, project=P), headers=E).ip
+    theirs_ip = clients.ips.create(ip_pb2.IPServiceCreateRequest(network=theirs.id, project=Q),
+                                   headers=bearer("edit-q")).ip
+    assert ip.ip == theirs_ip.ip == f"172.{second}.0.1"
+    assert ip.namespace == P
+    found = clients.ips.get(ip_pb2.IPServiceGetRequest(ip=ip.ip, project=P, namespace=P), headers=E).ip
+    assert found.uuid == ip.uuid
+    plain = refusal(lambda: clients.ips.get(ip_pb2.IPServiceGetRequest(ip=ip.ip, project=P), headers=E))
+    assert plain.code == Code.NOT_FOUND
+    renamed = clients.ips.update(ip_pb2.IPServiceUpdateRequest(
+        ip=ip.ip, project=P, name="named", update_meta=common_pb2.UpdateMeta(updated_at=ip.meta.updated_at)),
+        headers=E).ip
+    assert renamed.name == "named"
+    in_namespace = clients.ips.list(ip_pb2.IPServiceListRequest(
+        project=P, query=ip_pb2.IPQuery(namespace=P)), headers=E).ips
+    assert [i.uuid for i in in_namespace] == [ip.uuid]
+    clients.ips.delete(ip_pb2.IPServiceDeleteRequest(ip=ip.ip, project=P), headers=E)
+    clients.ips.delete(ip_pb2.IPServiceDeleteRequest(ip=theirs_ip.ip, project=Q), headers=bearer("edit-q"))
     for network, token in ((mine, E), (theirs, bearer("edit-q"))):
         clients.networks.delete(
             network_pb2.NetworkServiceDeleteRequest(id=network.id, project=network.project), headers=token)

@@ -17,7 +17,7 @@ from metalstack.api.v2 import health_pb2, ip_pb2, network_pb2
 from metalstack.client.client import Client
 
 from tests.servers.metalnet import Running
-from tests.v2.support import P, PARTITION, bearer, h2c_server, refusal
+from tests.v2.support import PARTITION, P, bearer, h2c_server, refusal
 
 
 @pytest.fixture(scope="module")

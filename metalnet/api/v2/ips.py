@@ -34,6 +34,7 @@ def find_of(query: api_pb2.IPQuery, project: str | None = None) -> IPFind:
         networkprefix=optional(query, "parent_prefix_cidr"), tags=tags_of_labels(labels) if labels else None,
         type=enum_text(api_pb2.IPType.DESCRIPTOR, query.type) if query.HasField("type") else None,
         addressfamily=_FAMILIES.get(query.address_family) if query.HasField("address_family") else None,
+        namespace=optional(query, "namespace"),
     )
 
 
@@ -51,7 +52,8 @@ class IPs(api_connect.IPService):
         self.service = runtime.networks
 
     async def get(self, request: api_pb2.IPServiceGetRequest, ctx: Ctx) -> api_pb2.IPServiceGetResponse:
-        ip = await self.rt.call(lambda: self.service.get_ip(request.ip))
+        namespace = optional(request, "namespace") or ""
+        ip = await self.rt.call(lambda: self.service.get_ip(request.ip, namespace))
         _scoped(request.project, request.ip)(ip.projectid)
         return api_pb2.IPServiceGetResponse(ip=ip_message(ip))
 
@@ -77,6 +79,7 @@ class IPs(api_connect.IPService):
             ipaddress=request.ip, name=optional(request, "name"), description=optional(request, "description"),
             type=enum_text(api_pb2.IPType.DESCRIPTOR, request.type) if request.HasField("type") else None,
             fresh=freshness(request.update_meta), label_change=label_change(request),
+            namespace=request.project,  # a namespaced IP lives in its project's namespace
         )
         check = _scoped(request.project, request.ip)
         ip = await self.rt.call(lambda: self.service.update_ip(update, owner_check=check))
@@ -84,7 +87,7 @@ class IPs(api_connect.IPService):
 
     async def delete(self, request: api_pb2.IPServiceDeleteRequest, ctx: Ctx) -> api_pb2.IPServiceDeleteResponse:
         check = _scoped(request.project, request.ip)
-        ip = await self.rt.call(lambda: self.service.free_ip(request.ip, owner_check=check))
+        ip = await self.rt.call(lambda: self.service.free_ip(request.ip, namespace=request.project, owner_check=check))
         return api_pb2.IPServiceDeleteResponse(ip=deleted(ip_message(ip)))
 
 
