@@ -90,7 +90,9 @@ def check_fields(request: TypedNetworkCreate) -> None:
         raise invalid(f"given networktype:{request.type!r} is invalid")
     required, forbidden = _RULES[request.type]
     failures = []
-    for name, text in _FIELDS:
+    # a child's checks start with its project (metal-stack's order)
+    order = sorted(_FIELDS, key=lambda field: field[0] != "projectid") if request.type in CHILD_TYPES else _FIELDS
+    for name, text in order:
         given = _given(getattr(request, name))
         if name in required and not given:
             failures.append(f"{text} must not be nil")

@@ -24,9 +24,18 @@ PAIRS = [
 ]
 
 
+#: network-layer request fields that metal-api's v1 wire has no field for (the v2 API sets them)
+NOT_IN_V1 = {
+    r.NetworkUpdate: {"fresh", "label_change", "minchildprefixlength"},
+    r.NetworkFind: {"description", "networktype", "nattype", "namespace"},
+    r.IPUpdate: {"fresh", "label_change", "namespace"},
+    r.IPFind: {"namespace"},
+}
+
+
 @pytest.mark.parametrize(("wire", "domain"), PAIRS, ids=[wire.__name__ for wire, _ in PAIRS])
 def test_wire_request_has_the_domain_fields(wire: type[msgspec.Struct], domain: type[msgspec.Struct]) -> None:
-    assert set(wire.__struct_fields__) == set(domain.__struct_fields__)
+    assert set(wire.__struct_fields__) == set(domain.__struct_fields__) - NOT_IN_V1.get(domain, set())
     assert wire.__struct_encode_fields__ == tuple(
         domain.__struct_encode_fields__[domain.__struct_fields__.index(name)] for name in wire.__struct_fields__
     )
