@@ -155,6 +155,27 @@ async def _unimplemented(path: str, send: Callable[[dict[str, Any]], Awaitable[N
     await send({"type": "http.response.body", "body": payload})
 
 
+def _sized(send: Callable[[dict[str, Any]], Awaitable[None]]) -> Callable[[dict[str, Any]], Awaitable[None]]:
+    """Give a one-piece response a Content-Length: Connect's unary answers come in one body message, and
+    without the length the server would frame them chunked (more bytes, more work for every client)."""
+    held: dict[str, Any] | None = None
+
+    async def sized(message: dict[str, Any]) -> None:
+        nonlocal held
+        if message["type"] == "http.response.start":
+            held = message
+            return
+        if held is not None:
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                length = str(len(message.get("body", b""))).encode()
+                held = {**held, "headers": [*held.get("headers", ()), (b"content-length", length)]}
+            await send(held)
+            held = None
+        await send(message)
+
+    return sized
+
+
 def v2_handlers(ctx: ApiContext) -> list[ASGIRouteHandler]:
     """One Litestar mount per v2 service; each hands the request to its Connect app with the full path."""
     handlers = []
@@ -171,7 +192,7 @@ def v2_handlers(ctx: ApiContext) -> list[ASGIRouteHandler]:
                 if path not in known:
                     await _unimplemented(path, send)
                     return
-                await app(scope, receive, send)
+                await app(scope, receive, _sized(send))
 
             return asgi(prefix, is_mount=True, copy_scope=False, name=prefix.strip("/"))(service)
 
