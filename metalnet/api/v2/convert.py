@@ -48,9 +48,9 @@ def enum_name(descriptor: EnumDescriptor, number: int) -> str:
 
 
 def timestamp(value: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
+    # seconds and nanos directly: Timestamp.FromDatetime costs several times more (every IP has two)
+    seconds = int(value.replace(microsecond=0).timestamp())
+    return Timestamp(seconds=seconds, nanos=value.microsecond * 1000)
 
 
 def lengths_of(message: network_pb2.ChildPrefixLength) -> dict[str, int]:
