@@ -213,6 +213,10 @@ def test_vectors(clients: Clients, server: Running) -> None:
     assert missing.code == Code.NOT_FOUND
     assert missing.message == f'no ip with id "{base + 99}" found'
 
+    in_super = refusal(lambda: clients.ips.create(
+        ip_pb2.IPServiceCreateRequest(network=ident, project=P), headers=A))
+    assert in_super.message == "cannot allocate ip in network of type super"
+
     # 7: consumption of the child
     read = clients.networks.get(network_pb2.NetworkServiceGetRequest(id=child.id, project=P), headers=E).network
     assert usage(read.consumption.ipv4) == (1024, 4, 1, 0)
@@ -382,6 +386,10 @@ def test_public_and_read_services(clients: Clients) -> None:
     assert PARTITION in [p.id for p in partitions]
     project = clients.projects.get(project_pb2.ProjectServiceGetRequest(project=P), headers=E).project
     assert project.uuid == P
+    own = clients.projects.list(project_pb2.ProjectServiceListRequest(), headers=E).projects
+    assert [p.uuid for p in own] == [P]
+    every = clients.projects.list(project_pb2.ProjectServiceListRequest(), headers=bearer("viewer")).projects
+    assert {P, Q} <= {p.uuid for p in every}
 
 
 def test_other_rpcs_answer_unimplemented(server: Running) -> None:

@@ -9,6 +9,7 @@ viewer, ``edit@P:T`` / ``view@P:T`` an editor / viewer of project P (``edit:T`` 
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 
@@ -36,6 +37,8 @@ class Grant:
 
 
 ANONYMOUS = Grant()
+#: the grant of the call being handled (set by the pipeline; handlers that answer per caller read it)
+CURRENT: ContextVar[Grant] = ContextVar("metalnet_v2_grant", default=ANONYMOUS)
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from litestar.handlers import ASGIRouteHandler
 
 from metalnet.api.context import ApiContext
 from metalnet.api.v2 import ips, networks, resources
-from metalnet.api.v2.access import authenticate, authorize
+from metalnet.api.v2.access import CURRENT, authenticate, authorize
 from metalnet.api.v2.codes import connect_error
 from metalnet.api.v2.runtime import Runtime
 from metalnet.network.errors import NetworkError
@@ -98,6 +98,7 @@ class Pipeline:
             path = f"/{method.service_name}/{method.name}"
             grant = authenticate(self.ctx.auth, ctx.request_headers().get("authorization"))
             authorize(path, grant, _subject(request))
+            CURRENT.set(grant)
             try:
                 if self.validate:
                     _validator.validate(request)

@@ -21,6 +21,7 @@ from metalstack.api.v2 import (
     version_pb2,
 )
 
+from metalnet.api.v2.access import CURRENT
 from metalnet.api.v2.convert import labels_of, optional, timestamp
 from metalnet.api.v2.runtime import Runtime, deleted
 from metalnet.network import Partition, PartitionCreate, PartitionUpdate, Project, ProjectFind
@@ -110,7 +111,10 @@ class Projects(project_connect.ProjectService):
     ) -> project_pb2.ProjectServiceListResponse:
         query = _project_find(request.query)
         found = await self.rt.call(lambda: self.rt.networks.find_projects(query))
-        return project_pb2.ProjectServiceListResponse(projects=[project_message(p) for p in found])
+        grant = CURRENT.get()
+        # a project token lists its own project; admins and every-project tokens list them all
+        mine = [p for p in found if grant.project is None or p.id == grant.project]
+        return project_pb2.ProjectServiceListResponse(projects=[project_message(p) for p in mine])
 
 
 class AdminProjects(admin_project_connect.ProjectService):
