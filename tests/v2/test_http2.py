@@ -9,11 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import httpx
+import pyqwest
 import pytest
 from connectrpc.code import Code
 from connectrpc.errors import ConnectError
+from connectrpc.protocol import ProtocolType
 from metalstack.admin.v2 import network_pb2 as admin_network_pb2
 from metalstack.api.v2 import health_pb2, ip_pb2, network_pb2
+from metalstack.api.v2.network_connect import NetworkServiceClientSync
 from metalstack.client.client import Client
 
 from tests.servers.metalnet import Running
@@ -49,3 +52,14 @@ def test_client_wrapper_over_http2(server: Running) -> None:
     assert denied.code == Code.PERMISSION_DENIED
     api.ip().delete(ip_pb2.IPServiceDeleteRequest(ip=ip.ip, project=P), headers=bearer("edit-p"))
     api.network().delete(network_pb2.NetworkServiceDeleteRequest(id=child.id, project=P), headers=bearer("edit-p"))
+
+
+@pytest.mark.parametrize("protocol", [ProtocolType.GRPC, ProtocolType.GRPC_WEB])
+def test_grpc_and_grpc_web(server: Running, protocol: ProtocolType) -> None:
+    """The Connect runtime also speaks gRPC (trailers, HTTP/2) and gRPC-Web: metalnet gets both for free."""
+    transport = pyqwest.SyncHTTPTransport(http_version=pyqwest.HTTPVersion.HTTP2)
+    with NetworkServiceClientSync(server.url, protocol=protocol, http_client=pyqwest.SyncClient(transport)) as client:
+        listed = client.list(network_pb2.NetworkServiceListRequest(project=P), headers=bearer("view-p"))
+        assert isinstance(listed, network_pb2.NetworkServiceListResponse)
+        denied = refusal(lambda: client.list(network_pb2.NetworkServiceListRequest(project=P)))
+        assert denied.code == Code.PERMISSION_DENIED
