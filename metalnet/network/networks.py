@@ -185,11 +185,24 @@ def remove_network(work: Work, network: Network) -> Network:
     for cidr in network.prefixes:
         with ipam_errors(f"cannot release prefix {cidr} of network {network.id} in ipam"):
             session.delete_prefix(cidr)
+    # a super-namespaced network's copies in its projects' namespaces go with it (its children are gone)
+    for key in work.records.keys_under(NAMESPACE_COPIES, network.id):
+        copies = work.ipam_in(str(key[-1]))
+        present = set(copies.read_all_prefix_cidrs())
+        for cidr in network.prefixes:
+            if cidr in present:
+                with ipam_errors(f"cannot delete prefix {cidr} of namespace {key[-1]} in ipam"):
+                    copies.delete_prefix(cidr)
+        work.tx.delete(key)
     if network.vrf:
         work.vrfs.release(network.vrf)
     work.unlink(network)
     work.records.delete(Network, network.id)
     return msgspec.structs.replace(network, consumption=Consumption())
+
+
+#: ("netidx/nscopy", super network, project) → "": the project namespaces holding a copy of its prefixes
+NAMESPACE_COPIES = "nscopy"
 
 
 def get_network(work: Work, ident: str) -> Network:

@@ -15,6 +15,8 @@
                                                       prefix is written ``<namespace>-<cidr>``)
   ("netidx/ipproject", project, IP key) → ""          IPs of a project
   ("netidx/vrfused",) → number of distinct VRF ids in use
+  ("netidx/nscopy", network, project) → ""           project namespaces holding a copy of a super-namespaced
+                                                      network's prefixes
 
 All keys with the same first item have the same length, and every ordered look-up asks within all items
 but the last: the memory backend answers exactly those from one sorted bucket (its fast path).

@@ -19,7 +19,7 @@ from metalnet.network.children import acquire_child
 from metalnet.network.errors import invalid, refused
 from metalnet.network.ids import new_id
 from metalnet.network.model import NAT_IPV4_MASQ, NAT_NONE, Network, Project, now
-from metalnet.network.networks import create_network
+from metalnet.network.networks import NAMESPACE_COPIES, create_network
 from metalnet.network.records import index_key
 from metalnet.network.requests import NetworkCreate
 from metalnet.network.rules import check_minimum, family_lengths
@@ -255,6 +255,7 @@ def _copy_parent_prefixes(work: Work, parent: Network, namespace: str, lengths: 
     """The project's own copy of the parent's prefixes (idempotent): children of two projects never meet."""
     session = work.ipam_in(namespace)
     session.create_namespace(session.namespace)
+    work.tx.put(index_key(NAMESPACE_COPIES, parent.id, namespace), "")
     existing = set(session.read_all_prefix_cidrs())
     for cidr in parent.prefixes:
         if cidr_family(cidr) in lengths and cidr not in existing:

@@ -150,6 +150,15 @@ def test_namespaced_children_and_ips(typed: NetworkService) -> None:
     assert typed.get_ip("10.200.0.1", namespace=Q).projectid == Q
     typed.delete_network(mine.id)
     assert typed.create_typed_network(child(partitionid=None, parentnetworkid="ns")).prefixes == ["10.200.0.0/24"]
+    # deleting the super drops the projects' copies too: a new one may take overlapping space
+    typed.free_ip("10.200.0.1", namespace=Q)
+    for ident in [n.id for n in typed.list_networks() if n.parentnetworkid == "ns"]:
+        typed.delete_network(ident)
+    typed.delete_network("ns")
+    typed.create_typed_network(TypedNetworkCreate(
+        type="super-namespaced", id="ns-again", prefixes=["10.200.0.0/15"], defaultchildprefixlength={"IPv4": 24}))
+    assert typed.create_typed_network(child(partitionid=None, parentnetworkid="ns-again")).prefixes == \
+        ["10.200.0.0/24"]
     with refused(ErrorKind.INVALID, "partition must not be specified for namespaced private super"):
         typed.create_typed_network(TypedNetworkCreate(
             type="super-namespaced", id="ns2", partitionid=PART, prefixes=["10.201.0.0/16"],

@@ -50,6 +50,14 @@ def find_of(query: api_pb2.NetworkQuery, project: str | None = None) -> NetworkF
     )
 
 
+def _child_shape(request: Any) -> dict[str, Any]:
+    """A create request's child length and address family (both create requests carry them)."""
+    return {
+        "length": lengths_of(request.length) if request.HasField("length") else None,
+        "addressfamily": _FAMILIES.get(request.address_family) if request.HasField("address_family") else None,
+    }
+
+
 def _sorted(networks: list[Network]) -> list[api_pb2.Network]:
     return [network_message(network) for network in sorted(networks, key=lambda n: n.id)]
 
@@ -107,8 +115,7 @@ class Networks(api_connect.NetworkService):
             type="child", projectid=request.project, name=optional(request, "name"),
             description=optional(request, "description"), partitionid=optional(request, "partition"),
             labels=labels_of(request), parentnetworkid=optional(request, "parent_network"),
-            length=lengths_of(request.length) if request.HasField("length") else None,
-            addressfamily=_FAMILIES.get(request.address_family) if request.HasField("address_family") else None,
+            **_child_shape(request),
         )
         network = await self.rt.call(lambda: self.service.create_typed_network(typed))
         return api_pb2.NetworkServiceCreateResponse(network=network_message(network))
@@ -167,8 +174,7 @@ class AdminNetworks(admin_connect.NetworkService):
             nattype=nat, vrf=request.vrf if request.HasField("vrf") else None,
             parentnetworkid=optional(request, "parent_network"),
             additional_announcable_cidrs=list(request.additional_announcable_cidrs),
-            length=lengths_of(request.length) if request.HasField("length") else None,
-            addressfamily=_FAMILIES.get(request.address_family) if request.HasField("address_family") else None,
+            **_child_shape(request),
         )
         network = await self.rt.call(lambda: self.service.create_typed_network(typed))
         return admin_pb2.NetworkServiceCreateResponse(network=network_message(network))
