@@ -42,9 +42,6 @@ def allocate_ip(work: Work, request: IPAllocate, specific: str | None = None) ->
     network = work.network(request.networkid)
     if not network.prefixes:
         raise refused(f'network "{network.id}" has no prefixes')
-    if network.privatesuper:
-        # a super network hands out child prefixes; an address taken in it would block them
-        raise invalid(f"cannot allocate ip in network of type {network.networktype}")
     family = _requested_family(network, request.addressfamily, specific)
     projectid = request.projectid
     work.check_exists(Project, projectid)
