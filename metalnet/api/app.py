@@ -17,7 +17,7 @@ from metalnet.api.telemetry import instrument
 from metalnet.api.v1_ips import ip_handlers
 from metalnet.api.v1_networks import network_handlers
 from metalnet.api.v1_resources import partition_handlers, project_handlers
-from metalnet.api.v2 import v2_handlers
+from metalnet.api.v2 import V2Router
 from metalnet.network import NetworkFind, NetworkService
 from metalnet.storage.base import Storage
 
@@ -65,10 +65,11 @@ def create_app(storage: Storage, settings: Settings | None = None) -> Litestar:
     """
     settings = settings or Settings()
     ctx = ApiContext.build(storage, settings)
+    v2 = V2Router.build(ctx)
     app = Litestar(
         route_handlers=[
             *system_handlers(ctx), *network_handlers(ctx), *ip_handlers(ctx), *partition_handlers(ctx),
-            *project_handlers(ctx), *ipam_service_handlers(ctx), *v2_handlers(ctx),
+            *project_handlers(ctx), *ipam_service_handlers(ctx), *v2.mounts(),
         ],
         before_request=access_check(ctx.auth),
         exception_handlers={Exception: handle_exception},
@@ -79,5 +80,6 @@ def create_app(storage: Storage, settings: Settings | None = None) -> Litestar:
     ctx.metrics.add_pool_collector(lambda: pool_usage(ctx.networks))
     app.state.metalnet = ctx
     handler = with_hot_path(app.asgi_handler, ctx) if settings.fast_path else app.asgi_handler
+    handler = v2.in_front(handler) if settings.fast_path else handler
     app.asgi_handler = instrument(handler, ctx.metrics, log_requests=settings.request_log)
     return app

@@ -5,6 +5,6 @@ A protocol package only: requests are decoded into network-layer requests, the n
 messages and Connect codes. See docs/v2.md.
 """
 
-from metalnet.api.v2.mount import v2_handlers
+from metalnet.api.v2.mount import V2Router
 
-__all__ = ["v2_handlers"]
+__all__ = ["V2Router"]
