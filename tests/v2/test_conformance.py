@@ -153,6 +153,12 @@ def test_vectors(clients: Clients, server: Running) -> None:
     assert usage(parent.consumption.ipv4)[2:] == (8, 1)
     assert usage(parent.consumption.ipv6)[2:] == (16, 1)
 
+    base_networks = clients.networks.list_base_networks(
+        network_pb2.NetworkServiceListBaseNetworksRequest(project=P), headers=E).networks
+    listed_super = next(n for n in base_networks if n.id == ident)
+    assert not listed_super.HasField("consumption")  # dropped for networks without a project
+    assert child.id not in [n.id for n in base_networks]  # a plain child is no base network
+
     # 4a-4f: child variants and refusals
     def create(**fields: Any) -> network_pb2.Network:
         request = network_pb2.NetworkServiceCreateRequest(project=P, partition=partition, **fields)
@@ -213,6 +219,9 @@ def test_vectors(clients: Clients, server: Running) -> None:
     assert missing.code == Code.NOT_FOUND
     assert missing.message == f'no ip with id "{base + 99}" found'
 
+    unspecified = refusal(lambda: clients.ips.create(
+        ip_pb2.IPServiceCreateRequest(network=child.id, project=P, type=ip_pb2.IP_TYPE_UNSPECIFIED), headers=E))
+    assert unspecified.message == "given ip type is not supported:IP_TYPE_UNSPECIFIED"
     in_super = refusal(lambda: clients.ips.create(
         ip_pb2.IPServiceCreateRequest(network=ident, project=P), headers=A))
     # metal-api v1's refusal (the core's), which v1 and v2 share: a super with children hands out no address

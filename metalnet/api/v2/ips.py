@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from connectrpc.code import Code
+from connectrpc.errors import ConnectError
 from connectrpc.request import RequestContext
 from metalstack.admin.v2 import ip_connect as admin_connect
 from metalstack.admin.v2 import ip_pb2 as admin_pb2
@@ -63,6 +65,8 @@ class IPs(api_connect.IPService):
         return api_pb2.IPServiceListResponse(ips=[ip_message(ip) for ip in found])
 
     async def create(self, request: api_pb2.IPServiceCreateRequest, ctx: Ctx) -> api_pb2.IPServiceCreateResponse:
+        if request.HasField("type") and not request.type:
+            raise ConnectError(Code.INVALID_ARGUMENT, "given ip type is not supported:IP_TYPE_UNSPECIFIED")
         labels = labels_of(request)
         allocate = IPAllocate(
             networkid=request.network, projectid=request.project, name=optional(request, "name"),
@@ -75,6 +79,8 @@ class IPs(api_connect.IPService):
         return api_pb2.IPServiceCreateResponse(ip=ip_message(ip))
 
     async def update(self, request: api_pb2.IPServiceUpdateRequest, ctx: Ctx) -> api_pb2.IPServiceUpdateResponse:
+        if request.HasField("type") and not request.type:
+            raise ConnectError(Code.INVALID_ARGUMENT, "ip type cannot be unspecified: IP_TYPE_UNSPECIFIED")
         update = IPUpdate(
             ipaddress=request.ip, name=optional(request, "name"), description=optional(request, "description"),
             type=enum_text(api_pb2.IPType.DESCRIPTOR, request.type) if request.HasField("type") else None,
