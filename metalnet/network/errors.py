@@ -8,6 +8,7 @@
         kind CONFLICT   -> 409  id exists, specific IP taken, VRF taken
         kind REFUSED    -> 422  overlap, children or IPs present, exhausted, IPAM refusals
         kind STALE      -> 409  an update based on an older version of the record (optimistic locking)
+        kind FORBIDDEN  -> 403  outside what the caller restricted the operation to (e.g. network types)
 
 IPAM core errors (:mod:`metalnet.ipam.errors`) become a :class:`NetworkError` in :func:`from_ipam` only.
 """
@@ -29,6 +30,7 @@ class ErrorKind(enum.Enum):
     CONFLICT = "conflict"
     REFUSED = "refused"
     STALE = "stale"
+    FORBIDDEN = "forbidden"
 
     @property
     def status(self) -> int:
@@ -42,6 +44,7 @@ _STATUS = {
     ErrorKind.CONFLICT: 409,
     ErrorKind.REFUSED: 422,
     ErrorKind.STALE: 409,
+    ErrorKind.FORBIDDEN: 403,
 }
 
 
@@ -75,6 +78,10 @@ def conflict(message: str) -> NetworkError:
 
 def refused(message: str) -> NetworkError:
     return NetworkError(ErrorKind.REFUSED, message)
+
+
+def forbidden(message: str) -> NetworkError:
+    return NetworkError(ErrorKind.FORBIDDEN, message)
 
 
 def stale(message: str) -> NetworkError:

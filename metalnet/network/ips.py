@@ -17,7 +17,7 @@ from metalnet.network.addresses import (
     families,
     parse_family,
 )
-from metalnet.network.errors import conflict, from_ipam, invalid, ipam_errors, not_found, refused
+from metalnet.network.errors import conflict, forbidden, from_ipam, invalid, ipam_errors, not_found, refused
 from metalnet.network.ids import new_id
 from metalnet.network.meta import changed_labels, check_fresh, labels_of_tags, tags_of_labels
 from metalnet.network.model import IP, MACHINE_TAG, Family, IPType, Network, Project, now
@@ -50,6 +50,8 @@ def allocate_ip(work: Work, request: IPAllocate, specific: str | None = None) ->
             f'can not allocate ip for project "{projectid}" because network belongs to '
             f'"{network.projectid}" and the network is not shared'
         )
+    if request.networktypes is not None and network.networktype not in request.networktypes:
+        raise forbidden(f'given networktype "{network.networktype}" is not allowed')
     tags = set(request.tags or [])
     if request.machineid:
         tags.add(machine_tag(request.machineid))

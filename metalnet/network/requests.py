@@ -118,6 +118,8 @@ class IPAllocate(msgspec.Struct, kw_only=True):
     tags: list[str] | None = None
     machineid: str | None = None
     addressfamily: str | None = None
+    #: the network types the caller may take an address from (None: every type); others are FORBIDDEN
+    networktypes: list[str] | None = None
 
 
 class IPUpdate(msgspec.Struct, kw_only=True):

@@ -30,6 +30,7 @@ NOT_IN_V1 = {
     r.NetworkFind: {"description", "networktype", "nattype", "namespace"},
     r.IPUpdate: {"fresh", "label_change", "namespace"},
     r.IPFind: {"namespace"},
+    r.IPAllocate: {"networktypes"},
 }
 
 
@@ -44,4 +45,5 @@ def test_wire_request_has_the_domain_fields(wire: type[msgspec.Struct], domain: 
 def test_to_domain_copies_every_field() -> None:
     wire = w.V1IPAllocateRequest(networkid="n", projectid="p", name="a", description="d", type="static",
                                  tags=["t"], machineid="m", addressfamily="IPv6")
-    assert msgspec.structs.asdict(to_domain(wire, r.IPAllocate)) == msgspec.structs.asdict(wire)
+    domain = msgspec.structs.asdict(to_domain(wire, r.IPAllocate))
+    assert {k: v for k, v in domain.items() if k not in NOT_IN_V1[r.IPAllocate]} == msgspec.structs.asdict(wire)

@@ -202,3 +202,11 @@ def test_free_blocks_are_counted_for_v2(storage: Storage, typed: NetworkService)
     assert usage.ipv6 is not None
     assert (usage.ipv4.available_prefixes, usage.ipv4.used_prefixes) == (8, 1)
     assert (usage.ipv6.available_prefixes, usage.ipv6.used_prefixes) == (16, 1)
+
+
+def test_allocation_restricted_to_network_types(typed: NetworkService, storage: Storage) -> None:
+    network = typed.create_typed_network(child())
+    unchanged(storage, ErrorKind.FORBIDDEN, 'given networktype "child" is not allowed', lambda: typed.allocate_ip(
+        IPAllocate(networkid=network.id, projectid=P, networktypes=["external"])))
+    assert typed.allocate_ip(IPAllocate(networkid=network.id, projectid=P, networktypes=["child"])).ipaddress \
+        == "10.100.0.1"

@@ -224,9 +224,8 @@ def test_vectors(clients: Clients, server: Running) -> None:
     assert unspecified.message == "given ip type is not supported:IP_TYPE_UNSPECIFIED"
     in_super = refusal(lambda: clients.ips.create(
         ip_pb2.IPServiceCreateRequest(network=ident, project=P), headers=A))
-    # metal-api v1's refusal (the core's), which v1 and v2 share: a super with children hands out no address
-    assert in_super.code == Code.FAILED_PRECONDITION
-    assert "has childprefixes, acquire ip not possible" in in_super.message
+    assert in_super.code == Code.PERMISSION_DENIED
+    assert in_super.message == 'given networktype "super" is not allowed'
 
     # 7: consumption of the child
     read = clients.networks.get(network_pb2.NetworkServiceGetRequest(id=child.id, project=P), headers=E).network
@@ -331,6 +330,22 @@ def _external(clients: Clients) -> network_pb2.Network:
     return clients.admin_networks.create(admin_network_pb2.NetworkServiceCreateRequest(
         id=f"internet-{uuid.uuid4().hex[:8]}", type=network_pb2.NETWORK_TYPE_EXTERNAL, vrf=100 + second,
         prefixes=[f"185.{second}.0.0/24"]), headers=A).network
+
+
+def test_underlay_addresses_are_for_admin_editors(clients: Clients, server: Running) -> None:
+    partition = f"ul-{uuid.uuid4().hex[:8]}"
+    httpx.put(f"{server.url}/v1/partition", json={"id": partition}, headers=A).raise_for_status()
+    underlay = clients.admin_networks.create(admin_network_pb2.NetworkServiceCreateRequest(
+        id=f"underlay-{partition}", type=network_pb2.NETWORK_TYPE_UNDERLAY, partition=partition,
+        prefixes=[f"10.255.{next(_SLOTS)}.0/24"]), headers=A).network
+    assert underlay.type == network_pb2.NETWORK_TYPE_UNDERLAY
+    denied = refusal(lambda: clients.ips.create(
+        ip_pb2.IPServiceCreateRequest(network=underlay.id, project=P), headers=E))
+    assert denied.code == Code.PERMISSION_DENIED
+    assert denied.message == 'given networktype "underlay" is not allowed'
+    ip = clients.ips.create(ip_pb2.IPServiceCreateRequest(network=underlay.id, project=P), headers=A).ip
+    clients.ips.delete(ip_pb2.IPServiceDeleteRequest(ip=ip.ip, project=P), headers=A)
+    clients.admin_networks.delete(admin_network_pb2.NetworkServiceDeleteRequest(id=underlay.id), headers=A)
 
 
 def test_ip_update_and_scope(clients: Clients, server: Running) -> None:

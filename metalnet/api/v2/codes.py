@@ -9,13 +9,15 @@ from metalnet.network.errors import ErrorKind, NetworkError
 
 #: metal-stack's v2 server answers bad input with invalid_argument, a missing entity with not_found, a taken
 #: id or address with already_exists, a rule that the current state refuses (children, IPs present, no room)
-#: with failed_precondition and a stale optimistic lock with aborted
+#: with failed_precondition, a stale optimistic lock with aborted and a caller's restriction with
+#: permission_denied
 CODES: dict[ErrorKind, Code] = {
     ErrorKind.INVALID: Code.INVALID_ARGUMENT,
     ErrorKind.NOT_FOUND: Code.NOT_FOUND,
     ErrorKind.CONFLICT: Code.ALREADY_EXISTS,
     ErrorKind.REFUSED: Code.FAILED_PRECONDITION,
     ErrorKind.STALE: Code.ABORTED,
+    ErrorKind.FORBIDDEN: Code.PERMISSION_DENIED,
 }
 
 #: v1's message prefixes that metal-stack's v2 messages do not carry

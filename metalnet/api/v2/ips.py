@@ -17,6 +17,7 @@ from metalstack.admin.v2 import ip_pb2 as admin_pb2
 from metalstack.api.v2 import ip_connect as api_connect
 from metalstack.api.v2 import ip_pb2 as api_pb2
 
+from metalnet.api.v2.access import ADMIN_EDITOR, CURRENT
 from metalnet.api.v2.convert import enum_text, freshness, ip_message, label_change, labels_of, optional
 from metalnet.api.v2.runtime import Runtime, deleted
 from metalnet.network import IP, IPAllocate, IPFind, IPUpdate
@@ -24,6 +25,7 @@ from metalnet.network.errors import not_found
 from metalnet.network.meta import tags_of_labels
 
 Ctx = RequestContext[Any, Any]
+IP_NETWORK_TYPES = ["child", "child-shared", "external"]
 _FAMILIES = {1: "IPv4", 2: "IPv6"}
 
 
@@ -74,6 +76,8 @@ class IPs(api_connect.IPService):
             type=enum_text(api_pb2.IPType.DESCRIPTOR, request.type) if request.HasField("type") else None,
             tags=tags_of_labels(labels) if labels else None, machineid=optional(request, "machine"),
             addressfamily=_FAMILIES.get(request.address_family) if request.HasField("address_family") else None,
+            # metal-stack hands out addresses of children and external networks; of underlays to admin editors
+            networktypes=[*IP_NETWORK_TYPES, "underlay"] if CURRENT.get().admin == ADMIN_EDITOR else IP_NETWORK_TYPES,
         )
         ip: IP = await self.rt.allocate_ip(allocate, optional(request, "ip"))
         return api_pb2.IPServiceCreateResponse(ip=ip_message(ip))
