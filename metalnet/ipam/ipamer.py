@@ -9,7 +9,7 @@ from metalnet.ipam.addresses import parse_cidr
 from metalnet.ipam.dump import dump_namespace, load_namespace
 from metalnet.ipam.errors import ConflictError
 from metalnet.ipam.model import IP, Prefix, Usage
-from metalnet.ipam.namespaces import ROOT_NAMESPACE
+from metalnet.ipam.namespaces import ROOT_NAMESPACE, check_writable
 from metalnet.ipam.session import IpamSession
 from metalnet.storage.base import Storage
 from metalnet.storage.memory import MemoryStorage
@@ -18,12 +18,18 @@ T = TypeVar("T")
 
 
 class Ipamer:
-    """IP address management over a storage backend (in memory unless ``storage`` is given)."""
+    """IP address management over a storage backend (in memory unless ``storage`` is given).
+
+    Every write to a protected namespace (the network layer's, see :mod:`metalnet.ipam.namespaces`) raises
+    :class:`~metalnet.ipam.errors.ProtectedNamespaceError`; reading it is allowed.
+    """
 
     def __init__(self, storage: Storage | None = None) -> None:
         self.storage = storage if storage is not None else MemoryStorage()
 
     def _run(self, namespace: str, fn: Callable[[IpamSession], T], *, readonly: bool = False) -> T:
+        if not readonly:
+            check_writable(namespace)
         # prefixes handed out read their usage through this Ipamer (the store), not a finished transaction
         return self.storage.run(lambda tx: fn(IpamSession(tx, namespace, self)), readonly=readonly)
 
@@ -43,6 +49,7 @@ class Ipamer:
         return self._run(namespace, lambda s: s.prefix_usage(cidr), readonly=True)
 
     def acquire_child_prefix(self, parent_cidr: str, length: int, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
+        check_writable(namespace)
         return self.storage.run(
             lambda tx: IpamSession(tx, namespace, self).acquire_child_prefix(parent_cidr, length)
         )
@@ -55,9 +62,11 @@ class Ipamer:
     def release_child_prefix(self, child: Prefix | str, *, namespace: str | None = None) -> Prefix:
         cidr = child if isinstance(child, str) else child.cidr
         ns = namespace or (child.namespace if isinstance(child, Prefix) else ROOT_NAMESPACE)
+        check_writable(ns)
         return self.storage.run(lambda tx: IpamSession(tx, ns, self).release_child_prefix(cidr))
 
     def acquire_ip(self, prefix_cidr: str, *, namespace: str = ROOT_NAMESPACE) -> IP:
+        check_writable(namespace)
         # the hottest calls skip _run's extra closure
         return self.storage.run(lambda tx: IpamSession(tx, namespace, self).acquire_ip(prefix_cidr))
 
@@ -65,6 +74,7 @@ class Ipamer:
         return self._run(namespace, lambda s: s.acquire_specific_ip(prefix_cidr, ip))
 
     def release_ip(self, ip: IP, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
+        check_writable(namespace)
         return self.storage.run(lambda tx: IpamSession(tx, namespace, self).release_ip(ip))
 
     def release_ip_from_prefix(self, prefix_cidr: str, ip: str, *, namespace: str = ROOT_NAMESPACE) -> IP:
@@ -83,12 +93,14 @@ class Ipamer:
         self._run(namespace, lambda s: load_namespace(s, dump))
 
     def create_namespace(self, name: str) -> None:
+        check_writable(name)
         self._run(ROOT_NAMESPACE, lambda s: s.create_namespace(name))
 
     def list_namespaces(self) -> list[str]:
         return self._run(ROOT_NAMESPACE, lambda s: s.list_namespaces(), readonly=True)
 
     def delete_namespace(self, name: str) -> None:
+        check_writable(name)
         self._run(ROOT_NAMESPACE, lambda s: s.delete_namespace(name))
 
 

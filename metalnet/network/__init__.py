@@ -2,7 +2,7 @@
 
 The layer metal-stack's metal-api puts on go-ipam, as a library: :class:`NetworkService` runs each
 operation (records, IPAM prefixes and VRF ids together) in one storage transaction and raises
-:class:`NetworkError` (with a ``kind`` that maps to metal-api's status codes) when it refuses one.
+:class:`NetworkError` (with a ``kind``; each protocol maps kinds to its own statuses) when it refuses one.
 """
 
 from metalnet.network.errors import ErrorKind, NetworkError
@@ -22,7 +22,7 @@ from metalnet.network.requests import (
     ProjectFind,
     ProjectUpdate,
 )
-from metalnet.network.service import NetworkService
+from metalnet.network.service import IPRequest, NetworkService, allocation_key
 from metalnet.network.typed import TypedNetworkCreate
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "Freshness",
     "IPAllocate",
     "IPFind",
+    "IPRequest",
     "IPUpdate",
     "LabelChange",
     "Network",
@@ -50,4 +51,5 @@ __all__ = [
     "ProjectUpdate",
     "TypedNetworkCreate",
     "Usage",
+    "allocation_key",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from metalnet.ipam.errors import IpamError
 from metalnet.ipam.session import IpamSession
+from metalnet.network.access import check_owner
 from metalnet.network.addresses import FAMILIES, cidr_family, parse_family
 from metalnet.network.errors import invalid, not_found, refused
 from metalnet.network.ids import new_id
@@ -19,11 +20,12 @@ from metalnet.network.rules import canonical_cidrs, check_minimum, family_length
 from metalnet.network.work import NETWORKS_LOCK, Work, network_lock
 
 
-def allocate_network(work: Work, request: NetworkAllocate) -> Network:
+def allocate_network(work: Work, request: NetworkAllocate, acting_for: str | None = None) -> Network:
     """``POST /v1/network/allocate``: a child network with one prefix per family and a fresh VRF id."""
     work.tx.lock(NETWORKS_LOCK)
     if not request.projectid:
         raise invalid("projectid should not be empty")
+    check_owner(acting_for, request.projectid)
     if not request.partitionid:
         raise invalid("partitionid should not be empty")
     work.check_exists(Project, request.projectid)
@@ -101,11 +103,12 @@ def acquire_child(session: IpamSession, parent: Network, family: str, length: in
     raise refused(f"cannot allocate free child prefix in ipam: {failure}")
 
 
-def free_network(work: Work, ident: str) -> Network:
+def free_network(work: Work, ident: str, acting_for: str | None = None) -> Network:
     """``DELETE /v1/network/free/{id}``: release the child's prefixes (refused while IPs are in them) and VRF."""
     work.tx.lock(NETWORKS_LOCK)
     work.tx.lock(network_lock(ident))
     network = work.network(ident)
+    check_owner(acting_for, network.projectid)
     if not network.parentnetworkid:
         raise refused(f'network "{ident}" is not a child network: delete it instead of freeing it')
     for cidr in network.prefixes:

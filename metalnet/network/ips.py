@@ -7,6 +7,7 @@ import msgspec
 from metalnet.ipam import model as ipam_model
 from metalnet.ipam.errors import AlreadyAllocatedError, InvalidInputError, IpamError, NoIPAvailableError
 from metalnet.ipam.session import IpamSession
+from metalnet.network.access import check_network_use, check_owner
 from metalnet.network.addresses import (
     IPV4,
     address_value,
@@ -31,15 +32,20 @@ def machine_tag(machineid: str) -> str:
     return f"{MACHINE_TAG}={machineid}"
 
 
-def allocate_ip(work: Work, request: IPAllocate, specific: str | None = None) -> IP:
-    """``POST /v1/ip/allocate[/{ip}]``: the next free address of the chosen family, or ``specific``."""
+def allocate_ip(work: Work, request: IPAllocate, specific: str | None = None, acting_for: str | None = None) -> IP:
+    """``POST /v1/ip/allocate[/{ip}]``: the next free address of the chosen family, or ``specific``.
+
+    ``acting_for``: the project a bound caller acts for (see :mod:`metalnet.network.access`).
+    """
     if not request.networkid:
         raise invalid("networkid should not be empty")
     if not request.projectid:
         raise invalid("projectid should not be empty")
+    check_owner(acting_for, request.projectid)
     work.tx.lock(project_lock(request.projectid))
     work.tx.lock(network_lock(request.networkid))
     network = work.network(request.networkid)
+    check_network_use(acting_for, network)
     if not network.prefixes:
         raise refused(f'network "{network.id}" has no prefixes')
     family = _requested_family(network, request.addressfamily, specific)
@@ -179,10 +185,11 @@ def ip_scope(ip: IP) -> str:
     return "machine" if any(tag.startswith(MACHINE_TAG) for tag in ip.tags) else "project"
 
 
-def update_ip(work: Work, request: IPUpdate) -> IP:
+def update_ip(work: Work, request: IPUpdate, acting_for: str | None = None) -> IP:
     """``POST /v1/ip``: name, description, tags, and type (never static → ephemeral; scopes as metal-api)."""
     address = _lookup_address(request.ipaddress)
     old = _locked_ip(work, address, request.namespace or "")
+    check_owner(acting_for, old.projectid)
     check_fresh("ip", address, old.changed, request.fresh)
     ip = msgspec.structs.replace(old, changed=now(), generation=old.generation + 1)
     apply_given(ip, request, "name", "description")
@@ -203,12 +210,13 @@ def update_ip(work: Work, request: IPUpdate) -> IP:
     return ip
 
 
-def free_ip(work: Work, address_text: str, namespace: str = "") -> IP:
+def free_ip(work: Work, address_text: str, acting_for: str | None = None, namespace: str = "") -> IP:
     """``DELETE /v1/ip/free/{id}``: release the address; refused for an IP bound to a machine.
 
     ``namespace``: look in that project namespace first (see :func:`_locked_ip`)."""
     address = _lookup_address(address_text)
     ip = _locked_ip(work, address, namespace)
+    check_owner(acting_for, ip.projectid)
     if any(tag.startswith(MACHINE_TAG) for tag in ip.tags):
         raise invalid(f"ip with machine scope can not be deleted: {address}")
     with ipam_errors(f"cannot release IP {address}"):

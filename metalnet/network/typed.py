@@ -14,6 +14,7 @@ import ipaddress
 
 import msgspec
 
+from metalnet.network.access import check_owner
 from metalnet.network.addresses import FAMILIES, canonical_cidr, cidr_family, families, parse_family, prefix_length
 from metalnet.network.children import acquire_child
 from metalnet.network.errors import invalid, refused
@@ -134,8 +135,12 @@ def check_child_lengths(prefixes: list[str], lengths: dict[str, int], what: str)
         raise invalid("\n".join(sorted(failures)))
 
 
-def create_typed_network(work: Work, request: TypedNetworkCreate) -> Network:
-    """Create a network of ``request.type`` (children are allocated from their parent)."""
+def create_typed_network(work: Work, request: TypedNetworkCreate, acting_for: str | None = None) -> Network:
+    """Create a network of ``request.type`` (children are allocated from their parent).
+
+    ``acting_for``: the project a bound caller acts for (see :mod:`metalnet.network.access`).
+    """
+    check_owner(acting_for, request.projectid or None)
     check_fields(request)
     if request.type in CHILD_TYPES:
         return allocate_child(work, request)

@@ -361,10 +361,10 @@ def test_ip_update_and_scope(clients: Clients, server: Running) -> None:
         ip=ip.ip, project=P, type=ip_pb2.IP_TYPE_EPHEMERAL,
         update_meta=common_pb2.UpdateMeta(updated_at=changed.meta.updated_at)), headers=E))
     assert back.code == Code.INVALID_ARGUMENT
-    # another project's IP reads as not found, even to an admin asking in the project's name
+    # another project's IP is refused (the network layer's project rule), even to an admin asking in Q's name
     hidden = refusal(lambda: clients.ips.get(ip_pb2.IPServiceGetRequest(ip=ip.ip, project=Q), headers=A))
-    assert hidden.code == Code.NOT_FOUND
-    assert hidden.message == f'*metal.IP with id "{ip.ip}" not found'
+    assert hidden.code == Code.PERMISSION_DENIED
+    assert hidden.message == f'the caller may act on resources of project "{Q}" only'
     listed = clients.ips.list(ip_pb2.IPServiceListRequest(project=P, query=ip_pb2.IPQuery(network=network.id)),
                               headers=bearer("view-p")).ips
     assert [found.ip for found in listed] == [ip.ip]

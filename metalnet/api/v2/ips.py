@@ -6,7 +6,6 @@ v1 and v2 allocations share transactions and rules alike.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from connectrpc.code import Code
@@ -21,7 +20,6 @@ from metalnet.api.v2.access import ADMIN_EDITOR, CURRENT
 from metalnet.api.v2.convert import enum_text, freshness, ip_message, label_change, labels_of, optional
 from metalnet.api.v2.runtime import Runtime, deleted
 from metalnet.network import IP, IPAllocate, IPFind, IPUpdate
-from metalnet.network.errors import not_found
 from metalnet.network.meta import tags_of_labels
 
 Ctx = RequestContext[Any, Any]
@@ -42,14 +40,6 @@ def find_of(query: api_pb2.IPQuery, project: str | None = None) -> IPFind:
     )
 
 
-def _scoped(project: str, address: str) -> Callable[[str | None], None]:
-    def check(owner: str | None) -> None:
-        if owner != project:
-            raise not_found(f'*metal.IP with id "{address}" not found')
-
-    return check
-
-
 class IPs(api_connect.IPService):
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
@@ -57,13 +47,12 @@ class IPs(api_connect.IPService):
 
     async def get(self, request: api_pb2.IPServiceGetRequest, ctx: Ctx) -> api_pb2.IPServiceGetResponse:
         namespace = optional(request, "namespace") or ""
-        ip = await self.rt.call(lambda: self.service.get_ip(request.ip, namespace))
-        _scoped(request.project, request.ip)(ip.projectid)
+        ip = await self.rt.read(lambda: self.service.get_ip(request.ip, namespace, acting_for=request.project))
         return api_pb2.IPServiceGetResponse(ip=ip_message(ip))
 
     async def list(self, request: api_pb2.IPServiceListRequest, ctx: Ctx) -> api_pb2.IPServiceListResponse:
         query = find_of(request.query, request.project)
-        found = await self.rt.call(lambda: self.service.find_ips(query))
+        found = await self.rt.read(lambda: self.service.find_ips(query))
         return api_pb2.IPServiceListResponse(ips=[ip_message(ip) for ip in found])
 
     async def create(self, request: api_pb2.IPServiceCreateRequest, ctx: Ctx) -> api_pb2.IPServiceCreateResponse:
@@ -79,7 +68,7 @@ class IPs(api_connect.IPService):
             # metal-stack hands out addresses of children and external networks; of underlays to admin editors
             networktypes=[*IP_NETWORK_TYPES, "underlay"] if CURRENT.get().admin == ADMIN_EDITOR else IP_NETWORK_TYPES,
         )
-        ip: IP = await self.rt.allocate_ip(allocate, optional(request, "ip"))
+        ip: IP = await self.rt.allocate_ip(allocate, optional(request, "ip"), request.project)
         return api_pb2.IPServiceCreateResponse(ip=ip_message(ip))
 
     async def update(self, request: api_pb2.IPServiceUpdateRequest, ctx: Ctx) -> api_pb2.IPServiceUpdateResponse:
@@ -91,13 +80,12 @@ class IPs(api_connect.IPService):
             fresh=freshness(request.update_meta), label_change=label_change(request),
             namespace=request.project,  # a namespaced IP lives in its project's namespace
         )
-        check = _scoped(request.project, request.ip)
-        ip = await self.rt.call(lambda: self.service.update_ip(update, owner_check=check))
+        ip = await self.rt.write(lambda: self.service.update_ip(update, acting_for=request.project))
         return api_pb2.IPServiceUpdateResponse(ip=ip_message(ip))
 
     async def delete(self, request: api_pb2.IPServiceDeleteRequest, ctx: Ctx) -> api_pb2.IPServiceDeleteResponse:
-        check = _scoped(request.project, request.ip)
-        ip = await self.rt.call(lambda: self.service.free_ip(request.ip, namespace=request.project, owner_check=check))
+        ip = await self.rt.write(
+            lambda: self.service.free_ip(request.ip, namespace=request.project, acting_for=request.project))
         return api_pb2.IPServiceDeleteResponse(ip=deleted(ip_message(ip)))
 
 
@@ -108,5 +96,5 @@ class AdminIPs(admin_connect.IPService):
 
     async def list(self, request: admin_pb2.IPServiceListRequest, ctx: Ctx) -> admin_pb2.IPServiceListResponse:
         query = find_of(request.query)
-        found = await self.rt.call(lambda: self.service.find_ips(query))
+        found = await self.rt.read(lambda: self.service.find_ips(query))
         return admin_pb2.IPServiceListResponse(ips=[ip_message(ip) for ip in found])

@@ -1,13 +1,12 @@
 """``metalstack.{api,admin}.v2.NetworkService``: decode, call the network layer, encode.
 
-The api variant is scoped to the request's project (another project's network reads as not found); the
-admin variant is not. Creating a child is a typed create of type ``child``; deleting it gives its
+The api variant acts for the request's project (the network layer refuses another project's network as
+FORBIDDEN, answered ``permission_denied``); the admin variant is not scoped. Creating a child is a typed create of type ``child``; deleting it gives its
 prefixes back to the parent (the network layer's delete).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 from connectrpc.request import RequestContext
@@ -27,7 +26,6 @@ from metalnet.api.v2.convert import (
 )
 from metalnet.api.v2.runtime import Runtime, deleted
 from metalnet.network import Network, NetworkFind, NetworkService, NetworkUpdate, TypedNetworkCreate
-from metalnet.network.errors import not_found
 
 T = TypeVar("T")
 Ctx = RequestContext[Any, Any]
@@ -62,16 +60,6 @@ def _sorted(networks: list[Network]) -> list[api_pb2.Network]:
     return [network_message(network) for network in sorted(networks, key=lambda n: n.id)]
 
 
-def _scoped(project: str, ident: str) -> Callable[[str | None], None]:
-    """Refuse, inside the transaction, a change of another project's network."""
-
-    def check(owner: str | None) -> None:
-        if owner != project:
-            raise not_found(f'*metal.Network with id "{ident}" not found')
-
-    return check
-
-
 class Networks(api_connect.NetworkService):
     """The project-scoped network service."""
 
@@ -80,14 +68,13 @@ class Networks(api_connect.NetworkService):
         self.service: NetworkService = runtime.networks
 
     async def get(self, request: api_pb2.NetworkServiceGetRequest, ctx: Ctx) -> api_pb2.NetworkServiceGetResponse:
-        network = await self.rt.call(lambda: self.service.get_network(request.id))
-        if request.project:
-            _scoped(request.project, request.id)(network.projectid)
+        acting_for = request.project or None
+        network = await self.rt.read(lambda: self.service.get_network(request.id, acting_for=acting_for))
         return api_pb2.NetworkServiceGetResponse(network=network_message(network))
 
     async def list(self, request: api_pb2.NetworkServiceListRequest, ctx: Ctx) -> api_pb2.NetworkServiceListResponse:
         query = find_of(request.query, request.project)
-        found = await self.rt.call(lambda: self.service.find_networks(query))
+        found = await self.rt.read(lambda: self.service.find_networks(query))
         return api_pb2.NetworkServiceListResponse(networks=_sorted(found))
 
     async def list_base_networks(
@@ -102,7 +89,7 @@ class Networks(api_connect.NetworkService):
             found.update({n.id: n for n in self.service.find_networks(shared)})
             return list(found.values())
 
-        found = await self.rt.call(read)
+        found = await self.rt.read(read)
         base = [n for n in found if n.networktype in ("child-shared", "external", "super", "super-namespaced")]
         return api_pb2.NetworkServiceListBaseNetworksResponse(networks=[
             network_message(n, with_consumption=bool(n.projectid)) for n in sorted(base, key=lambda n: n.id)
@@ -117,7 +104,7 @@ class Networks(api_connect.NetworkService):
             labels=labels_of(request), parentnetworkid=optional(request, "parent_network"),
             **_child_shape(request),
         )
-        network = await self.rt.call(lambda: self.service.create_typed_network(typed))
+        network = await self.rt.write(lambda: self.service.create_typed_network(typed, acting_for=request.project))
         return api_pb2.NetworkServiceCreateResponse(network=network_message(network))
 
     async def update(
@@ -127,15 +114,13 @@ class Networks(api_connect.NetworkService):
             id=request.id, name=optional(request, "name"), description=optional(request, "description"),
             fresh=freshness(request.update_meta), label_change=label_change(request),
         )
-        check = _scoped(request.project, request.id)
-        network = await self.rt.call(lambda: self.service.update_network(update, owner_check=check))
+        network = await self.rt.write(lambda: self.service.update_network(update, acting_for=request.project))
         return api_pb2.NetworkServiceUpdateResponse(network=network_message(network))
 
     async def delete(
         self, request: api_pb2.NetworkServiceDeleteRequest, ctx: Ctx
     ) -> api_pb2.NetworkServiceDeleteResponse:
-        check = _scoped(request.project, request.id)
-        network = await self.rt.call(lambda: self.service.delete_network(request.id, owner_check=check))
+        network = await self.rt.write(lambda: self.service.delete_network(request.id, acting_for=request.project))
         return api_pb2.NetworkServiceDeleteResponse(network=deleted(network_message(network)))
 
 
@@ -149,14 +134,14 @@ class AdminNetworks(admin_connect.NetworkService):
     async def get(
         self, request: admin_pb2.NetworkServiceGetRequest, ctx: Ctx
     ) -> admin_pb2.NetworkServiceGetResponse:
-        network = await self.rt.call(lambda: self.service.get_network(request.id))
+        network = await self.rt.read(lambda: self.service.get_network(request.id))
         return admin_pb2.NetworkServiceGetResponse(network=network_message(network))
 
     async def list(
         self, request: admin_pb2.NetworkServiceListRequest, ctx: Ctx
     ) -> admin_pb2.NetworkServiceListResponse:
         query = find_of(request.query)
-        found = await self.rt.call(lambda: self.service.find_networks(query))
+        found = await self.rt.read(lambda: self.service.find_networks(query))
         return admin_pb2.NetworkServiceListResponse(networks=_sorted(found))
 
     async def create(
@@ -176,7 +161,7 @@ class AdminNetworks(admin_connect.NetworkService):
             additional_announcable_cidrs=list(request.additional_announcable_cidrs),
             **_child_shape(request),
         )
-        network = await self.rt.call(lambda: self.service.create_typed_network(typed))
+        network = await self.rt.write(lambda: self.service.create_typed_network(typed))
         return admin_pb2.NetworkServiceCreateResponse(network=network_message(network))
 
     async def update(
@@ -192,11 +177,11 @@ class AdminNetworks(admin_connect.NetworkService):
             additional_announcable_cidrs=list(request.additional_announcable_cidrs) or None,
             fresh=freshness(request.update_meta), label_change=label_change(request),
         )
-        network = await self.rt.call(lambda: self.service.update_network(update, force=request.force))
+        network = await self.rt.write(lambda: self.service.update_network(update, force=request.force))
         return admin_pb2.NetworkServiceUpdateResponse(network=network_message(network))
 
     async def delete(
         self, request: admin_pb2.NetworkServiceDeleteRequest, ctx: Ctx
     ) -> admin_pb2.NetworkServiceDeleteResponse:
-        network = await self.rt.call(lambda: self.service.delete_network(request.id))
+        network = await self.rt.write(lambda: self.service.delete_network(request.id))
         return admin_pb2.NetworkServiceDeleteResponse(network=deleted(network_message(network)))

@@ -55,13 +55,13 @@ class Partitions(partition_connect.PartitionService):
     async def get(
         self, request: partition_pb2.PartitionServiceGetRequest, ctx: Ctx
     ) -> partition_pb2.PartitionServiceGetResponse:
-        found = await self.rt.call(lambda: self.rt.networks.get_partition(request.id))
+        found = await self.rt.read(lambda: self.rt.networks.get_partition(request.id))
         return partition_pb2.PartitionServiceGetResponse(partition=partition_message(found))
 
     async def list(
         self, request: partition_pb2.PartitionServiceListRequest, ctx: Ctx
     ) -> partition_pb2.PartitionServiceListResponse:
-        found = await self.rt.call(self.rt.networks.list_partitions)
+        found = await self.rt.read(self.rt.networks.list_partitions)
         query = request.query
         labels = labels_of(query) or {}
         wanted = [p for p in found if (not query.HasField("id") or p.id == query.id)
@@ -79,20 +79,20 @@ class AdminPartitions(admin_partition_connect.PartitionService):
         given = request.partition
         create = PartitionCreate(id=given.id, description=given.description,
                                  labels=dict(given.meta.labels.labels) or None)
-        found = await self.rt.call(lambda: self.rt.networks.create_partition(create))
+        found = await self.rt.write(lambda: self.rt.networks.create_partition(create))
         return admin_partition_pb2.PartitionServiceCreateResponse(partition=partition_message(found))
 
     async def update(
         self, request: admin_partition_pb2.PartitionServiceUpdateRequest, ctx: Ctx
     ) -> admin_partition_pb2.PartitionServiceUpdateResponse:
         update = PartitionUpdate(id=request.id, description=optional(request, "description"))
-        found = await self.rt.call(lambda: self.rt.networks.update_partition(update))
+        found = await self.rt.write(lambda: self.rt.networks.update_partition(update))
         return admin_partition_pb2.PartitionServiceUpdateResponse(partition=partition_message(found))
 
     async def delete(
         self, request: admin_partition_pb2.PartitionServiceDeleteRequest, ctx: Ctx
     ) -> admin_partition_pb2.PartitionServiceDeleteResponse:
-        found = await self.rt.call(lambda: self.rt.networks.delete_partition(request.id))
+        found = await self.rt.write(lambda: self.rt.networks.delete_partition(request.id))
         return admin_partition_pb2.PartitionServiceDeleteResponse(partition=deleted(partition_message(found)))
 
 
@@ -103,14 +103,14 @@ class Projects(project_connect.ProjectService):
     async def get(
         self, request: project_pb2.ProjectServiceGetRequest, ctx: Ctx
     ) -> project_pb2.ProjectServiceGetResponse:
-        found = await self.rt.call(lambda: self.rt.networks.get_project(request.project))
+        found = await self.rt.read(lambda: self.rt.networks.get_project(request.project))
         return project_pb2.ProjectServiceGetResponse(project=project_message(found))
 
     async def list(
         self, request: project_pb2.ProjectServiceListRequest, ctx: Ctx
     ) -> project_pb2.ProjectServiceListResponse:
         query = _project_find(request.query)
-        found = await self.rt.call(lambda: self.rt.networks.find_projects(query))
+        found = await self.rt.read(lambda: self.rt.networks.find_projects(query))
         grant = CURRENT.get()
         # a project token lists its own project; admins and every-project tokens list them all
         mine = [p for p in found if grant.project is None or p.id == grant.project]
@@ -125,7 +125,7 @@ class AdminProjects(admin_project_connect.ProjectService):
         self, request: admin_project_pb2.ProjectServiceListRequest, ctx: Ctx
     ) -> admin_project_pb2.ProjectServiceListResponse:
         query = _project_find(request.query)
-        found = await self.rt.call(lambda: self.rt.networks.find_projects(query))
+        found = await self.rt.read(lambda: self.rt.networks.find_projects(query))
         return admin_project_pb2.ProjectServiceListResponse(projects=[project_message(p) for p in found])
 
 
@@ -137,7 +137,7 @@ class Health(health_connect.HealthService):
 
     async def get(self, request: health_pb2.HealthServiceGetRequest, ctx: Ctx) -> health_pb2.HealthServiceGetResponse:
         try:
-            await self.rt.call(self.rt.ctx.storage.ping)
+            await self.rt.read(self.rt.ctx.storage.ping)
             status, message = health_pb2.SERVICE_STATUS_HEALTHY, f"{self.rt.ctx.storage.name} answers"
         except Exception as exc:  # an unreachable store is reported, not raised
             status, message = health_pb2.SERVICE_STATUS_UNHEALTHY, f"{self.rt.ctx.storage.name}: {exc}"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from metalnet.api.context import ApiContext
-from metalnet.network import IP, IPAllocate, NetworkService
+from metalnet.network import IP, IPAllocate, IPRequest, NetworkService
 from metalnet.network.ids import new_id
 
 T = TypeVar("T")
@@ -32,11 +32,14 @@ class Runtime:
     def of(cls, ctx: ApiContext) -> Runtime:
         return cls(ctx, NetworkService(ctx.storage, vrf_range=ctx.networks.vrf_range, count_blocks=True))
 
-    def call(self, fn: Callable[[], T]) -> Awaitable[T]:
+    def read(self, fn: Callable[[], T]) -> Awaitable[T]:
         return self.ctx.call(fn)
 
-    async def allocate_ip(self, request: IPAllocate, specific: str | None) -> IP:
-        ip = await self.ctx.ip_batcher.submit((request, specific))
+    def write(self, fn: Callable[[], T]) -> Awaitable[T]:
+        return self.ctx.write(fn)
+
+    async def allocate_ip(self, request: IPAllocate, specific: str | None, acting_for: str | None) -> IP:
+        ip = await self.ctx.ip_batcher.submit(IPRequest(request, specific, acting_for))
         self.ctx.metrics.allocated("ip", "IPv6" if ":" in ip.ipaddress else "IPv4")
         return ip
 
