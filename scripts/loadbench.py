@@ -14,6 +14,7 @@ reports the removing requests alone (their rate, latency and statuses); the crea
     .venv/bin/python scripts/loadbench.py --route network-allocate
     .venv/bin/python scripts/loadbench.py --workers 2
     .venv/bin/python scripts/loadbench.py --postgres --workers 2
+    .venv/bin/python scripts/loadbench.py --route v2-ip-create   # metal-stack v2: IPService/Create, Connect proto
 
 The generator is a small selector loop over raw sockets (no HTTP client library), so that the load
 generator costs less CPU than the server it measures: both share the same two cores.
@@ -159,11 +160,27 @@ def next_request(route: str, port: int, fixture: Fixture, slot: int, i: int, pre
         return route, req("PUT", "/v1/partition", {"id": f"part-{_unique(slot, i)}"})
     if route == "project-create":
         return route, req("PUT", "/v1/project", {"meta": {"id": f"proj-{_unique(slot, i)}"}})
+    if route == "v2-ip-create":
+        return route, _request_v2(port, fixture.network)
     raise SystemExit(f"unknown route {route!r}; one of: {', '.join(ROUTES)}")
 
 
 ROUTES = ("ip-allocate", "ip-update", "ip-free", "network-allocate", "network-free", "network-create",
-          "network-update", "network-delete", "partition-create", "project-create")
+          "network-update", "network-delete", "partition-create", "project-create", "v2-ip-create")
+
+#: v2 validates projects as UUIDs
+V2_PROJECT = "00000000-0000-0000-0000-00000000b002"
+
+
+def _request_v2(port: int, network: str) -> bytes:
+    """metal-stack v2's ``IPService/Create`` as a Connect unary call with a protobuf body."""
+    from metalstack.api.v2 import ip_pb2
+
+    data = ip_pb2.IPServiceCreateRequest(network=network, project=V2_PROJECT,
+                                         type=ip_pb2.IP_TYPE_EPHEMERAL).SerializeToString()
+    head = (f"POST /metalstack.api.v2.IPService/Create HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Content-Type: application/proto\r\nConnect-Protocol-Version: 1\r\nContent-Length: {len(data)}\r\n\r\n")
+    return head.encode() + data
 
 
 def generate(port: int, route: str, fixture: Fixture, first_slot: int, connections: int, start_at: float,
@@ -247,6 +264,10 @@ def fixture_for(route: str, url: str, network: str, slots: int) -> Fixture:
             "id": "bench-net-super", "partitionid": NET_PARTITION, "privatesuper": True,
             "prefixes": ["172.16.0.0/12", "2001:db8:1::/48"], "defaultchildprefixlength": {"IPv4": 28, "IPv6": 64},
         }))
+    if route == "v2-ip-create":  # a child network of a project v2 accepts
+        _setup(httpx.put(f"{url}/v1/project", json={"meta": {"id": V2_PROJECT}}))
+        network = _setup(httpx.post(f"{url}/v1/network/allocate",
+                                    json={"partitionid": PARTITION, "projectid": V2_PROJECT})).json()["id"]
     owned: list[str] = []
     for slot in range(slots):
         if route == "ip-update":
@@ -293,7 +314,7 @@ def run(args: argparse.Namespace, url: str, pid: int) -> dict[str, object]:
         for status, count in other.items():
             paired[status] = paired.get(status, 0) + count
     total = len(latencies)
-    check = httpx.get(f"{url}/v1/network/{network}").json()["consumption"]["ipv4"]["used_ips"]
+    check = httpx.get(f"{url}/v1/network/{fixture.network}").json()["consumption"]["ipv4"]["used_ips"]
     batches = _batch_stats(httpx.get(f"{url}/metrics").text)
     return {
         "route": args.route, "requests": total, "seconds": args.duration, "req_per_s": round(total / args.duration),

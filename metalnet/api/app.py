@@ -19,6 +19,7 @@ from metalnet.api.ui import ui_router, ui_templates
 from metalnet.api.v1_ips import ip_handlers
 from metalnet.api.v1_networks import network_handlers
 from metalnet.api.v1_resources import partition_handlers, project_handlers
+from metalnet.api.v2 import V2Router
 from metalnet.storage.base import Storage
 
 #: where the OpenAPI document is served (``/schema/openapi.json``, ``/schema/openapi.yaml``, viewers)
@@ -51,10 +52,11 @@ def create_app(storage: Storage, settings: Settings | None = None) -> Litestar:
     """
     settings = settings or Settings()
     ctx = ApiContext.build(storage, settings)
+    v2 = V2Router.build(ctx)
     app = Litestar(
         route_handlers=[
             *system_handlers(ctx), *network_handlers(ctx), *ip_handlers(ctx), *partition_handlers(ctx),
-            *project_handlers(ctx), *ipam_service_handlers(ctx), ui_router(ctx),
+            *project_handlers(ctx), *ipam_service_handlers(ctx), ui_router(ctx), *v2.mounts(),
         ],
         template_config=ui_templates(),
         before_request=access_check(ctx.auth),

@@ -3,6 +3,7 @@
 - ``metalnet_http_requests_total{method,route,status}`` and ``metalnet_http_request_duration_seconds{method,route}``
   (``route`` is the route template, e.g. ``/v1/ip/{id}``, or ``unmatched``, so label values stay few);
 - ``metalnet_allocations_total{kind,family}`` / ``metalnet_frees_total{kind,family}`` (kind ``ip`` or ``network``);
+- ``metalnet_v2_calls_total{service,method,code}``: calls of the metal-stack v2 API by Connect code;
 - ``metalnet_ip_allocation_batch_size`` (histogram): how many IP allocations shared one transaction;
 - ``metalnet_pool_{available,used}_ips{family}``, read from the store at scrape time by a collector the app
   registers (:meth:`Metrics.add_pool_collector`), summed over the private super networks.
@@ -78,6 +79,9 @@ class Metrics:
             "metalnet_ip_allocation_batch_size", "IP allocations committed together in one transaction",
             buckets=(1, 2, 4, 8, 16, 32, 64), registry=self.registry,
         )
+        self.v2_calls = Counter(
+            "metalnet_v2_calls", "metal-stack v2 API calls", ["service", "method", "code"], registry=self.registry
+        )
         # labelled children looked up once: ``labels()`` costs more than the increment (hot path)
         self._request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self._counter_children: dict[tuple[Counter, str, str], Any] = {}
@@ -94,6 +98,13 @@ class Metrics:
         child = self._counter_children.get((counter, kind, family))
         if child is None:
             child = self._counter_children[(counter, kind, family)] = counter.labels(kind, family)
+        child.inc()
+
+    def v2_call(self, service: str, method: str, code: str) -> None:
+        child = self._counter_children.get((self.v2_calls, f"{service}/{method}", code))
+        if child is None:
+            child = self.v2_calls.labels(service, method, code)
+            self._counter_children[(self.v2_calls, f"{service}/{method}", code)] = child
         child.inc()
 
     def allocated(self, kind: str, family: str) -> None:

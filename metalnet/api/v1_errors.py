@@ -17,6 +17,7 @@ STATUS_BY_KIND: dict[ErrorKind, int] = {
     ErrorKind.NOT_FOUND: 404,
     ErrorKind.CONFLICT: 409,
     ErrorKind.REFUSED: 422,
+    ErrorKind.STALE: 409,  # v1 sends no version to compare; only other callers' updates can be stale
 }
 #: the store cannot serve now: the client may retry
 OUTAGE_STATUS = 503

@@ -6,6 +6,7 @@ operation (records, IPAM prefixes and VRF ids together) in one storage transacti
 """
 
 from metalnet.network.errors import ErrorKind, NetworkError
+from metalnet.network.meta import Freshness, LabelChange
 from metalnet.network.model import IP, Consumption, Network, Partition, Project, Usage
 from metalnet.network.requests import (
     IPAllocate,
@@ -22,15 +23,18 @@ from metalnet.network.requests import (
     ProjectUpdate,
 )
 from metalnet.network.service import IPRequest, NetworkService, allocation_key
+from metalnet.network.typed import TypedNetworkCreate
 
 __all__ = [
     "IP",
     "Consumption",
     "ErrorKind",
+    "Freshness",
     "IPAllocate",
     "IPFind",
     "IPRequest",
     "IPUpdate",
+    "LabelChange",
     "Network",
     "NetworkAllocate",
     "NetworkCreate",
@@ -45,6 +49,7 @@ __all__ = [
     "ProjectCreate",
     "ProjectFind",
     "ProjectUpdate",
+    "TypedNetworkCreate",
     "Usage",
     "allocation_key",
 ]

@@ -6,17 +6,17 @@ any step (the IPv6 child, the record) leaves no IPv4 child, no VRF taken and no 
 
 from __future__ import annotations
 
-from uuid import uuid4
-
 from metalnet.ipam.errors import IpamError
+from metalnet.ipam.session import IpamSession
 from metalnet.network.access import check_owner
 from metalnet.network.addresses import FAMILIES, cidr_family, parse_family
 from metalnet.network.errors import invalid, not_found, refused
+from metalnet.network.ids import new_id
 from metalnet.network.model import NAT_IPV4_MASQ, NAT_NONE, Network, Partition, Project, now
 from metalnet.network.networks import check_no_ips, remove_network
 from metalnet.network.records import index_key
 from metalnet.network.requests import NetworkAllocate
-from metalnet.network.rules import canonical_cidrs, family_lengths
+from metalnet.network.rules import canonical_cidrs, check_minimum, family_lengths
 from metalnet.network.work import NETWORKS_LOCK, Work, network_lock
 
 
@@ -34,11 +34,11 @@ def allocate_network(work: Work, request: NetworkAllocate, acting_for: str | Non
     parent = _super_network(work, request.partitionid)
     lengths = child_lengths(parent, request)
     vrf = work.vrfs.acquire_any()
-    prefixes = [_acquire_child(work, parent, family, lengths[family]) for family in FAMILIES if family in lengths]
+    prefixes = [acquire_child(work.ipam, parent, family, lengths[family]) for family in FAMILIES if family in lengths]
     shared, nat = bool(request.shared), bool(request.nat)
     stamp = now()
     network = Network(
-        id=str(uuid4()),
+        id=new_id(),
         name=request.name or "",
         description=request.description or "",
         partitionid=parent.partitionid,
@@ -75,6 +75,7 @@ def child_lengths(parent: Network, request: NetworkAllocate) -> dict[str, int]:
     ``addressfamily``."""
     lengths = dict(parent.defaultchildprefixlength or {})
     lengths.update(family_lengths(request.length or {}, "length"))
+    check_minimum(parent, lengths)
     if not request.addressfamily:
         return lengths
     family = parse_family(request.addressfamily)
@@ -85,7 +86,7 @@ def child_lengths(parent: Network, request: NetworkAllocate) -> dict[str, int]:
     return {family: lengths[family]}
 
 
-def _acquire_child(work: Work, parent: Network, family: str, length: int) -> str:
+def acquire_child(session: IpamSession, parent: Network, family: str, length: int) -> str:
     """The lowest free block (go-ipam's best fit) from the first of the parent's prefixes with room."""
     candidates = [cidr for cidr in parent.prefixes if cidr_family(cidr) == family]
     if not candidates:
@@ -96,7 +97,7 @@ def _acquire_child(work: Work, parent: Network, family: str, length: int) -> str
     failure: IpamError | None = None
     for cidr in candidates:
         try:
-            return work.ipam.acquire_child_prefix(cidr, length).cidr
+            return session.acquire_child_prefix(cidr, length).cidr
         except IpamError as exc:
             failure = exc
     raise refused(f"cannot allocate free child prefix in ipam: {failure}")
@@ -111,5 +112,5 @@ def free_network(work: Work, ident: str, acting_for: str | None = None) -> Netwo
     if not network.parentnetworkid:
         raise refused(f'network "{ident}" is not a child network: delete it instead of freeing it')
     for cidr in network.prefixes:
-        check_no_ips(work, cidr, "unable to free network")
+        check_no_ips(work, cidr, "unable to free network", network.namespace)
     return remove_network(work, network)

@@ -12,8 +12,19 @@ from metalnet.network.errors import from_ipam
 from metalnet.network.model import Consumption, Network, Usage
 
 
-def prefix_consumption(session: IpamSession, cidr: str) -> Usage:
-    """metal-api's mapping of go-ipam's usage: used_ips counts the reserved addresses too."""
+def prefix_consumption(session: IpamSession, cidr: str, *, blocks: bool = False) -> Usage:
+    """metal-api's mapping of go-ipam's usage: used_ips counts the reserved addresses too.
+
+    ``blocks``: ``available_prefixes`` is the number of free blocks (metal-stack v2's meaning, a scan of the
+    free blocks) rather than the number of smallest prefixes that fit (v1's, O(1)).
+    """
+    if blocks:
+        try:
+            full = session.prefix_usage(cidr)
+        except IpamError as exc:
+            raise from_ipam(exc, f"cannot read usage of prefix {cidr} in ipam") from exc
+        return Usage(available_ips=full.available_ips, used_ips=full.acquired_ips,
+                     available_prefixes=len(full.available_prefixes), used_prefixes=full.acquired_prefixes)
     # a plain try (free when nothing is raised) rather than a context manager: this runs for every prefix
     # of every network read
     try:
@@ -34,14 +45,14 @@ def usage_of(counters: IpamUsage) -> Usage:
 
 
 def consumption(
-    session: IpamSession, network: Network, counters: Mapping[str, IpamUsage] | None = None
+    session: IpamSession, network: Network, counters: Mapping[str, IpamUsage] | None = None, *, blocks: bool = False
 ) -> Consumption:
     """Per family the sum of the network's prefixes' usage; ``counters`` (all of the namespace, read in one
-    go) saves a look-up per prefix where many networks are read."""
+    go) saves a look-up per prefix where many networks are read; ``blocks``: see :func:`prefix_consumption`."""
     totals: dict[str, Usage] = {}
     for cidr in network.prefixes:
         family = cidr_family(cidr)
-        found = counters.get(cidr) if counters is not None else None
-        usage = usage_of(found) if found is not None else prefix_consumption(session, cidr)
+        found = counters.get(cidr) if counters is not None and not blocks else None
+        usage = usage_of(found) if found is not None else prefix_consumption(session, cidr, blocks=blocks)
         totals[family] = totals[family] + usage if family in totals else usage
     return Consumption(ipv4=totals.get(IPV4), ipv6=totals.get(IPV6))

@@ -7,7 +7,9 @@
         kind NOT_FOUND  unknown network, IP, partition or project
         kind CONFLICT   id exists, specific IP taken, VRF taken
         kind REFUSED    overlap, children or IPs present, exhausted, IPAM refusals
-        kind FORBIDDEN  the caller may not act on the resource's project
+        kind STALE      an update based on an older version of the record (optimistic locking)
+        kind FORBIDDEN  the caller may not act on the resource's project, or outside what the caller
+                        restricted the operation to (IPAllocate.networktypes)
 
 Each protocol owns one table from kind to its status or code (``/v1``: :mod:`metalnet.api.v1_errors`); no
 status lives here. IPAM core errors (:mod:`metalnet.ipam.errors`) become a :class:`NetworkError` in
@@ -30,6 +32,7 @@ class ErrorKind(enum.Enum):
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
     REFUSED = "refused"
+    STALE = "stale"
     FORBIDDEN = "forbidden"
 
 
@@ -63,6 +66,10 @@ def refused(message: str) -> NetworkError:
 
 def forbidden(message: str) -> NetworkError:
     return NetworkError(ErrorKind.FORBIDDEN, message)
+
+
+def stale(message: str) -> NetworkError:
+    return NetworkError(ErrorKind.STALE, message)
 
 
 def from_ipam(exc: IpamError, context: str = "") -> NetworkError:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from uuid import uuid4
-
 import msgspec
 
 from metalnet.ipam import model as ipam_model
 from metalnet.ipam.errors import AlreadyAllocatedError, InvalidInputError, IpamError, NoIPAvailableError
+from metalnet.ipam.session import IpamSession
 from metalnet.network.access import check_network_use, check_owner
 from metalnet.network.addresses import (
     IPV4,
@@ -19,9 +18,11 @@ from metalnet.network.addresses import (
     families,
     parse_family,
 )
-from metalnet.network.errors import conflict, from_ipam, invalid, ipam_errors, not_found, refused
+from metalnet.network.errors import conflict, forbidden, from_ipam, invalid, ipam_errors, not_found, refused
+from metalnet.network.ids import new_id
+from metalnet.network.meta import changed_labels, check_fresh, labels_of_tags, tags_of_labels
 from metalnet.network.model import IP, MACHINE_TAG, Family, IPType, Network, Project, now
-from metalnet.network.records import index_key, ip_prefix_key
+from metalnet.network.records import index_key, ip_key, ip_prefix_key, prefix_space
 from metalnet.network.requests import IPAllocate, IPFind, IPUpdate, apply_given
 from metalnet.network.work import Work, ip_lock, network_lock, project_lock
 from metalnet.storage.base import KeyExistsError
@@ -55,18 +56,24 @@ def allocate_ip(work: Work, request: IPAllocate, specific: str | None = None, ac
             f'can not allocate ip for project "{projectid}" because network belongs to '
             f'"{network.projectid}" and the network is not shared'
         )
+    if request.networktypes is not None and network.networktype not in request.networktypes:
+        raise forbidden(f'given networktype "{network.networktype}" is not allowed')
     tags = set(request.tags or [])
     if request.machineid:
         tags.add(machine_tag(request.machineid))
+    # a child of a super-namespaced network takes its addresses from its project's namespace
+    namespace = network.namespace
+    session = work.ipam_in(namespace)
     if specific:
-        acquired = _acquire_specific(work, network, specific)
+        acquired = _acquire_specific(session, network, specific)
     else:
-        acquired = _acquire_next(work, network, family or _default_family(network))
+        acquired = _acquire_next(session, network, family or _default_family(network))
     address, prefix = str(acquired), acquired.parent_prefix
+    key = ip_key(namespace, address)
     stamp = now()
     ip = IP(
         ipaddress=address,
-        allocationuuid=str(uuid4()),
+        allocationuuid=new_id(),
         networkid=network.id,
         projectid=projectid,
         prefix=prefix,
@@ -74,6 +81,7 @@ def allocate_ip(work: Work, request: IPAllocate, specific: str | None = None, ac
         description=request.description or "",
         type="static" if request.type == "static" else "ephemeral",
         tags=sorted(tags),
+        namespace=namespace,
         created=stamp,
         changed=stamp,
     )
@@ -82,8 +90,8 @@ def allocate_ip(work: Work, request: IPAllocate, specific: str | None = None, ac
     except KeyExistsError:
         raise conflict(f"ip already allocated: {address} has a record already") from None
     # the core's address object carries the integer: no re-parse of the text just formatted
-    work.tx.put(ip_prefix_key(prefix, int(acquired.ip)), address)
-    work.tx.put(index_key("ipproject", projectid, address), "")
+    work.tx.put(ip_prefix_key(prefix_space(namespace, prefix), int(acquired.ip)), key)
+    work.tx.put(index_key("ipproject", projectid, key), "")
     return ip
 
 
@@ -106,12 +114,12 @@ def _default_family(network: Network) -> Family:
     return present[0] if len(present) == 1 else IPV4
 
 
-def _acquire_next(work: Work, network: Network, family: Family) -> ipam_model.IP:
+def _acquire_next(session: IpamSession, network: Network, family: Family) -> ipam_model.IP:
     for cidr in network.prefixes:
         if cidr_family(cidr) != family:
             continue
         try:
-            return work.ipam.acquire_ip(cidr)
+            return session.acquire_ip(cidr)
         except NoIPAvailableError:
             continue  # a full prefix is skipped, the next one may have room (metal-api #551)
         except IpamError as exc:
@@ -119,7 +127,7 @@ def _acquire_next(work: Work, network: Network, family: Family) -> ipam_model.IP
     raise refused(f"cannot allocate free ip in ipam, no ips left: no free {family} address in network {network.id}")
 
 
-def _acquire_specific(work: Work, network: Network, specific: str) -> ipam_model.IP:
+def _acquire_specific(session: IpamSession, network: Network, specific: str) -> ipam_model.IP:
     try:
         address = canonical_address(specific)
     except InvalidInputError as exc:
@@ -128,7 +136,7 @@ def _acquire_specific(work: Work, network: Network, specific: str) -> ipam_model
         if not contains(cidr, address):
             continue
         try:
-            return work.ipam.acquire_specific_ip(cidr, address)
+            return session.acquire_specific_ip(cidr, address)
         except AlreadyAllocatedError:
             raise conflict(f"ip already allocated: {address}") from None
         except IpamError as exc:
@@ -145,8 +153,29 @@ def _lookup_address(text: str) -> str:
         raise not_found(f'no ip with id "{text}" found') from None
 
 
-def get_ip(work: Work, address: str) -> IP:
-    return work.ip(_lookup_address(address))
+def _locked_ip(work: Work, address: str, namespace: str) -> IP:
+    """The IP at ``address``, locked: the one of ``namespace`` when there is one, else the plain one.
+
+    A namespaced IP's key also holds its namespace (the project), so update and free, which name the
+    project but no namespace, find it through the project.
+    """
+    if namespace:
+        work.tx.lock(ip_lock(ip_key(namespace, address)))
+        found = work.records.get(IP, ip_key(namespace, address))
+        if found is not None:
+            return found
+    work.tx.lock(ip_lock(address))
+    return work.ip(address)
+
+
+def get_ip(work: Work, address: str, namespace: str = "") -> IP:
+    """The IP at ``address``; with ``namespace``, the one in that project namespace (plain ones otherwise)."""
+    canonical = _lookup_address(address)
+    if namespace:
+        found = work.records.get(IP, ip_key(namespace, canonical))
+        if found is not None:
+            return found
+    return work.ip(canonical)
 
 
 def ip_scope(ip: IP) -> str:
@@ -159,13 +188,15 @@ def ip_scope(ip: IP) -> str:
 def update_ip(work: Work, request: IPUpdate, acting_for: str | None = None) -> IP:
     """``POST /v1/ip``: name, description, tags, and type (never static → ephemeral; scopes as metal-api)."""
     address = _lookup_address(request.ipaddress)
-    work.tx.lock(ip_lock(address))
-    old = work.ip(address)
+    old = _locked_ip(work, address, request.namespace or "")
     check_owner(acting_for, old.projectid)
-    ip = msgspec.structs.replace(old, changed=now())
+    check_fresh("ip", address, old.changed, request.fresh)
+    ip = msgspec.structs.replace(old, changed=now(), generation=old.generation + 1)
     apply_given(ip, request, "name", "description")
     if request.tags is not None:
         ip.tags = sorted(set(request.tags))
+    if request.label_change is not None:
+        ip.tags = tags_of_labels(changed_labels(labels_of_tags(old.tags), request.label_change))
     if request.type in ("static", "ephemeral"):
         if ip.type == "static" and request.type == "ephemeral":
             raise invalid(f"cannot change type of ip address from static to ephemeral: {address}")
@@ -179,19 +210,21 @@ def update_ip(work: Work, request: IPUpdate, acting_for: str | None = None) -> I
     return ip
 
 
-def free_ip(work: Work, address_text: str, acting_for: str | None = None) -> IP:
-    """``DELETE /v1/ip/free/{id}``: release the address; refused for an IP bound to a machine."""
+def free_ip(work: Work, address_text: str, acting_for: str | None = None, namespace: str = "") -> IP:
+    """``DELETE /v1/ip/free/{id}``: release the address; refused for an IP bound to a machine.
+
+    ``namespace``: look in that project namespace first (see :func:`_locked_ip`)."""
     address = _lookup_address(address_text)
-    work.tx.lock(ip_lock(address))
-    ip = work.ip(address)
+    ip = _locked_ip(work, address, namespace)
     check_owner(acting_for, ip.projectid)
     if any(tag.startswith(MACHINE_TAG) for tag in ip.tags):
         raise invalid(f"ip with machine scope can not be deleted: {address}")
     with ipam_errors(f"cannot release IP {address}"):
-        work.ipam.release_ip_from_prefix(ip.prefix, address)
-    work.records.delete(IP, address)
-    work.tx.delete(ip_prefix_key(ip.prefix, address_value(address)[1]))
-    work.tx.delete(index_key("ipproject", ip.projectid, address))
+        work.ipam_in(ip.namespace).release_ip_from_prefix(ip.prefix, address)
+    key = ip_key(ip.namespace, address)
+    work.records.delete(IP, key)
+    work.tx.delete(ip_prefix_key(prefix_space(ip.namespace, ip.prefix), address_value(address)[1]))
+    work.tx.delete(index_key("ipproject", ip.projectid, key))
     return ip
 
 
@@ -217,6 +250,7 @@ def find_ips(work: Work, query: IPFind) -> list[IP]:
         "projectid": query.projectid,
         "type": query.type,
         "prefix": prefix,
+        "namespace": query.namespace,
     }
     return _ordered([
         ip
@@ -231,14 +265,15 @@ def _candidates(work: Work, query: IPFind, prefix: str | None) -> list[IP]:
     # the narrowest index the query allows, so that a find by address, network or project reads only those IPs
     if query.ipaddress is not None:
         try:
-            addresses = [canonical_address(query.ipaddress)]
+            addresses = [ip_key(query.namespace or "", canonical_address(query.ipaddress))]
         except InvalidInputError:
             return []
     elif prefix is not None:
-        addresses = _addresses_in(work, [prefix])
+        addresses = _addresses_in(work, [prefix_space(query.namespace or "", prefix)])
     elif query.networkid:
         network = work.records.get(Network, query.networkid)
-        addresses = _addresses_in(work, network.prefixes) if network is not None else []
+        addresses = (_addresses_in(work, [prefix_space(network.namespace, cidr) for cidr in network.prefixes])
+                     if network is not None else [])
     elif query.projectid:
         addresses = [str(key[-1]) for key in work.records.keys_under("ipproject", query.projectid)]
     else:

@@ -53,8 +53,10 @@ class Network(msgspec.Struct, kw_only=True):
     """A network: prefixes of one or both families plus metal-api's flags.
 
     ``prefixes`` and ``destinationprefixes`` are canonical CIDR strings (host bits masked, RFC 5952).
-    ``networktype`` is external, underlay, super, child or child-shared (metal-api's super-namespaced is never
-    written). ``consumption`` is computed on every read and is not stored.
+    ``networktype`` is external, underlay, super, super-namespaced, child or child-shared. A child of a
+    super-namespaced network has ``namespace`` = its project: its prefixes come from that project's own copy
+    of the parent's prefixes. ``minchildprefixlength`` bounds the child lengths a caller may ask for;
+    ``generation`` counts updates. ``consumption`` is computed on every read and is not stored.
     """
 
     id: str
@@ -66,6 +68,9 @@ class Network(msgspec.Struct, kw_only=True):
     prefixes: list[str] = msgspec.field(default_factory=list)
     destinationprefixes: list[str] = msgspec.field(default_factory=list)
     defaultchildprefixlength: dict[str, int] | None = None
+    minchildprefixlength: dict[str, int] | None = None
+    namespace: str = ""
+    generation: int = 0
     privatesuper: bool = False
     underlay: bool = False
     nat: bool = False
@@ -95,6 +100,8 @@ class IP(msgspec.Struct, kw_only=True):
     description: str = ""
     type: IPType = "ephemeral"
     tags: list[str] = msgspec.field(default_factory=list)
+    namespace: str = ""
+    generation: int = 0
     created: datetime = msgspec.field(default_factory=now)
     changed: datetime = msgspec.field(default_factory=now)
 

@@ -7,9 +7,10 @@ from uuid import uuid4
 import msgspec
 
 from metalnet.network.access import check_owner
-from metalnet.network.addresses import IPV4, IPV6, families, parse_family
+from metalnet.network.addresses import FAMILIES, IPV4, IPV6, families, parse_family
 from metalnet.network.errors import ErrorKind, conflict, invalid, ipam_errors, refused
 from metalnet.network.ids import check_id
+from metalnet.network.meta import changed_labels, check_fresh
 from metalnet.network.model import (
     NAT_IPV4_MASQ,
     NAT_NONE,
@@ -21,7 +22,7 @@ from metalnet.network.model import (
     Usage,
     now,
 )
-from metalnet.network.records import index_key
+from metalnet.network.records import index_key, prefix_space
 from metalnet.network.requests import NetworkCreate, NetworkFind, NetworkUpdate, apply_given
 from metalnet.network.rules import (
     canonical_cidrs,
@@ -112,8 +113,11 @@ def update_network(
     work.tx.lock(network_lock(request.id))
     old = work.network(request.id)
     check_owner(acting_for, old.projectid)
-    new = msgspec.structs.replace(old, changed=now())
+    check_fresh("network", old.id, old.changed, request.fresh)
+    new = msgspec.structs.replace(old, changed=now(), generation=old.generation + 1)
     apply_given(new, request, "name", "description", "labels")
+    if request.label_change is not None:
+        new.labels = changed_labels(old.labels, request.label_change)
     if request.shared is not None:
         if old.shared and not request.shared:
             raise invalid("once a network is marked as shared it is not possible to unshare it")
@@ -136,6 +140,12 @@ def update_network(
     if request.defaultchildprefixlength:
         _check_lengths_present(new.prefixes, lengths or {})
         new.defaultchildprefixlength = dict(lengths or {})
+    if request.minchildprefixlength:
+        if not old.privatesuper:
+            raise invalid("min child prefix length can only be set on super networks")
+        minimum = family_lengths(request.minchildprefixlength, "minchildprefixlength")
+        _check_lengths_present(new.prefixes, minimum)
+        new.minchildprefixlength = minimum
     _apply_prefix_changes(work, old.prefixes, new.prefixes)
     new.additional_announcable_cidrs = check_announcable(
         request.additional_announcable_cidrs or [], old.privatesuper, ErrorKind.REFUSED
@@ -166,9 +176,9 @@ def _apply_prefix_changes(work: Work, old: list[str], new: list[str]) -> None:
                 work.ipam.new_prefix(cidr)
 
 
-def check_no_ips(work: Work, cidr: str, action: str) -> None:
-    """Refused, naming an IP, when one is allocated in the network prefix ``cidr``."""
-    found = work.records.first_under("ipprefix", cidr)
+def check_no_ips(work: Work, cidr: str, action: str, namespace: str = "") -> None:
+    """Refused, naming an IP, when one is allocated in the network prefix ``cidr`` (of ``namespace``)."""
+    found = work.records.first_under("ipprefix", prefix_space(namespace, cidr))
     if found is not None:
         raise refused(f"{action}: prefix {cidr} has ip {found[1]} in use")
 
@@ -182,20 +192,34 @@ def delete_network(work: Work, ident: str, acting_for: str | None = None) -> Net
     if work.records.first_under("child", ident) is not None:
         raise refused(f'network cannot be deleted because there are children of this network: "{ident}"')
     for cidr in network.prefixes:
-        check_no_ips(work, cidr, "unable to delete network")
+        check_no_ips(work, cidr, "unable to delete network", network.namespace)
     return remove_network(work, network)
 
 
 def remove_network(work: Work, network: Network) -> Network:
     """Give back the network's prefixes (a child's to its parent) and VRF; delete the record."""
+    session = work.ipam_in(network.namespace)
     for cidr in network.prefixes:
         with ipam_errors(f"cannot release prefix {cidr} of network {network.id} in ipam"):
-            work.ipam.delete_prefix(cidr)
+            session.delete_prefix(cidr)
+    # a super-namespaced network's copies in its projects' namespaces go with it (its children are gone)
+    for key in work.records.keys_under(NAMESPACE_COPIES, network.id):
+        copies = work.ipam_in(str(key[-1]))
+        present = set(copies.read_all_prefix_cidrs())
+        for cidr in network.prefixes:
+            if cidr in present:
+                with ipam_errors(f"cannot delete prefix {cidr} of namespace {key[-1]} in ipam"):
+                    copies.delete_prefix(cidr)
+        work.tx.delete(key)
     if network.vrf:
         work.vrfs.release(network.vrf)
     work.unlink(network)
     work.records.delete(Network, network.id)
     return msgspec.structs.replace(network, consumption=Consumption())
+
+
+#: ("netidx/nscopy", super network, project) → "": the project namespaces holding a copy of its prefixes
+NAMESPACE_COPIES = "nscopy"
 
 
 def get_network(work: Work, ident: str) -> Network:
@@ -210,18 +234,19 @@ def find_networks(work: Work, query: NetworkFind) -> list[Network]:
     """Networks matching every given filter (metal-api's find), with consumption."""
     prefixes = canonical_cidrs(query.prefixes or [])
     destinations = canonical_cidrs(query.destinationprefixes or [])
-    family = None
+    wanted: tuple[str, ...] = ()
     if query.addressfamily:
         family = parse_family(query.addressfamily)
-        if family is None:
+        if family is None and query.addressfamily != "dual-stack":
             raise refused(f'given addressfamily:"{query.addressfamily}" is invalid')
+        wanted = (family,) if family is not None else FAMILIES
     result = []
     for network in _candidates(work, query):
         if (
             _flags_match(network, query)
             and all(cidr in network.prefixes for cidr in prefixes)
             and all(cidr in network.destinationprefixes for cidr in destinations)
-            and (family is None or family in families(network.prefixes))
+            and all(family in families(network.prefixes) for family in wanted)
         ):
             result.append(work.with_consumption(network))
     return result
@@ -260,6 +285,10 @@ def _flags_match(network: Network, query: NetworkFind) -> bool:
         "nat": query.nat,
         "privatesuper": query.privatesuper,
         "underlay": query.underlay,
+        "description": query.description,
+        "networktype": query.networktype,
+        "nattype": query.nattype,
+        "namespace": query.namespace,
     }
     if any(value is not None and _field(network, name) != value for name, value in expected.items()):
         return False

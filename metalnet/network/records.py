@@ -1,7 +1,8 @@
 """How network-layer records live in the storage key space.
 
 - ("network", id) → Network as msgspec JSON (without consumption)
-- ("ip", address) → IP as msgspec JSON; the key makes an address unique across the whole store
+- ("ip", address) → IP as msgspec JSON; the key makes an address unique across the whole store, except in the
+  per-project namespaces of super-namespaced networks: there the key is ``<namespace>-<address>``
 - ("partition", id) → Partition JSON, ("project", id) → Project JSON
 - ("vrf", n) → how many networks use VRF id n (more than one only through ``vrfshared``)
 - secondary keys, so that no rule needs a scan (first item "netidx/<kind>"):
@@ -10,9 +11,12 @@
   ("netidx/child", parent, child) → ""                 children of a network
   ("netidx/partition", partition, network) → ""       networks of a partition
   ("netidx/project", project, network) → ""           networks of a project
-  ("netidx/ipprefix", cidr, address as int) → address  IPs allocated in a network prefix
-  ("netidx/ipproject", project, address) → ""         IPs of a project
+  ("netidx/ipprefix", cidr, address as int) → IP key  IPs allocated in a network prefix (a namespaced
+                                                      prefix is written ``<namespace>-<cidr>``)
+  ("netidx/ipproject", project, IP key) → ""          IPs of a project
   ("netidx/vrfused",) → number of distinct VRF ids in use
+  ("netidx/nscopy", network, project) → ""           project namespaces holding a copy of a super-namespaced
+                                                      network's prefixes
 
 All keys with the same first item have the same length, and every ordered look-up asks within all items
 but the last: the memory backend answers exactly those from one sorted bucket (its fast path).
@@ -47,6 +51,16 @@ def record_key(kind: type[Record], ident: str) -> Key:
 
 def index_key(kind: str, *items: str | int) -> Key:
     return (f"netidx/{kind}", *items)
+
+
+def ip_key(namespace: str, address: str) -> str:
+    """The record id of an IP: its address, prefixed by its namespace when it has one."""
+    return f"{namespace}-{address}" if namespace else address
+
+
+def prefix_space(namespace: str, cidr: str) -> str:
+    """How the IP index names a network prefix (the same cidr exists once per namespace)."""
+    return f"{namespace}-{cidr}" if namespace else cidr
 
 
 def ip_prefix_key(cidr: str, address: int) -> Key:
@@ -107,4 +121,4 @@ class Records:
 
 
 def _ident(record: Record) -> str:
-    return record.ipaddress if isinstance(record, IP) else record.id
+    return ip_key(record.namespace, record.ipaddress) if isinstance(record, IP) else record.id

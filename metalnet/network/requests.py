@@ -10,6 +10,8 @@ from copy import copy
 
 import msgspec
 
+from metalnet.network.meta import Freshness, LabelChange
+
 
 def apply_given(record: msgspec.Struct, request: msgspec.Struct, *names: str) -> None:
     """Set each of ``names`` that ``request`` gives (not ``None``) on ``record``; maps and lists are copied,
@@ -75,6 +77,12 @@ class NetworkUpdate(msgspec.Struct, kw_only=True):
     additional_announcable_cidrs: list[str] | None = msgspec.field(
         default=None, name="additionalAnnouncableCIDRs"
     )
+    #: a super network's minimum child lengths (checked against its prefixes, then stored)
+    minchildprefixlength: dict[str, int] | None = None
+    #: optimistic locking: the version the caller saw (None: no check)
+    fresh: Freshness | None = None
+    #: a replace or patch of the labels (instead of ``labels``)
+    label_change: LabelChange | None = None
 
 
 class NetworkFind(msgspec.Struct, kw_only=True):
@@ -93,6 +101,10 @@ class NetworkFind(msgspec.Struct, kw_only=True):
     parentnetworkid: str | None = None
     labels: dict[str, str] | None = None
     addressfamily: str | None = None
+    description: str | None = None
+    networktype: str | None = None
+    nattype: str | None = None
+    namespace: str | None = None
 
 
 class IPAllocate(msgspec.Struct, kw_only=True):
@@ -106,6 +118,8 @@ class IPAllocate(msgspec.Struct, kw_only=True):
     tags: list[str] | None = None
     machineid: str | None = None
     addressfamily: str | None = None
+    #: the network types the caller may take an address from (None: every type); others are FORBIDDEN
+    networktypes: list[str] | None = None
 
 
 class IPUpdate(msgspec.Struct, kw_only=True):
@@ -116,6 +130,12 @@ class IPUpdate(msgspec.Struct, kw_only=True):
     description: str | None = None
     type: str | None = None
     tags: list[str] | None = None
+    #: the project namespace to look in first (an IP of a super-namespaced network's child)
+    namespace: str | None = None
+    #: optimistic locking: the version the caller saw (None: no check)
+    fresh: Freshness | None = None
+    #: a replace or patch of the ``k=v`` tags, read as labels (instead of ``tags``)
+    label_change: LabelChange | None = None
 
 
 class IPFind(msgspec.Struct, kw_only=True):
@@ -131,6 +151,8 @@ class IPFind(msgspec.Struct, kw_only=True):
     type: str | None = None
     tags: list[str] | None = None
     addressfamily: str | None = None
+    #: only IPs of this project namespace ("" : only IPs outside every namespace)
+    namespace: str | None = None
 
 
 class PartitionCreate(msgspec.Struct, kw_only=True):

@@ -6,7 +6,7 @@ from metalnet.ipam.addresses import parse_length
 from metalnet.ipam.errors import InvalidInputError
 from metalnet.network.addresses import canonical_cidr, cidr_family, families, parse_family, prefix_length
 from metalnet.network.errors import ErrorKind, NetworkError, invalid
-from metalnet.network.model import Family
+from metalnet.network.model import Family, Network
 
 #: metal-api decodes child prefix lengths as uint8
 MAX_LENGTH = 255
@@ -94,3 +94,19 @@ def check_announcable(cidrs: list[str], privatesuper: bool, kind: ErrorKind = Er
                 kind, f'given cidr:"{text}" in additionalannouncablecidrs is malformed:{exc}'
             ) from None
     return result
+
+
+def check_minimum(parent: Network, lengths: dict[str, int]) -> None:
+    """Refuse a child length shorter (a bigger block) than the parent's minimum for its family."""
+    minimum = parent.minchildprefixlength or {}
+    short = {family: length for family, length in lengths.items() if length < minimum.get(family, 0)}
+    if short:
+        raise invalid(
+            f"requested prefix length {_go_map(short)} is smaller than allowed "
+            f"(super network defines a minimum of {_go_map(minimum)})"
+        )
+
+
+def _go_map(lengths: dict[str, int]) -> str:
+    # metal-stack prints Go maps: map[IPv4:20 IPv6:104]
+    return "map[" + " ".join(f"{family}:{length}" for family, length in sorted(lengths.items())) + "]"

@@ -15,7 +15,7 @@ from typing import NamedTuple, TypeVar
 
 from metalnet.ipam.errors import IpamError
 from metalnet.ipam.session import IpamSession
-from metalnet.network import children, ips, networks, resources
+from metalnet.network import children, ips, networks, resources, typed
 from metalnet.network.access import check_owner, visible
 from metalnet.network.errors import NetworkError, from_core
 from metalnet.network.model import IP, Family, Network, Partition, Project, Usage
@@ -33,6 +33,7 @@ from metalnet.network.requests import (
     ProjectFind,
     ProjectUpdate,
 )
+from metalnet.network.typed import TypedNetworkCreate
 from metalnet.network.vrf import DEFAULT_RANGE
 from metalnet.network.work import SessionFactory, Work
 from metalnet.storage.base import Storage, StorageBusyError, StorageUnavailableError, Transaction
@@ -71,6 +72,8 @@ class NetworkService:
         storage: where records, IPAM prefixes and the VRF pool live (one transaction per operation).
         vrf_range: the inclusive range of VRF ids child networks draw from.
         sessions: builds the IPAM session of a transaction (tests inject failures through it).
+        count_blocks: report ``available_prefixes`` as free blocks (metal-stack v2) instead of smallest
+            prefixes (v1).
 
     Every method raises :class:`~metalnet.network.errors.NetworkError` for a refused operation and
     leaves the store unchanged then. Every method that changes a project's resources takes ``acting_for``:
@@ -84,6 +87,7 @@ class NetworkService:
         *,
         vrf_range: tuple[int, int] = DEFAULT_RANGE,
         sessions: SessionFactory = IpamSession,
+        count_blocks: bool = False,
     ) -> None:
         low, high = vrf_range
         if not 1 <= low <= high:
@@ -91,10 +95,11 @@ class NetworkService:
         self.storage = storage
         self.vrf_range = vrf_range
         self._sessions = sessions
+        self.count_blocks = count_blocks
 
     def _run(self, operation: Callable[[Work], T], *, readonly: bool = False) -> T:
         def unit(tx: Transaction) -> T:
-            return operation(Work.open(tx, self._sessions, self.vrf_range))
+            return operation(Work.open(tx, self._sessions, self.vrf_range, count_blocks=self.count_blocks))
 
         try:
             return self.storage.run(unit, readonly=readonly)
@@ -126,6 +131,10 @@ class NetworkService:
 
     def delete_network(self, ident: str, *, acting_for: str | None = None) -> Network:
         return self._run(lambda work: networks.delete_network(work, ident, acting_for))
+
+    def create_typed_network(self, request: TypedNetworkCreate, *, acting_for: str | None = None) -> Network:
+        """A network of ``request.type`` (metal-stack v2's create; children come from their parent)."""
+        return self._run(lambda work: typed.create_typed_network(work, request, acting_for))
 
     def allocate_network(self, request: NetworkAllocate, *, acting_for: str | None = None) -> Network:
         return self._run(lambda work: children.allocate_network(work, request, acting_for))
@@ -174,8 +183,9 @@ class NetworkService:
                 results.append(exc)
         return results
 
-    def get_ip(self, address: str, *, acting_for: str | None = None) -> IP:
-        return self._run(lambda work: _owned(ips.get_ip(work, address), acting_for), readonly=True)
+    def get_ip(self, address: str, namespace: str = "", *, acting_for: str | None = None) -> IP:
+        """The IP at ``address``; with ``namespace``, the one in that project namespace (plain ones otherwise)."""
+        return self._run(lambda work: _owned(ips.get_ip(work, address, namespace), acting_for), readonly=True)
 
     def list_ips(self, *, acting_for: str | None = None) -> list[IP]:
         return _visible(self._run(ips.list_ips, readonly=True), acting_for)
@@ -186,8 +196,9 @@ class NetworkService:
     def update_ip(self, request: IPUpdate, *, acting_for: str | None = None) -> IP:
         return self._run(lambda work: ips.update_ip(work, request, acting_for))
 
-    def free_ip(self, address: str, *, acting_for: str | None = None) -> IP:
-        return self._run(lambda work: ips.free_ip(work, address, acting_for))
+    def free_ip(self, address: str, *, namespace: str = "", acting_for: str | None = None) -> IP:
+        """Free ``address``; ``namespace``: look in that project namespace first (a namespaced child's IP)."""
+        return self._run(lambda work: ips.free_ip(work, address, acting_for, namespace))
 
     # -- partitions and projects ------------------------------------------------------------------
 

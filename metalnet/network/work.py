@@ -53,10 +53,23 @@ class Work:
     records: Records
     ipam: IpamSession
     vrfs: VrfPool
+    #: builds the sessions of the per-project namespaces (children of super-namespaced networks)
+    sessions: SessionFactory | None = None
+    #: ``available_prefixes`` as the number of free blocks (metal-stack v2) instead of smallest prefixes
+    count_blocks: bool = False
 
     @classmethod
-    def open(cls, tx: Transaction, sessions: SessionFactory, vrf_range: tuple[int, int]) -> Work:
-        return cls(tx, Records(tx), sessions(tx, NETWORK_NAMESPACE), VrfPool(tx, *vrf_range))
+    def open(
+        cls, tx: Transaction, sessions: SessionFactory, vrf_range: tuple[int, int], *, count_blocks: bool = False
+    ) -> Work:
+        return cls(tx, Records(tx), sessions(tx, NETWORK_NAMESPACE), VrfPool(tx, *vrf_range), sessions, count_blocks)
+
+    def ipam_in(self, namespace: str) -> IpamSession:
+        """The IPAM session of a project namespace (``""``: the networks' own namespace)."""
+        if not namespace:
+            return self.ipam
+        factory = self.sessions or IpamSession
+        return factory(self.tx, f"{NETWORK_NAMESPACE}/{namespace}")
 
     def network(self, ident: str) -> Network:
         return self._required(Network, ident)
@@ -82,7 +95,8 @@ class Work:
         return record
 
     def with_consumption(self, network: Network) -> Network:
-        return msgspec.structs.replace(network, consumption=consumption(self.ipam, network))
+        usage = consumption(self.ipam_in(network.namespace), network, blocks=self.count_blocks)
+        return msgspec.structs.replace(network, consumption=usage)
 
     def link(self, network: Network) -> None:
         """Write the secondary keys of a new network."""

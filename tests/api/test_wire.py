@@ -24,9 +24,19 @@ PAIRS = [
 ]
 
 
+#: network-layer request fields that metal-api's v1 wire has no field for (the v2 API sets them)
+NOT_IN_V1 = {
+    r.NetworkUpdate: {"fresh", "label_change", "minchildprefixlength"},
+    r.NetworkFind: {"description", "networktype", "nattype", "namespace"},
+    r.IPUpdate: {"fresh", "label_change", "namespace"},
+    r.IPFind: {"namespace"},
+    r.IPAllocate: {"networktypes"},
+}
+
+
 @pytest.mark.parametrize(("wire", "domain"), PAIRS, ids=[wire.__name__ for wire, _ in PAIRS])
 def test_wire_request_has_the_domain_fields(wire: type[msgspec.Struct], domain: type[msgspec.Struct]) -> None:
-    assert set(wire.__struct_fields__) == set(domain.__struct_fields__)
+    assert set(wire.__struct_fields__) == set(domain.__struct_fields__) - NOT_IN_V1.get(domain, set())
     assert wire.__struct_encode_fields__ == tuple(
         domain.__struct_encode_fields__[domain.__struct_fields__.index(name)] for name in wire.__struct_fields__
     )
@@ -35,4 +45,5 @@ def test_wire_request_has_the_domain_fields(wire: type[msgspec.Struct], domain: 
 def test_to_domain_copies_every_field() -> None:
     wire = w.V1IPAllocateRequest(networkid="n", projectid="p", name="a", description="d", type="static",
                                  tags=["t"], machineid="m", addressfamily="IPv6")
-    assert msgspec.structs.asdict(to_domain(wire, r.IPAllocate)) == msgspec.structs.asdict(wire)
+    domain = msgspec.structs.asdict(to_domain(wire, r.IPAllocate))
+    assert {k: v for k, v in domain.items() if k not in NOT_IN_V1[r.IPAllocate]} == msgspec.structs.asdict(wire)
