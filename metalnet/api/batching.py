@@ -138,7 +138,8 @@ def allocate_ips(service: NetworkService, requests: list[IPRequest]) -> list[IP 
     if len(requests) > 1:
         try:
             return list(service.storage.run(lambda tx: [
-                ip_operations.allocate_ip(Work.open(tx, IpamSession, service.vrf_range), request, specific)
+                ip_operations.allocate_ip(Work.open(tx, IpamSession, service.vrf_range, service.history), request,
+                                          specific)
                 for request, specific in requests
             ]))
         except Exception:  # noqa: S110 - one of them failed and the batch rolled back: each runs alone below

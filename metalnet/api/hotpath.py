@@ -17,6 +17,7 @@ import msgspec
 from litestar._asgi.utils import is_valid_host
 
 from metalnet.api import v1_wire as w
+from metalnet.api.actors import act
 from metalnet.api.bodies import decode_body
 from metalnet.api.context import ApiContext
 from metalnet.api.errors import BodyTooLargeError
@@ -77,6 +78,7 @@ def with_hot_path(app: Any, ctx: ApiContext) -> Any:
             authorization, date, salt = _auth_headers(scope)
             principal = authenticate("POST", authorization, date, salt)
             principal.require(Role.EDIT)
+            act(principal, ctx.auth.enabled, scope)
             data = decode_body(await _read_body(receive, limit), w.V1IPAllocateRequest)
             principal.require_project(data.projectid or None)
             ip = await ctx.ip_batcher.submit((to_domain(data, IPAllocate), None))

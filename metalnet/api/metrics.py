@@ -103,7 +103,10 @@ class Metrics:
         self._inc(self.frees, kind, family)
 
     def add_pool_collector(self, read: PoolReader) -> None:
-        collector = _PoolCollector(read)
+        self.add_collector(_PoolCollector(read))
+
+    def add_collector(self, collector: Collector) -> None:
+        """A collector that reads the shared store at scrape time (reported once, whichever worker answers)."""
         self._collectors.append(collector)
         self.registry.register(collector)
 

@@ -11,6 +11,8 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from metalnet.history.retention import HistorySettings
+
 #: largest accepted request body; bigger bodies are answered with 413
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
@@ -64,6 +66,7 @@ class Settings:
         version: reported by ``/v1/version`` and the IPAM service's ``Version``.
         request_log: emit one log line per request.
         fast_path: serve ``POST /v1/ip/allocate`` by :mod:`metalnet.api.hotpath` instead of Litestar.
+        history: whether changes are recorded, and for how long (``METALNET_HISTORY*``, docs/history.md).
     """
 
     hmac_keys: Mapping[Role, str] = field(default_factory=dict, repr=False)
@@ -72,6 +75,7 @@ class Settings:
     version: str = "0.1.0"
     request_log: bool = True
     fast_path: bool = True
+    history: HistorySettings = field(default_factory=HistorySettings.from_env)
 
     @property
     def auth_enabled(self) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+from metalnet.history import History
 from metalnet.ipam.session import IpamSession
 from metalnet.network import children, ips, networks, resources
 from metalnet.network.model import IP, Network, Partition, Project
@@ -47,6 +48,7 @@ class NetworkService:
         storage: where records, IPAM prefixes and the VRF pool live (one transaction per operation).
         vrf_range: the inclusive range of VRF ids child networks draw from.
         sessions: builds the IPAM session of a transaction (tests inject failures through it).
+        history: records every change as an event in its transaction (docs/history.md); None: no history.
 
     Every method raises :class:`~metalnet.network.errors.NetworkError` for a refused operation and
     leaves the store unchanged then.
@@ -58,6 +60,7 @@ class NetworkService:
         *,
         vrf_range: tuple[int, int] = DEFAULT_RANGE,
         sessions: SessionFactory = IpamSession,
+        history: History | None = None,
     ) -> None:
         low, high = vrf_range
         if not 1 <= low <= high:
@@ -65,10 +68,11 @@ class NetworkService:
         self.storage = storage
         self.vrf_range = vrf_range
         self._sessions = sessions
+        self.history = history
 
     def _run(self, operation: Callable[[Work], T], *, readonly: bool = False) -> T:
         def unit(tx: Transaction) -> T:
-            return operation(Work.open(tx, self._sessions, self.vrf_range))
+            return operation(Work.open(tx, self._sessions, self.vrf_range, self.history))
 
         return self.storage.run(unit, readonly=readonly)
 

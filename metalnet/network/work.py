@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import msgspec
 
+from metalnet.history import History
 from metalnet.ipam.session import IpamSession
 from metalnet.network.consumption import consumption
 from metalnet.network.errors import NetworkError, invalid, not_found
@@ -59,8 +60,10 @@ class Work:
     vrfs: VrfPool
 
     @classmethod
-    def open(cls, tx: Transaction, sessions: SessionFactory, vrf_range: tuple[int, int]) -> Work:
-        return cls(tx, Records(tx), sessions(tx, NETWORK_NAMESPACE), VrfPool(tx, *vrf_range))
+    def open(cls, tx: Transaction, sessions: SessionFactory, vrf_range: tuple[int, int],
+             history: History | None = None) -> Work:
+        """``history``: where record changes become events (see metalnet/network/history.py); None: off."""
+        return cls(tx, Records(tx, history), sessions(tx, NETWORK_NAMESPACE), VrfPool(tx, *vrf_range))
 
     def network(self, ident: str) -> Network:
         return self._required(Network, ident)

@@ -35,8 +35,9 @@ import psycopg_pool
 from psycopg import errors as pg_errors
 from psycopg import pq
 
-from metalnet.storage import migrations
+from metalnet.storage import migrations, postgres_events
 from metalnet.storage.base import Key, Storage, StorageBusyError, StorageError, StorageUnavailableError, Transaction
+from metalnet.storage.event_log import EVERY, EventBounds, EventFilter, EventRecord, StoredEvent
 from metalnet.storage.factory import redact_url
 from metalnet.storage.keys import encode_key
 from metalnet.storage.row_cache import DEFAULT_CAPACITY, RowCache
@@ -122,6 +123,8 @@ class PostgresTransaction(SqlTransaction):
         self.checked: dict[Key, Value] = {}
         #: whether a check waits in the buffer (a failure of ``fn`` must then be verified before it is believed)
         self.unsent_checks = False
+        #: history events, numbered by the last statement before COMMIT (see storage/postgres_events.py)
+        self._events: list[EventRecord] = []
 
     def get(self, key: Key) -> Value | None:
         written = self._written.get(key, _UNSET)
@@ -165,6 +168,9 @@ class PostgresTransaction(SqlTransaction):
     def delete(self, key: Key) -> None:
         super().delete(key)
         self._written[key] = None
+
+    def append_event(self, event: EventRecord) -> None:
+        self._events.append(event)
 
     def verify(self) -> bool:
         """Send the checks still buffered; False when a cached row this transaction used had changed.
@@ -245,6 +251,8 @@ class PostgresTransaction(SqlTransaction):
             # connection is closed, so that the pool replaces it, and the transaction runs again
             self._pgconn.finish()
             raise _StaleConnectionError("the server closed or is closing the pooled connection")
+        if self._events:
+            self._pending.append(postgres_events.append_statement(self._events))
         result = self._send("COMMIT")
         if result.command_status != b"COMMIT":
             # the server answers COMMIT of a transaction that an error aborted with "ROLLBACK", not an
@@ -433,6 +441,25 @@ class PostgresStorage(Storage):
             raise
         tx.committed()
         return result
+
+    def event_bounds(self) -> EventBounds:
+        return self._outside_transaction(postgres_events.bounds)
+
+    def read_events(self, after: int, limit: int, where: EventFilter = EVERY) -> list[StoredEvent]:
+        return self._outside_transaction(lambda connection: postgres_events.read(connection, after, limit, where))
+
+    def prune_events(self, older_than: float, keep: int) -> int:
+        return self._outside_transaction(lambda connection: postgres_events.prune(connection, older_than, keep))
+
+    def _outside_transaction(self, fn: Callable[[psycopg.Connection[Any]], T]) -> T:
+        """``fn`` on a pooled connection in autocommit mode (each statement its own snapshot and commit)."""
+        try:
+            with self._pool.connection() as connection:
+                return fn(connection)
+        except psycopg_pool.PoolTimeout as exc:
+            raise StorageUnavailableError(f"no connection to PostgreSQL at {self._where}") from exc
+        except psycopg.Error as exc:
+            raise _translate(exc, self._where) from exc
 
     def close(self) -> None:
         self._pool.close()
