@@ -208,7 +208,9 @@ def event_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
                     if len(events) == MAX_LIMIT:
                         position = events[-1].seq
                         continue
-                    position = newest  # everything up to ``newest`` was visible to that read: all seen
+                    # everything up to ``newest`` was visible to that read, so the filter saw it all; the read
+                    # may also have found events committed after ``newest`` was read
+                    position = max(newest, events[-1].seq if events else position)
                     continue
                 before = time.monotonic()
                 await hub.wait_beyond(position, KEEPALIVE_SECONDS)
