@@ -145,12 +145,12 @@ def _filter(request: Req) -> EventFilter:
 
 
 def _page(bounds: EventBounds, events: list[StoredEvent]) -> bytes:
-    items = ",".join(wire(event.seq, event.body) for event in events)
+    items = ",".join(wire(event.seq, event.at, event.body) for event in events)
     return f'{{"oldest":{bounds.oldest},"newest":{bounds.newest},"events":[{items}]}}'.encode()
 
 
 def _message(event: StoredEvent) -> bytes:
-    return f"id: {event.seq}\ndata: {wire(event.seq, event.body)}\n\n".encode()
+    return f"id: {event.seq}\ndata: {wire(event.seq, event.at, event.body)}\n\n".encode()
 
 
 def event_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:

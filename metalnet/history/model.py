@@ -1,7 +1,8 @@
 """The event: what the store keeps (its body) and what readers receive (the body with its number).
 
-The body is the JSON of :class:`Event` without ``seq``; the store numbers it when the transaction commits, and
-:func:`wire` puts the number in front, so serving an event never decodes and re-encodes its states.
+The body is the JSON of :class:`Event` without ``seq`` and ``at``; the store numbers the event when the
+transaction commits and keeps its time in a column of its own, and :func:`wire` puts both in front, so
+recording formats no time and serving an event never decodes and re-encodes its states.
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ class Event(msgspec.Struct, kw_only=True):
 
 
 class _Body(msgspec.Struct, kw_only=True):
-    at: str
     principal: Principal
     route: str
     kind: str
@@ -59,17 +59,17 @@ def timestamp(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def encode_body(at: float, principal: Principal, route: str, kind: str, ident: str, project: str | None,
+def encode_body(principal: Principal, route: str, kind: str, ident: str, project: str | None,
                 action: str, before: str | bytes | None, after: str | bytes | None) -> str:
-    body = _Body(at=timestamp(at), principal=principal, route=route, kind=kind, id=ident, project=project,
+    body = _Body(principal=principal, route=route, kind=kind, id=ident, project=project,
                  action=action, before=NULL if before is None else msgspec.Raw(before),
                  after=NULL if after is None else msgspec.Raw(after))
     return _encoder.encode(body).decode()
 
 
-def wire(seq: int, body: str) -> str:
-    """The event as readers receive it: ``{"seq": n, ...body}`` (the body is a JSON object)."""
-    return f'{{"seq":{seq},{body[1:]}'
+def wire(seq: int, at: float, body: str) -> str:
+    """The event as readers receive it: ``{"seq": n, "at": "…", ...body}`` (the body is a JSON object)."""
+    return f'{{"seq":{seq},"at":"{timestamp(at)}",{body[1:]}'
 
 
 def decode(text: str | bytes) -> Event:

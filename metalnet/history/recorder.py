@@ -30,7 +30,7 @@ class History:
         """Append the event of one change to ``tx``; the states are the object's JSON (stored form)."""
         actor = current_actor()
         at = self._clock()
-        body = encode_body(at, actor.principal, actor.route, kind, ident, project, action, before, after)
+        body = encode_body(actor.principal, actor.route, kind, ident, project, action, before, after)
         tx.append_event(EventRecord(at, kind, ident, project or "", body))
 
     def record_state(self, tx: Transaction, kind: str, ident: str, action: str, *, project: str | None = None,

@@ -162,7 +162,7 @@ class Storage(ABC):
         """Delete the events older than ``older_than`` (seconds since the epoch) or beyond the newest ``keep``,
         oldest first, in small transactions so that writers never wait long; the number deleted."""
         batch = event_log.PRUNE_BATCH
-        return event_log.run_prune(self, lambda tx: event_log.prune_in(tx, older_than, keep, batch))
+        return event_log.prune_until_done(lambda: self.run(lambda tx: event_log.prune_in(tx, older_than, keep, batch)))
 
     def ping(self) -> None:
         """Raise :class:`StorageUnavailableError` unless the store answers."""
@@ -194,6 +194,9 @@ class RefusesWrites:
 
     def pop_first(self, within: Key) -> tuple[Key, Value] | None:
         _refuse_write("pop_first", within)
+
+    def append_event(self, event: EventRecord) -> None:
+        _refuse_write("append_event", (event.kind, event.ident))
 
 
 def within_prefix(key: Key, within: Key) -> bool:

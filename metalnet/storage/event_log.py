@@ -29,7 +29,7 @@ import msgspec
 from metalnet.storage.rows import Value
 
 if TYPE_CHECKING:
-    from metalnet.storage.base import Key, Storage, Transaction
+    from metalnet.storage.base import Key, Transaction
 
 SEQ_KEY = ("history/seq",)
 EVENT_BUCKET = ("history/event",)
@@ -178,11 +178,11 @@ def prune_in(tx: Transaction, older_than: float, keep: int, batch: int) -> int:
     return deleted
 
 
-def run_prune(storage: Storage, prune: Callable[[Transaction], int]) -> int:
-    """Run pruning transactions of at most one batch each until one deletes less than a batch."""
+def prune_until_done(prune_batch: Callable[[], int]) -> int:
+    """Run ``prune_batch`` (one transaction deleting at most a batch) until it deletes less than a batch."""
     total = 0
     while True:
-        deleted = storage.run(prune)
+        deleted = prune_batch()
         total += deleted
         if deleted < PRUNE_BATCH:
             return total

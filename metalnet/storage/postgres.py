@@ -35,7 +35,7 @@ import psycopg_pool
 from psycopg import errors as pg_errors
 from psycopg import pq
 
-from metalnet.storage import migrations, postgres_events
+from metalnet.storage import event_log, migrations, postgres_events, sql_events
 from metalnet.storage.base import Key, Storage, StorageBusyError, StorageError, StorageUnavailableError, Transaction
 from metalnet.storage.event_log import EVERY, EventBounds, EventFilter, EventRecord, StoredEvent
 from metalnet.storage.factory import redact_url
@@ -443,19 +443,21 @@ class PostgresStorage(Storage):
         return result
 
     def event_bounds(self) -> EventBounds:
-        return self._outside_transaction(postgres_events.bounds)
+        return self._outside_transaction(lambda execute: sql_events.bounds(execute))
 
     def read_events(self, after: int, limit: int, where: EventFilter = EVERY) -> list[StoredEvent]:
-        return self._outside_transaction(lambda connection: postgres_events.read(connection, after, limit, where))
+        return self._outside_transaction(lambda execute: sql_events.read(execute, after, limit, where))
 
     def prune_events(self, older_than: float, keep: int) -> int:
-        return self._outside_transaction(lambda connection: postgres_events.prune(connection, older_than, keep))
+        # one batch per autocommit statement: writers never wait long behind it
+        return event_log.prune_until_done(
+            lambda: self._outside_transaction(lambda execute: sql_events.prune_batch(execute, older_than, keep)))
 
-    def _outside_transaction(self, fn: Callable[[psycopg.Connection[Any]], T]) -> T:
+    def _outside_transaction(self, fn: Callable[[sql_events.Execute], T]) -> T:
         """``fn`` on a pooled connection in autocommit mode (each statement its own snapshot and commit)."""
         try:
             with self._pool.connection() as connection:
-                return fn(connection)
+                return fn(postgres_events.executor(connection))
         except psycopg_pool.PoolTimeout as exc:
             raise StorageUnavailableError(f"no connection to PostgreSQL at {self._where}") from exc
         except psycopg.Error as exc:

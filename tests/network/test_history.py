@@ -39,7 +39,7 @@ def history_service(storage: Storage) -> NetworkService:
 
 
 def changes(storage: Storage, after: int = 0) -> list[tuple[int, str, str, str]]:
-    return [(e.seq, e.kind, e.ident, decode(wire(e.seq, e.body)).action)
+    return [(e.seq, e.kind, e.ident, decode(wire(e.seq, e.at, e.body)).action)
             for e in storage.read_events(after, 1000)]
 
 
@@ -60,13 +60,15 @@ def test_each_operation_records_one_event_with_its_states(history_service: Netwo
         (8, "partition", PARTITION, "update"),
         (9, "network", child.id, "free"),
     ]
-    allocated = msgspec.json.decode(storage.read_events(4, 1)[0].body)
+    stored = storage.read_events(4, 1)[0]
+    allocated = msgspec.json.decode(wire(stored.seq, stored.at, stored.body))
     assert allocated["principal"] == {"name": "Metal-Edit", "role": "edit"}
     assert allocated["route"] == "POST /v1/ip/allocate"
     assert allocated["at"] == "2023-11-14T22:13:20.000000Z"
     assert allocated["after"]["networkid"] == child.id
     assert allocated["before"] is None
-    updated = msgspec.json.decode(storage.read_events(5, 1)[0].body)
+    stored = storage.read_events(5, 1)[0]
+    updated = msgspec.json.decode(wire(stored.seq, stored.at, stored.body))
     assert (updated["before"]["name"], updated["after"]["name"]) == ("", "web")
     assert updated["principal"] == {"name": "local"}
     assert updated["route"] == ""

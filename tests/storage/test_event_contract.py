@@ -94,6 +94,8 @@ def test_prune_by_age_stops_at_the_first_young_event(storage: Storage) -> None:
     assert storage.prune_events(older_than=500.0, keep=100) == 0
     assert storage.prune_events(older_than=2000.0, keep=100) == 1
     assert storage.event_bounds() == EventBounds(4, 3)
+    append(storage, event("after"))  # numbering goes on after the history was pruned empty
+    assert [e.seq for e in storage.read_events(0, 10)] == [4]
 
 
 def test_concurrent_writers_get_distinct_gapless_numbers(storage: Storage) -> None:
