@@ -5,7 +5,8 @@
 - ``metalnet_allocations_total{kind,family}`` / ``metalnet_frees_total{kind,family}`` (kind ``ip`` or ``network``);
 - ``metalnet_ip_allocation_batch_size`` (histogram): how many IP allocations shared one transaction;
 - ``metalnet_pool_{available,used}_ips{family}``, read from the store at scrape time by a collector the app
-  registers (:meth:`Metrics.add_pool_collector`), summed over the private super networks.
+  registers (:meth:`Metrics.add_pool_collector`), summed over the private super networks;
+- ``metalnet_history_{newest,oldest}_seq`` and ``metalnet_history_streams`` (metalnet/api/v1_events.py).
 
 With several worker processes (``serve(workers=N)``) every process writes its counters to files in
 ``PROMETHEUS_MULTIPROC_DIR``, which ``serve`` creates for the run, and a scrape of any worker sums them
