@@ -123,28 +123,25 @@ def bounds_in(tx: Transaction) -> EventBounds:
 def read_in(tx: Transaction, after: int, limit: int, where: EventFilter) -> list[StoredEvent]:
     """Up to ``limit`` matching events numbered above ``after``, in order (one seek per event looked at)."""
     result: list[StoredEvent] = []
-    if limit <= 0:
-        return result
-    if where.kind is not None and where.ident is not None:
-        # one object's events: its index rows, not every event
-        space = (OBJECT_TABLE, where.kind, where.ident)
-        for key, _ in _walk(tx, space, after):
-            entry = tx.get((*EVENT_BUCKET, key[-1]))
-            if isinstance(entry, str):
-                event = decode_entry(int(key[-1]), entry)
-                if where.matches(event):
-                    result.append(event)
-                    if len(result) >= limit:
-                        break
-        return result
-    for key, entry in _walk(tx, EVENT_BUCKET, after):
-        assert isinstance(entry, str)
-        event = decode_entry(int(key[-1]), entry)
+    for event in _candidates(tx, after, where):
+        if len(result) >= limit:
+            break
         if where.matches(event):
             result.append(event)
-            if len(result) >= limit:
-                break
     return result
+
+
+def _candidates(tx: Transaction, after: int, where: EventFilter) -> Iterator[StoredEvent]:
+    """The events above ``after`` in order; of one object only (through its index rows) when asked for one."""
+    if where.kind is not None and where.ident is not None:
+        for key, _ in _walk(tx, (OBJECT_TABLE, where.kind, where.ident), after):
+            entry = tx.get((*EVENT_BUCKET, key[-1]))
+            if isinstance(entry, str):
+                yield decode_entry(int(key[-1]), entry)
+        return
+    for key, entry in _walk(tx, EVENT_BUCKET, after):
+        assert isinstance(entry, str)
+        yield decode_entry(int(key[-1]), entry)
 
 
 def _walk(tx: Transaction, space: Key, after: int) -> Iterator[tuple[Key, Value]]:
