@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import IO, Any
 
 import click
@@ -136,6 +137,10 @@ ip_group.add_command(id_command(ip_group, "delete", "DELETE", "/v1/ip/free", "Fr
 @click.pass_context
 def history(ctx: click.Context, address: str) -> None:
     """Who held ADDRESS, and when: its allocations, updates and frees, oldest first."""
+    try:
+        canonical = str(ipaddress.ip_address(address.strip()))  # events name addresses as the API prints them
+    except ValueError:
+        raise InputError(f"{address!r} is not an IP address") from None
     st = state(ctx)
-    found, _ = fetch_events(st.api, {"kind": "ip", "id": address})
+    found, _ = fetch_events(st.api, {"kind": "ip", "id": canonical})
     emit(found, st.output, ip_history_table)

@@ -76,3 +76,9 @@ def test_sse_messages_are_parsed_as_the_spec_says() -> None:
               "data: {\"oldest\": 5}", "", "id: 8", "data:line1", "data: line2", ""]
     assert list(sse_messages(iter(stream))) == [("message", "7", '{"a":1}'), ("gap", "", '{"oldest": 5}'),
                                                  ("message", "8", "line1\nline2")]
+
+
+def test_ip_history_takes_any_spelling_of_an_address_and_refuses_a_non_address(client: TestClient[Any]) -> None:
+    assert invoke(client, "network", "ip", "history", "2001:0db8:0::1").stdout.splitlines()[1:] == []
+    result = invoke(client, "network", "ip", "history", "10.0.0.300", code=1)
+    assert "'10.0.0.300' is not an IP address" in result.stderr
