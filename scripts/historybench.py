@@ -8,7 +8,8 @@ A last round (history on) keeps a follower on ``GET /v1/events/stream`` in a sep
 the delay from each event's time (taken inside its transaction, so the delay includes the commit) to its
 arrival at the follower.
 
-    .venv/bin/python scripts/historybench.py --rounds 3 --duration 8
+    .venv/bin/python scripts/historybench.py --rounds 4 --duration 8
+    .venv/bin/python scripts/historybench.py --rounds 0 --follower-connections 4   # delivery at moderate load
 """
 
 from __future__ import annotations
@@ -87,6 +88,8 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=8.0, help="seconds of load per round (default 8)")
     parser.add_argument("--procs", type=int, default=1)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--follower-connections", type=int, default=0,
+                        help="connections of the load during the follower round (default: --connections)")
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--db")
     parser.add_argument("--log-level", default="info")
@@ -97,6 +100,7 @@ def main() -> None:
             result = round_(args, history, with_follower=False)
             rates[history].append(int(result["req_per_s"]))  # type: ignore[call-overload]
             print(json.dumps(result), flush=True)
+    args.connections = args.follower_connections or args.connections
     streamed = round_(args, True, with_follower=True)
     print(json.dumps(streamed), flush=True)
     summary = {"rate_off": rates[False], "rate_on": rates[True],

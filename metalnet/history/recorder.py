@@ -24,6 +24,8 @@ class History:
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
+        #: called after each event is handed to its transaction (before it commits): the API's streams
+        self.listeners: list[Callable[[], None]] = []
 
     def record(self, tx: Transaction, kind: str, ident: str, action: str, *, project: str | None = None,
                before: str | bytes | None = None, after: str | bytes | None = None) -> None:
@@ -32,6 +34,8 @@ class History:
         at = self._clock()
         body = encode_body(actor.principal, actor.route, kind, ident, project, action, before, after)
         tx.append_event(EventRecord(at, kind, ident, project or "", body))
+        for listener in self.listeners:
+            listener()
 
     def record_state(self, tx: Transaction, kind: str, ident: str, action: str, *, project: str | None = None,
                      before: object = None, after: object = None) -> None:
