@@ -26,10 +26,20 @@ def request_actor(principal: Principal, authenticated: bool, method: str, route:
     return Actor(EventPrincipal(name, principal.role.name.lower(), principal.project), f"{method} {route}")
 
 
+#: actors by (principal, authenticated, method, route): one object per caller and route, built once
+_ACTORS: dict[tuple[Principal, bool, str, str], Actor] = {}
+_MAX_ACTORS = 4096
+
+
 def act(principal: Principal, authenticated: bool, scope: dict[str, Any]) -> None:
     """Make the caller of the request in ``scope`` the actor of what it changes."""
-    route = scope.get("path_template") or scope["path"]
-    set_actor(request_actor(principal, authenticated, scope["method"], route))
+    key = (principal, authenticated, scope["method"], scope.get("path_template") or scope["path"])
+    actor = _ACTORS.get(key)
+    if actor is None:
+        if len(_ACTORS) >= _MAX_ACTORS:  # route templates and credentials are few; unmatched paths are not
+            _ACTORS.clear()
+        actor = _ACTORS[key] = request_actor(principal, authenticated, key[2], key[3])
+    set_actor(actor)
 
 
 class PerActor(Generic[Item, Result]):
