@@ -20,7 +20,14 @@ from metalnet.storage.event_log import EventRecord
 
 
 def _text(value: str) -> str:
-    # hex digits only (see postgres._bytea): no text from a caller ever reaches SQL as SQL
+    """``value`` as an SQL literal that no text can break out of.
+
+    Printable ASCII without ``$`` goes verbatim between dollar quotes (the common case: the bytes once, no
+    decoding on the server; without ``$`` the closing tag cannot occur early, and ASCII reads the same in
+    every client encoding); anything else as hex digits decoded on the server (see postgres._bytea).
+    """
+    if value.isascii() and value.isprintable() and "$" not in value:
+        return f"$mn${value}$mn$"
     return f"convert_from(E'\\\\x{value.encode().hex()}'::bytea, 'UTF8')"
 
 
@@ -32,7 +39,7 @@ def append_statement(events: list[EventRecord]) -> str:
         f"{_text(event.project)},{_text(event.body)})"
         for index, event in enumerate(events, start=1)
     )
-    # every value in it is a number or a hex literal (see _text)
+    # every value in it is a number or a literal made by _text
     return (
         f"WITH s AS (UPDATE metalnet_event_seq SET newest = newest + {count} RETURNING newest) "  # noqa: S608
         f"INSERT INTO metalnet_event ({sql_events.COLUMNS}) "

@@ -24,6 +24,15 @@ def append(storage: Storage, *events: EventRecord) -> None:
     storage.run(write)
 
 
+@pytest.mark.parametrize("text", ['{"a":"plain \\"quoted\\" \\\\ back\'slash"}', '{"a":"$mn$ tag $$ and $"}',
+                                  '{"a":"ünïcode"}', "x$mn", "'; DROP TABLE kv; --"])
+def test_any_text_round_trips(storage: Storage, text: str) -> None:
+    append(storage, EventRecord(1.0, "k$mn$", text, text, text))
+    (found,) = storage.read_events(0, 10)
+    assert (found.kind, found.ident, found.project, found.body) == ("k$mn$", text, text, text)
+    assert storage.run(lambda tx: tx.get(("kv-still-there",)), readonly=True) is None
+
+
 def test_an_empty_history(storage: Storage) -> None:
     assert storage.event_bounds() == EventBounds(1, 0)
     assert storage.read_events(0, 10) == []
