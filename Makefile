@@ -13,8 +13,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-install: $(BIN)/python  ## create the virtualenv and install metalnet
-	$(BIN)/pip install --quiet -e .
+install: $(BIN)/python  ## create the virtualenv and install metalnet with every storage driver
+	$(BIN)/pip install --quiet -e '.[postgres,rethinkdb]'
 
 install-test: $(BIN)/python  ## install metalnet with its test tools
 	$(BIN)/pip install --quiet -e '.[test]'

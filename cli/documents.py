@@ -7,6 +7,7 @@ and a wrongly typed value are refused with msgspec's message naming the field, n
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any, TypeVar
 
 import msgspec
@@ -17,7 +18,33 @@ from cli.errors import InputError
 
 S = TypeVar("S", bound=msgspec.Struct)
 
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BASE: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_INT = "tag:yaml.org,2002:int"
+
+
+_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)")
+
+
+class _Loader(_BASE):  # type: ignore[misc]
+    """YAML with canonical decimal integers only.
+
+    YAML 1.1 reads ``022`` as octal 18, and ``0x16``, ``2_2``, ``0b10110`` or ``0:22`` as 22; a prefix length
+    or VRF id written so would be sent as another number than meant. Such a value is refused, naming it.
+    """
+
+
+def _canonical_int(loader: Any, node: yaml.ScalarNode) -> int:
+    text = str(loader.construct_scalar(node))
+    if not _DECIMAL.fullmatch(text):
+        meant = yaml.SafeLoader.construct_yaml_int(loader, node)
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{text} is not a plain decimal number (YAML reads it as {meant}): write it in decimal "
+            "without leading zeros, or quote it", node.start_mark)
+    return int(text)
+
+
+_Loader.add_constructor(_INT, _canonical_int)
+_LOADER: Any = _Loader
 
 
 def load_documents(data: bytes, source: str, spec: type[S]) -> list[S]:

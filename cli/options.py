@@ -49,6 +49,32 @@ def address_family(ctx: click.Context, param: click.Parameter, value: str | None
     raise click.BadParameter(f"{value!r} is not one of IPv4, IPv6", ctx=ctx, param=param)
 
 
+class PrefixLength(click.ParamType[int]):
+    """A prefix length between ``low`` and ``high``, read by the server's own parser (canonical ASCII decimal:
+    ``024``, ``+24`` or ``٢٤`` are refused, where ``int()`` would read 24)."""
+
+    name = "length"
+
+    def __init__(self, low: int, high: int) -> None:
+        self.low, self.high = low, high
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            text: int | str = value
+        else:
+            text = str(value)
+        # imported here: the CLI stays light to import, and only a length option needs the parser
+        from metalnet.ipam.addresses import parse_length
+
+        try:
+            length = parse_length(text, "prefix length", maximum=999)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+        if not self.low <= length <= self.high:
+            self.fail(f"invalid prefix length {value!r}: expected {self.low} to {self.high}", param, ctx)
+        return length
+
+
 def list_option(*names: str, help_text: str) -> Callable[[F], F]:
     """A repeatable, comma-separated list option (``None`` when absent)."""
     return click.option(*names, multiple=True, callback=split_list, metavar="A,B,...", help=help_text)

@@ -21,9 +21,7 @@ import json
 import multiprocessing
 import os
 import selectors
-import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,7 +34,7 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.api.live import free_port, live_server  # noqa: E402 - needs the repository on sys.path
+from scripts.servers import PostgresMissingError, live_server, throwaway_cluster  # noqa: E402 - needs the repository on sys.path
 
 PROJECT = "bench-project"
 PARTITION = "bench"
@@ -44,28 +42,12 @@ PARTITION = "bench"
 
 @contextmanager
 def postgres_cluster(workdir: Path) -> Iterator[str]:
-    """A throwaway PostgreSQL cluster (the test suite's helpers); yields its URL."""
-    from tests.servers import postgres as pg
-
-    bindir = pg.find_bindir()
-    if bindir is None:
-        raise SystemExit("no PostgreSQL binaries found (set POSTGRES_BINDIR)")
-    root = Path(tempfile.mkdtemp(prefix="metalnet-bench-pg-", dir="/tmp"))
-    if os.geteuid() == 0:
-        shutil.chown(root, user="postgres", group="postgres")
-    os.chmod(root, 0o700)
-    data, sudo, port = root / "data", pg._as_server_user(), free_port()
+    """A throwaway PostgreSQL cluster (scripts/servers.py); yields its URL."""
     try:
-        pg._run([*sudo, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                 "--locale=C", "--no-sync"], "initdb")
-        options = f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={root} -c max_connections=200"
-        pg._run([*sudo, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"), "-w", "-o",
-                 options, "start"], "pg_ctl start")
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run([*sudo, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-                       capture_output=True, check=False)
-        shutil.rmtree(root, ignore_errors=True)
+        with throwaway_cluster() as server:
+            yield server.url("postgres")
+    except PostgresMissingError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def _stat(pid: int) -> list[str]:

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
-from cli.options import output_option
+from cli.options import PrefixLength, output_option
 from cli.output import TableRenderer, emit
 from cli.state import state
 from cli.tables import ipam_ips_table, namespaces_table, prefixes_table, usage_table
@@ -76,7 +76,7 @@ def prefix_list(ctx: click.Context, namespace: str | None) -> None:
 
 @prefix.command("acquire-child")
 @click.argument("parent")
-@click.option("--length", type=click.IntRange(1, 128), help="Length of the next free child prefix.")
+@click.option("--length", type=PrefixLength(1, 128), metavar="1-128", help="Length of the next free child prefix.")
 @click.option("--cidr", "child", help="This child prefix.")
 @namespace_option
 @output_option

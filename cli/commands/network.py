@@ -11,7 +11,7 @@ from cli.commands.common import apply_documents, id_command
 from cli.commands.network_ip import ip_group
 from cli.documents import load_documents
 from cli.errors import InputError
-from cli.options import family_option, file_option, labels_option, list_option, output_option
+from cli.options import PrefixLength, family_option, file_option, labels_option, list_option, output_option
 from cli.output import emit
 from cli.specs import NetworkSpec, given
 from cli.state import state
@@ -49,9 +49,9 @@ def read_networks(file: IO[bytes]) -> list[NetworkSpec]:
 @click.option("--underlay", is_flag=True, help="An underlay network.")
 @click.option("--vrf", type=click.IntRange(min=1), help="VRF id to take from the pool.")
 @click.option("--vrfshared", is_flag=True, help="Allow a VRF id another network holds already.")
-@click.option("--default-ipv4-child-prefix-length", type=click.IntRange(1, 32),
+@click.option("--default-ipv4-child-prefix-length", type=PrefixLength(1, 32), metavar="1-32",
               help="Length of IPv4 child prefixes (private super networks).")
-@click.option("--default-ipv6-child-prefix-length", type=click.IntRange(1, 128),
+@click.option("--default-ipv6-child-prefix-length", type=PrefixLength(1, 128), metavar="1-128",
               help="Length of IPv6 child prefixes (private super networks).")
 @list_option("--additional-announcable-cidrs", help_text="Additional announcable CIDRs (private super networks).")
 @labels_option("--labels")
@@ -89,8 +89,10 @@ def create(ctx: click.Context, file: IO[bytes] | None, id_: str | None, name: st
 @click.option("-d", "--description", help="Description.")
 @labels_option("--labels")
 @family_option("Allocate a prefix of this family only (default: every family of the parent).")
-@click.option("--ipv4-prefix-length", type=click.IntRange(1, 32), help="Length of the IPv4 child prefix.")
-@click.option("--ipv6-prefix-length", type=click.IntRange(1, 128), help="Length of the IPv6 child prefix.")
+@click.option("--ipv4-prefix-length", type=PrefixLength(1, 32), metavar="1-32",
+              help="Length of the IPv4 child prefix.")
+@click.option("--ipv6-prefix-length", type=PrefixLength(1, 128), metavar="1-128",
+              help="Length of the IPv6 child prefix.")
 @click.option("--shared", is_flag=True, help="Other projects may allocate IPs in it.")
 @output_option
 @click.pass_context

@@ -55,6 +55,9 @@ class Principal:
         return self.project is None or project == self.project
 
 
+#: the one answer to an Authorization header of no known scheme; it repeats nothing of the header
+UNKNOWN_SCHEME = "Authorization header needs a scheme: 'Bearer <token>' or 'Metal-View|Metal-Edit|Metal-Admin <hmac>'"
+
 ANONYMOUS_ADMIN = Principal("anonymous (authentication off)", Role.ADMIN)
 
 
@@ -83,14 +86,13 @@ class Authenticator:
             return ANONYMOUS_ADMIN
         if not authorization:
             raise UnauthorizedError("missing Authorization header (HMAC or Bearer token)")
-        scheme, space, credential = authorization.partition(" ")
-        if not space:  # a bare credential (a pasted token): do not echo any of it back
-            raise UnauthorizedError("Authorization header needs a scheme: 'Bearer <token>' or 'Metal-<Role> <hmac>'")
+        scheme, _, credential = authorization.partition(" ")
         if scheme.lower() == "bearer":
             return self._bearer(credential.strip())
         if scheme in HMAC_USERS:
             return self._hmac(scheme, credential.strip(), method, date, salt, now or datetime.now(UTC))
-        raise UnauthorizedError(f"unsupported authorization scheme {scheme[:20]!r}")
+        # whatever came first may be the secret itself (a pasted token, "<secret> extra"): echo none of it
+        raise UnauthorizedError(UNKNOWN_SCHEME)
 
     def _bearer(self, token: str) -> Principal:
         found = self._tokens.get(hashlib.sha256(token.encode()).digest())

@@ -17,6 +17,7 @@ from litestar.handlers import HTTPRouteHandler
 from metalnet.api import ipam_wire as w
 from metalnet.api.bodies import documented
 from metalnet.api.context import ApiContext
+from metalnet.api.documented_errors import connect_errors
 from metalnet.api.errors import BadRequestError, ForbiddenError
 from metalnet.api.guards import principal_of
 from metalnet.api.settings import Role
@@ -134,6 +135,7 @@ def _handler(ctx: ApiContext, rpc: Rpc) -> HTTPRouteHandler:
     return post(
         f"{SERVICE_PATH}/{name}", operation_id=f"IpamService.{name}", status_code=200, tags=["ipam service"],
         opt={"role": role}, summary=name, operation_class=documented(request_type, SPELLINGS),
+        responses=connect_errors(),
     )(call)
 
 
@@ -142,7 +144,7 @@ def ipam_service_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
     version = w.VersionResponse(version=ctx.settings.version, revision="metalnet", git_sha1="", build_date="")
 
     @post(f"{SERVICE_PATH}/Version", operation_id="IpamService.Version", status_code=200,
-          tags=["ipam service"], opt={"role": Role.VIEW}, summary="Version")
+          tags=["ipam service"], opt={"role": Role.VIEW}, summary="Version", responses=connect_errors((401, 403)))
     async def ipam_version() -> w.VersionResponse:
         return version
 

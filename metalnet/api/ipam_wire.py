@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from metalnet.api.errors import BadRequestError
+from metalnet.ipam import addresses
 
 M = TypeVar("M", bound=msgspec.Struct)
 _SNAKE = re.compile(r"_([a-z0-9])")
@@ -149,13 +150,10 @@ def decode_request(body: bytes, message: type[M]) -> M:
 
 
 def parse_length(value: int | str | None) -> int:
-    """The ``uint32 length`` field, given as a JSON number or (protobuf JSON allows it) a decimal string."""
+    """The ``uint32 length`` field, given as a JSON number or (protobuf JSON allows it) a decimal string.
+
+    Parsed by the IPAM core's one length parser (canonical ASCII decimal, 0 to 128).
+    """
     if value is None or value == "":
         return 0
-    if isinstance(value, str):
-        if not value.isdigit():
-            raise BadRequestError(f"invalid length {value!r}: expected an unsigned integer")
-        value = int(value)
-    if value < 0:
-        raise BadRequestError(f"invalid length {value}: expected an unsigned integer")
-    return value
+    return addresses.parse_length(value)

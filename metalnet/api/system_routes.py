@@ -1,13 +1,30 @@
-"""``/v1/health``, ``/v1/version`` and ``/metrics`` (open to everyone: they carry no secrets)."""
+"""Health, ``/v1/version`` and ``/metrics`` (open to everyone: they carry no secrets).
+
+- ``GET /v1/health`` is **readiness** (metal-api's path and shape): 200 while the store takes a write
+  (:mod:`metalnet.api.readiness`), 503 otherwise (disk full, read-only, database down).
+- ``GET /v1/health/liveliness`` is **liveness** (metal-api's path): 200 whenever the process serves
+  requests, whatever the store does, so that an orchestrator does not restart a server a database outage
+  cannot cure.
+
+What went wrong with the store (its error text can name the database's user, host, port and name) is only
+shown to an authenticated admin; everyone else learns that the database cannot take a write.
+"""
 
 from __future__ import annotations
 
-import msgspec
-from litestar import Response, get
-from litestar.handlers import HTTPRouteHandler
+from typing import Any
 
+import msgspec
+from litestar import Request, Response, get
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi import ResponseSpec
+
+from metalnet.api.auth import Authenticator
 from metalnet.api.context import ApiContext
+from metalnet.api.errors import ApiError
 from metalnet.api.metrics import CONTENT_TYPE
+from metalnet.api.readiness import WriteProbe
+from metalnet.api.settings import Role
 
 
 class HealthResponse(msgspec.Struct):
@@ -34,16 +51,25 @@ def system_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
         name="metalnet", version=ctx.settings.version, revision="", gitsha1="", builddate="", min_client_version=""
     )
 
-    @get("/v1/health", operation_id="health", tags=["health"])
-    async def health() -> Response[HealthResponse]:
-        """Healthy when the database answers a read."""
-        try:
-            await ctx.call(ctx.storage.ping)
-        except Exception as exc:  # any failure of the store means unhealthy, reported as such
-            db = HealthResponse("unhealthy", f"{ctx.storage.name}: {exc}")
-            return Response(HealthResponse("unhealthy", "database unavailable", {"database": db}), status_code=503)
-        db = HealthResponse("healthy", f"{ctx.storage.name} answers")
-        return Response(HealthResponse("healthy", "all services are healthy", {"database": db}), status_code=200)
+    probe = WriteProbe(ctx.storage, offload=ctx.offload)
+
+    @get("/v1/health", operation_id="health", tags=["health"], summary="Readiness",
+         responses={503: ResponseSpec(data_container=HealthResponse, description="The database cannot take a write")})
+    async def health(request: Request[Any, Any, Any]) -> Response[HealthResponse]:
+        """Readiness: healthy (200) while the database takes a write, unhealthy (503) otherwise."""
+        found = await probe.check()
+        admin = _is_admin(ctx.auth, request)
+        if found.ok:
+            db = HealthResponse("healthy", f"{ctx.storage.name}: {found.detail}" if admin else "takes writes")
+            return Response(HealthResponse("healthy", "all services are healthy", {"database": db}), status_code=200)
+        db = HealthResponse("unhealthy", f"{ctx.storage.name}: {found.detail}" if admin else "cannot take a write")
+        return Response(HealthResponse("unhealthy", "database cannot take a write", {"database": db}),
+                        status_code=503)
+
+    @get("/v1/health/liveliness", operation_id="liveliness", tags=["health"], summary="Liveness")
+    async def liveliness() -> HealthResponse:
+        """Liveness: 200 while the process serves requests (the database is not asked)."""
+        return HealthResponse("healthy", "alive")
 
     @get("/v1/version", operation_id="info", tags=["version"])
     async def version_info() -> VersionResponse:
@@ -54,4 +80,15 @@ def system_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
         body = await ctx.call(ctx.metrics.render)
         return Response(body, media_type=CONTENT_TYPE)
 
-    return [health, version_info, metrics]
+    return [health, liveliness, version_info, metrics]
+
+
+def _is_admin(auth: Authenticator, request: Request[Any, Any, Any]) -> bool:
+    """Whether the caller authenticates as admin (health itself is open, so no credentials is no error)."""
+    headers = request.headers
+    try:
+        principal = auth.authenticate(request.method, headers.get("authorization"), headers.get("x-date"),
+                                      headers.get("x-data-salt"))
+    except ApiError:
+        return False
+    return principal.role >= Role.ADMIN and principal.project is None

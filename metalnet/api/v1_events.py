@@ -17,7 +17,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from litestar import Request, Response, get
@@ -28,6 +28,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from metalnet.api.context import ApiContext
+from metalnet.api.documented_errors import v1_errors
 from metalnet.api.errors import BadRequestError
 from metalnet.api.guards import principal_of
 from metalnet.api.settings import Role
@@ -44,6 +45,17 @@ POLL_SECONDS = 0.01
 #: a comment line this often keeps proxies from closing an idle stream
 KEEPALIVE_SECONDS = 15.0
 _STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+#: bad parameters, credentials, a foreign project, the store unavailable
+ERRORS = v1_errors((400, 401, 403, 503))
+
+
+class EventPage(msgspec.Struct):
+    """The answer of ``GET /v1/events`` (what the OpenAPI document shows; the server splices stored events)."""
+
+    oldest: int
+    newest: int
+    #: see docs/history.md, "An event"
+    events: list[dict[str, Any]]
 
 
 class EventHub:
@@ -183,8 +195,8 @@ def event_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
                          multiprocess_mode="livesum")
     ctx.metrics.add_collector(_NewestCollector(storage.event_bounds))
 
-    @get("/v1/events", operation_id="listEvents", tags=TAGS, opt={"role": Role.VIEW})
-    async def list_events(request: Req) -> Response[bytes]:
+    @get("/v1/events", operation_id="listEvents", responses=ERRORS, tags=TAGS, opt={"role": Role.VIEW})
+    async def list_events(request: Req) -> Response[EventPage]:
         """Events after ``after`` in sequence order, at most ``limit`` (1–1000, default 100)."""
         params = request.query_params
         after = _int(params, "after", 0, 0)
@@ -196,9 +208,12 @@ def event_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
             return storage.event_bounds(), storage.read_events(after, limit, where)
 
         bounds, events = await ctx.call(read)
-        return Response(_page(bounds, events), media_type="application/json")
+        # the stored bodies go out as they are: no decode and re-encode of each event's states
+        return cast("Response[EventPage]", Response(_page(bounds, events), media_type="application/json"))
 
-    @get("/v1/events/stream", operation_id="streamEvents", tags=TAGS, opt={"role": Role.VIEW})
+    # not in the OpenAPI document: a never-ending text/event-stream is beyond what it describes (docs/history.md)
+    @get("/v1/events/stream", operation_id="streamEvents", tags=TAGS, opt={"role": Role.VIEW},
+         include_in_schema=False)
     async def stream_events(request: Req) -> Stream:
         """Server-sent events from ``Last-Event-ID`` (or ``after``) on, then each new one as it commits."""
         where = _filter(request)

@@ -11,6 +11,7 @@ from litestar.params import FromPath
 from metalnet.api import v1_wire as w
 from metalnet.api.bodies import documented, read_json
 from metalnet.api.context import ApiContext
+from metalnet.api.documented_errors import V1_FIND, V1_READ, V1_READ_ONE, V1_WRITE
 from metalnet.api.guards import principal_of
 from metalnet.api.settings import Role
 from metalnet.api.v1_convert import family_of, ip_response, require, to_domain
@@ -29,30 +30,32 @@ def ip_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
         ctx.metrics.allocated("ip", family_of(ip.ipaddress))
         return ip_response(ip)
 
-    @post("/v1/ip/allocate", operation_id="allocateIP", tags=TAGS, opt={"role": Role.EDIT}, status_code=201,
+    @post("/v1/ip/allocate", operation_id="allocateIP", responses=V1_WRITE, tags=TAGS, opt={"role": Role.EDIT},
+          status_code=201,
           operation_class=documented(w.V1IPAllocateRequest))
     async def allocate_ip(request: Req) -> w.V1IPResponse:
         data = await read_json(request, w.V1IPAllocateRequest)
         return await _allocate(request, data, None)
 
-    @post("/v1/ip/allocate/{ip:str}", operation_id="allocateSpecificIP", tags=TAGS, opt={"role": Role.EDIT},
+    @post("/v1/ip/allocate/{ip:str}", operation_id="allocateSpecificIP", responses=V1_WRITE, tags=TAGS,
+          opt={"role": Role.EDIT},
           status_code=201, operation_class=documented(w.V1IPAllocateRequest))
     async def allocate_specific_ip(request: Req, ip: FromPath[str]) -> w.V1IPResponse:
         data = await read_json(request, w.V1IPAllocateRequest)
         return await _allocate(request, data, ip)
 
-    @get("/v1/ip/{id:str}", operation_id="findIP", tags=TAGS, opt={"role": Role.VIEW})
+    @get("/v1/ip/{id:str}", operation_id="findIP", responses=V1_READ_ONE, tags=TAGS, opt={"role": Role.VIEW})
     async def find_ip(request: Req, id: FromPath[str]) -> w.V1IPResponse:
         ip = await ctx.call(lambda: service.get_ip(id))
         principal_of(request).require_project(ip.projectid)
         return ip_response(ip)
 
-    @get("/v1/ip", operation_id="listIPs", tags=TAGS, opt={"role": Role.VIEW})
+    @get("/v1/ip", operation_id="listIPs", responses=V1_READ, tags=TAGS, opt={"role": Role.VIEW})
     async def list_ips(request: Req) -> list[w.V1IPResponse]:
         principal = principal_of(request)
         return [ip_response(ip) for ip in await ctx.call(service.list_ips) if principal.sees(ip.projectid)]
 
-    @post("/v1/ip/find", operation_id="findIPs", tags=TAGS, opt={"role": Role.VIEW}, status_code=200,
+    @post("/v1/ip/find", operation_id="findIPs", responses=V1_FIND, tags=TAGS, opt={"role": Role.VIEW}, status_code=200,
           operation_class=documented(w.V1IPFindRequest))
     async def find_ips(request: Req) -> list[w.V1IPResponse]:
         data = await read_json(request, w.V1IPFindRequest)
@@ -60,7 +63,7 @@ def ip_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
         found = await ctx.call(lambda: service.find_ips(to_domain(data, IPFind)))
         return [ip_response(ip) for ip in found if principal.sees(ip.projectid)]
 
-    @post("/v1/ip", operation_id="updateIP", tags=TAGS, opt={"role": Role.EDIT}, status_code=200,
+    @post("/v1/ip", operation_id="updateIP", responses=V1_WRITE, tags=TAGS, opt={"role": Role.EDIT}, status_code=200,
           operation_class=documented(w.V1IPUpdateRequest))
     async def update_ip(request: Req) -> w.V1IPResponse:
         data = await read_json(request, w.V1IPUpdateRequest)
@@ -72,7 +75,8 @@ def ip_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
                                                             owner_check=check))
         return ip_response(updated)
 
-    @delete("/v1/ip/free/{id:str}", operation_id="freeIP", tags=TAGS, opt={"role": Role.EDIT}, status_code=200)
+    @delete("/v1/ip/free/{id:str}", operation_id="freeIP", responses=V1_WRITE, tags=TAGS, opt={"role": Role.EDIT},
+            status_code=200)
     async def free_ip(request: Req, id: FromPath[str]) -> w.V1IPResponse:
         check = principal_of(request).require_project
         response = ip_response(await ctx.call(lambda: service.free_ip(id, owner_check=check)))

@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery
 from metalnet.api import v1_wire as w
 from metalnet.api.bodies import documented, read_json
 from metalnet.api.context import ApiContext
+from metalnet.api.documented_errors import V1_FIND, V1_READ, V1_READ_ONE, V1_WRITE
 from metalnet.api.guards import principal_of
 from metalnet.api.settings import Role
 from metalnet.api.v1_convert import EMPTY_CONSUMPTION, family_of, network_response, require, to_domain
@@ -23,7 +24,8 @@ Req = Request[Any, Any, Any]
 def network_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
     service = ctx.networks
 
-    @put("/v1/network", operation_id="createNetwork", tags=TAGS, opt={"role": Role.ADMIN}, status_code=201,
+    @put("/v1/network", operation_id="createNetwork", responses=V1_WRITE, tags=TAGS, opt={"role": Role.ADMIN},
+         status_code=201,
          operation_class=documented(w.V1NetworkCreateRequest))
     async def create_network(request: Req) -> w.V1NetworkResponse:
         data = await read_json(request, w.V1NetworkCreateRequest)
@@ -31,7 +33,8 @@ def network_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
         created = await ctx.call(lambda: service.create_network(to_domain(data, NetworkCreate)))
         return network_response(created)
 
-    @post("/v1/network", operation_id="updateNetwork", tags=TAGS, opt={"role": Role.ADMIN}, status_code=200,
+    @post("/v1/network", operation_id="updateNetwork", responses=V1_WRITE, tags=TAGS, opt={"role": Role.ADMIN},
+          status_code=200,
           operation_class=documented(w.V1NetworkUpdateRequest))
     async def update_network(request: Req, force: FromQuery[bool] = False) -> w.V1NetworkResponse:
         data = await read_json(request, w.V1NetworkUpdateRequest)
@@ -43,19 +46,20 @@ def network_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
                                                                  force=force, owner_check=check))
         return network_response(updated)
 
-    @get("/v1/network/{id:str}", operation_id="findNetwork", tags=TAGS, opt={"role": Role.VIEW})
+    @get("/v1/network/{id:str}", operation_id="findNetwork", responses=V1_READ_ONE, tags=TAGS, opt={"role": Role.VIEW})
     async def find_network(request: Req, id: FromPath[str]) -> w.V1NetworkResponse:
         network = await ctx.call(lambda: service.get_network(id))
         principal_of(request).require_project(network.projectid)
         return network_response(network)
 
-    @get("/v1/network", operation_id="listNetworks", tags=TAGS, opt={"role": Role.VIEW})
+    @get("/v1/network", operation_id="listNetworks", responses=V1_READ, tags=TAGS, opt={"role": Role.VIEW})
     async def list_networks(request: Req) -> list[w.V1NetworkResponse]:
         principal = principal_of(request)
         found = await ctx.call(service.list_networks)
         return [network_response(n) for n in found if principal.sees(n.projectid)]
 
-    @post("/v1/network/find", operation_id="findNetworks", tags=TAGS, opt={"role": Role.VIEW}, status_code=200,
+    @post("/v1/network/find", operation_id="findNetworks", responses=V1_FIND, tags=TAGS, opt={"role": Role.VIEW},
+          status_code=200,
           operation_class=documented(w.V1NetworkFindRequest))
     async def find_networks(request: Req) -> list[w.V1NetworkResponse]:
         data = await read_json(request, w.V1NetworkFindRequest)
@@ -63,14 +67,16 @@ def network_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
         found = await ctx.call(lambda: service.find_networks(to_domain(data, NetworkFind)))
         return [network_response(n) for n in found if principal.sees(n.projectid)]
 
-    @delete("/v1/network/{id:str}", operation_id="deleteNetwork", tags=TAGS, opt={"role": Role.ADMIN},
+    @delete("/v1/network/{id:str}", operation_id="deleteNetwork", responses=V1_WRITE, tags=TAGS,
+            opt={"role": Role.ADMIN},
             status_code=200)
     async def delete_network(request: Req, id: FromPath[str]) -> w.V1NetworkResponse:
         check = principal_of(request).require_project
         deleted = await ctx.call(lambda: service.delete_network(id, owner_check=check))
         return network_response(deleted, consumption=EMPTY_CONSUMPTION)
 
-    @post("/v1/network/allocate", operation_id="allocateNetwork", tags=TAGS, opt={"role": Role.EDIT},
+    @post("/v1/network/allocate", operation_id="allocateNetwork", responses=V1_WRITE, tags=TAGS,
+          opt={"role": Role.EDIT},
           status_code=201, operation_class=documented(w.V1NetworkAllocateRequest))
     async def allocate_network(request: Req) -> w.V1NetworkResponse:
         data = await read_json(request, w.V1NetworkAllocateRequest)
@@ -88,12 +94,14 @@ def network_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
             ctx.metrics.freed("network", family_of(prefix))
         return response
 
-    @delete("/v1/network/free/{id:str}", operation_id="freeNetwork", tags=TAGS, opt={"role": Role.EDIT},
+    @delete("/v1/network/free/{id:str}", operation_id="freeNetwork", responses=V1_WRITE, tags=TAGS,
+            opt={"role": Role.EDIT},
             status_code=200)
     async def free_network(request: Req, id: FromPath[str]) -> w.V1NetworkResponse:
         return await _free(request, id)
 
-    @post("/v1/network/free/{id:str}", operation_id="freeNetworkDeprecated", tags=TAGS, opt={"role": Role.EDIT},
+    @post("/v1/network/free/{id:str}", operation_id="freeNetworkDeprecated", responses=V1_WRITE, tags=TAGS,
+          opt={"role": Role.EDIT},
           status_code=200, deprecated=True)
     async def free_network_deprecated(request: Req, id: FromPath[str]) -> w.V1NetworkResponse:
         return await _free(request, id)

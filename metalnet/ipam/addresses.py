@@ -1,8 +1,16 @@
 """Parsing and formatting at the edge: inside the core an address is (version, int), a prefix a :class:`Cidr`.
 
-Parsing follows go-ipam's rules: a CIDR needs an explicit ``/length``, host bits are masked, zones and
-netmask notation are refused. Formatting is what :mod:`ipaddress` prints (RFC 5952), except that
-IPv4-mapped IPv6 addresses print in dotted form (``::ffff:1.2.3.4``), as go-ipam prints them.
+This module is the one parser of addresses, CIDRs and prefix lengths; every layer and protocol calls it.
+It accepts go-ipam's forms, strictly: a CIDR needs an explicit ``/length``, host bits are masked, zones
+and netmask notation are refused. Decimal numbers (IPv4 octets, prefix lengths) must be canonical: ASCII
+digits only and no leading zero (``010.0.0.0/8`` and ``10.0.0.0/08`` are refused, as Go's ``netip`` refuses
+them), so that one text never means two things. IPv6 hex groups may carry leading zeros (RFC 4291 text,
+normalised on output). IPv4-mapped IPv6 (``::ffff:10.0.0.0/104``, ``::ffff:10.0.0.1``) is refused: it names
+IPv4 addresses in IPv6 form, so the same addresses would live in two families at once; the message gives
+the IPv4 form to use instead.
+
+Formatting is what :mod:`ipaddress` prints (RFC 5952), except that IPv4-mapped IPv6 addresses (reachable
+only inside a wider IPv6 prefix) print in dotted form (``::ffff:1.2.3.4``), as go-ipam prints them.
 """
 
 from __future__ import annotations
@@ -59,6 +67,10 @@ def cidr_text(cidr: Cidr) -> str:
     return f"{format_address(cidr.version, cidr.first)}/{cidr.length}"
 
 
+#: IPv4-mapped IPv6 addresses are ``::ffff:0:0/96``: the 32 bits above the IPv4 address are 0xffff
+_MAPPED = 0xFFFF
+
+
 def parse_cidr(text: str) -> Cidr:
     """Parse ``text`` as a CIDR with its host bits masked; :class:`InvalidInputError` names it otherwise."""
     if not isinstance(text, str):
@@ -68,14 +80,25 @@ def parse_cidr(text: str) -> Cidr:
 
 @lru_cache(maxsize=4096)
 def _parse_cidr(text: str) -> Cidr:
-    address, slash, length = text.partition("/")
-    if not slash or not length.isdigit() or not length.isascii() or "%" in address or address != address.strip():
+    address, slash, length_text = text.partition("/")
+    if not slash or "%" in address or address != address.strip():
         raise InvalidInputError(f"invalid cidr {text!r}: expected ADDRESS/LENGTH")
+    length = _decimal(length_text, f"invalid cidr {text!r}: prefix length")
     try:
-        network = ipaddress.ip_network(text, strict=False)
+        network: ipaddress.IPv4Network | ipaddress.IPv6Network = (
+            ipaddress.IPv6Network((address, length), strict=False) if ":" in address
+            else ipaddress.IPv4Network((address, length), strict=False)
+        )
     except ValueError as exc:
         raise InvalidInputError(f"invalid cidr {text!r}: {exc}") from None
-    return Cidr(network.version, int(network.network_address), network.prefixlen)
+    first = int(network.network_address)
+    if network.version == 6 and network.prefixlen >= 96 and first >> 32 == _MAPPED:
+        ipv4 = f"{format_address(4, first & 0xFFFFFFFF)}/{network.prefixlen - 96}"
+        raise InvalidInputError(
+            f"invalid cidr {text!r}: IPv4-mapped IPv6 prefixes are refused, they would hold IPv4 addresses in "
+            f"the IPv6 family; use {ipv4}"
+        )
+    return Cidr(network.version, first, network.prefixlen)
 
 
 def parse_address(text: str) -> tuple[int, int]:
@@ -90,10 +113,46 @@ def _parse_address(text: str) -> tuple[int, int]:
     if "%" in text or "/" in text or text != text.strip():
         raise InvalidInputError(f"invalid ip address {text!r}")
     try:
-        address = ipaddress.ip_address(text)
-    except ValueError:
-        raise InvalidInputError(f"invalid ip address {text!r}") from None
-    return address.version, int(address)
+        address = ipaddress.IPv6Address(text) if ":" in text else ipaddress.IPv4Address(text)
+    except ValueError as exc:
+        raise InvalidInputError(f"invalid ip address {text!r}: {exc}") from None
+    value = int(address)
+    if address.version == 6 and value >> 32 == _MAPPED:
+        raise InvalidInputError(
+            f"invalid ip address {text!r}: IPv4-mapped IPv6 addresses are refused, they would be an IPv4 address "
+            f"in the IPv6 family; use {format_address(4, value & 0xFFFFFFFF)}"
+        )
+    return address.version, value
+
+
+def parse_length(value: int | str, what: str = "length", maximum: int = 128) -> int:
+    """A prefix length given as a JSON number or as decimal text, between 0 and ``maximum``.
+
+    Text must be canonical decimal (ASCII digits, no sign, no leading zero); a bool is no number.
+
+    Raises:
+        InvalidInputError: naming ``what`` and the value.
+    """
+    if isinstance(value, str):
+        number = _decimal(value, f"invalid {what}")
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        raise InvalidInputError(f"invalid {what} {value!r}: expected an unsigned integer")
+    if not 0 <= number <= maximum:
+        raise InvalidInputError(f"invalid {what} {value!r}: expected 0 to {maximum}")
+    return number
+
+
+def _decimal(text: str, what: str) -> int:
+    """A canonical non-negative decimal integer: ASCII digits, no leading zero (``0`` itself is fine)."""
+    if not (text.isascii() and text.isdigit()):
+        raise InvalidInputError(f"{what} {text!r} is not a decimal number of ASCII digits")
+    if len(text) > 1 and text[0] == "0":
+        raise InvalidInputError(f"{what} {text!r} has a leading zero; write {text.lstrip('0') or '0'}")
+    if len(text) > 3:  # no prefix length has more digits; spares int() a huge string
+        raise InvalidInputError(f"{what} {text!r} is out of range")
+    return int(text)
 
 
 def format_address(version: int, value: int) -> str:

@@ -8,6 +8,7 @@ import msgspec
 
 from metalnet.network.addresses import families, parse_family
 from metalnet.network.errors import ErrorKind, conflict, invalid, ipam_errors, refused
+from metalnet.network.ids import check_id
 from metalnet.network.model import NAT_IPV4_MASQ, NAT_NONE, Consumption, Network, Partition, Project, now
 from metalnet.network.records import index_key
 from metalnet.network.requests import NetworkCreate, NetworkFind, NetworkUpdate, apply_given
@@ -18,7 +19,7 @@ from metalnet.network.rules import (
     distinct_prefixes,
     family_lengths,
 )
-from metalnet.network.work import NETWORKS_LOCK, Work, check_id, network_lock
+from metalnet.network.work import NETWORKS_LOCK, Work, network_lock
 
 
 def create_network(work: Work, request: NetworkCreate) -> Network:

@@ -10,6 +10,7 @@ from uuid import uuid4
 import msgspec
 
 from metalnet.network.errors import conflict, invalid, refused
+from metalnet.network.ids import check_id
 from metalnet.network.model import Partition, Project, now
 from metalnet.network.records import kind_name
 from metalnet.network.requests import (
@@ -20,7 +21,7 @@ from metalnet.network.requests import (
     ProjectUpdate,
     apply_given,
 )
-from metalnet.network.work import NETWORKS_LOCK, Work, check_id, project_lock
+from metalnet.network.work import NETWORKS_LOCK, Work, project_lock
 from metalnet.storage.base import KeyExistsError
 
 PARTITIONS_LOCK = "network-layer/partitions"

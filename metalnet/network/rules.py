@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from metalnet.ipam.addresses import parse_length
 from metalnet.ipam.errors import InvalidInputError
 from metalnet.network.addresses import canonical_cidr, cidr_family, families, parse_family, prefix_length
 from metalnet.network.errors import ErrorKind, NetworkError, invalid
@@ -44,9 +45,10 @@ def family_lengths(lengths: dict[str, int], what: str) -> dict[str, int]:
         parsed = parse_family(key)
         if parsed is None:
             raise invalid(f'addressfamily of {what} is invalid given addressfamily:"{key}" is invalid')
-        if isinstance(length, bool) or not isinstance(length, int) or not 0 <= length <= MAX_LENGTH:
-            raise invalid(f"{what} {length!r} for {parsed} is not a length between 0 and {MAX_LENGTH}")
-        result[parsed] = length
+        try:
+            result[parsed] = parse_length(length, "length", MAX_LENGTH)
+        except InvalidInputError as exc:
+            raise invalid(f"{what} for {parsed}: {exc}") from None
     return result
 
 

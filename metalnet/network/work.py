@@ -22,7 +22,7 @@ import msgspec
 from metalnet.history import History
 from metalnet.ipam.session import IpamSession
 from metalnet.network.consumption import consumption
-from metalnet.network.errors import NetworkError, invalid, not_found
+from metalnet.network.errors import NetworkError, not_found
 from metalnet.network.model import IP, Network, Partition, Project
 from metalnet.network.records import R, Record, Records, index_key, kind_name
 from metalnet.network.vrf import VrfPool
@@ -34,8 +34,6 @@ NETWORKS_LOCK = "network-layer/networks"
 #: the IPAM namespace holding the prefixes of networks; kept apart from ``root``, which belongs to users of the
 #: IPAM service, so that a go-ipam call there can never change a network's prefixes behind its back
 NETWORK_NAMESPACE = "metalnet.networks"
-#: ids become key items; keep them printable and of a size a key can carry
-MAX_ID_LENGTH = 256
 
 
 def network_lock(ident: str) -> str:
@@ -122,10 +120,3 @@ def _network_index_keys(network: Network) -> list[tuple[str | int, ...]]:
     if network.projectid:
         keys.append(index_key("project", network.projectid, network.id))
     return keys
-
-
-def check_id(ident: str, what: str) -> str:
-    """``ident`` if usable as a record id; 400 naming it otherwise."""
-    if len(ident) > MAX_ID_LENGTH or not ident.isprintable():
-        raise invalid(f"{what} id {ident!r} must be at most {MAX_ID_LENGTH} printable characters")
-    return ident

@@ -4,6 +4,7 @@ This package imports no database driver: each backend module imports its own, on
 """
 
 from metalnet.storage.base import (
+    DeadlineExceededError,
     Key,
     KeyExistsError,
     SchemaVersionError,
@@ -13,10 +14,12 @@ from metalnet.storage.base import (
     StorageUnavailableError,
     Transaction,
 )
-from metalnet.storage.factory import open_storage, redact_url
+from metalnet.storage.factory import open_storage
 from metalnet.storage.memory import MemoryStorage
+from metalnet.storage.urls import redact_url
 
 __all__ = [
+    "DeadlineExceededError",
     "Key",
     "KeyExistsError",
     "MemoryStorage",

@@ -13,6 +13,13 @@ The core and the network layer see storage as an *ordered key-value store with t
 - ``Storage.run(fn)`` runs ``fn(tx)`` as one transaction: it commits when ``fn`` returns and rolls back when it
   raises, re-raising the error. A backend may call ``fn`` more than once (after a serialisation failure or a
   lost commit race), so ``fn`` must have no side effects outside ``tx``.
+- ``Storage.run(fn, deadline=t)`` (``t`` a :func:`time.monotonic` instant) bounds the transaction in time:
+  work that would finish after ``t`` is abandoned and rolled back, never committed, and ``run`` raises
+  :class:`DeadlineExceededError`. Every wait inside ``run`` (a pooled connection, a lock, SQLite's busy
+  handler, a server's answer) ends by ``t``; ``fn`` itself is not interrupted, but nothing it did commits
+  once ``t`` has passed (each backend checks right before its commit). An outage of the store raises
+  :class:`StorageUnavailableError` without waiting for ``t``, and the first call after the store is back
+  works again (no restart). Without a deadline a backend waits as long as its own ``timeout`` option says.
 - ``Transaction.lock(name)`` declares that the transaction reads-then-writes the state guarded by ``name``
   (for example one prefix). Backends that run transactions concurrently serialise them per name; the others
   treat it as a no-op and say so with ``Transaction.serial`` (callers on a hot path may then skip the call).
@@ -27,6 +34,8 @@ Errors (all subclasses of :class:`StorageError`):
 
 - :class:`StorageUnavailableError`: the store cannot be reached or refused us (message names the URL, no password).
 - :class:`StorageBusyError`: a transaction kept conflicting and was given up after bounded retries.
+- :class:`DeadlineExceededError` (a :class:`StorageUnavailableError`): the deadline passed first; nothing
+  was committed.
 - :class:`SchemaVersionError`: the store was written by a newer metalnet.
 - :class:`KeyExistsError`: ``insert`` of a key that exists (inside ``run`` it is retried only when the backend
   saw a concurrent writer; otherwise it reaches the caller, who turns it into a domain error).
@@ -34,6 +43,7 @@ Errors (all subclasses of :class:`StorageError`):
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from typing import ClassVar, NoReturn, TypeVar
@@ -52,6 +62,14 @@ class StorageError(Exception):
 
 class StorageUnavailableError(StorageError):
     """The store cannot be reached, refused the credentials, or has no quorum."""
+
+
+class DeadlineExceededError(StorageUnavailableError):
+    """The caller's deadline passed before the transaction could commit; it was rolled back.
+
+    A subclass of :class:`StorageUnavailableError`: to the caller the store could not serve in time, and
+    a retry may succeed.
+    """
 
 
 class StorageBusyError(StorageError):
@@ -140,11 +158,13 @@ class Storage(ABC):
     persistent: ClassVar[bool] = False
 
     @abstractmethod
-    def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False) -> T:
+    def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False, deadline: float | None = None) -> T:
         """Run ``fn`` in one transaction and return its result (see module docstring).
 
         ``readonly=True`` is the caller's promise that ``fn`` only reads: backends may serve it from a snapshot
         without taking the write lock, and every backend refuses a write in it with a :class:`StorageError`.
+        ``deadline`` (a :func:`time.monotonic` instant): commit by then or not at all
+        (:class:`DeadlineExceededError`).
         """
 
     def close(self) -> None:  # noqa: B027 - stores without resources need nothing
@@ -164,9 +184,9 @@ class Storage(ABC):
         batch = event_log.PRUNE_BATCH
         return event_log.prune_until_done(lambda: self.run(lambda tx: event_log.prune_in(tx, older_than, keep, batch)))
 
-    def ping(self) -> None:
-        """Raise :class:`StorageUnavailableError` unless the store answers."""
-        self.run(lambda tx: tx.get(("ping",)), readonly=True)
+    def ping(self, deadline: float | None = None) -> None:
+        """Raise :class:`StorageUnavailableError` unless the store answers (by ``deadline``, if given)."""
+        self.run(lambda tx: tx.get(("ping",)), readonly=True, deadline=deadline)
 
     def __enter__(self) -> Storage:
         return self
@@ -197,6 +217,25 @@ class RefusesWrites:
 
     def append_event(self, event: EventRecord) -> None:
         _refuse_write("append_event", (event.kind, event.ident))
+
+
+def seconds_left(deadline: float, where: str) -> float:
+    """Seconds left until ``deadline``; raises :class:`DeadlineExceededError` when none are."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise DeadlineExceededError(f"{where}: the deadline passed {-left:.3f} s ago; nothing was committed")
+    return left
+
+
+def remaining(deadline: float | None, where: str) -> float | None:
+    """Seconds left until ``deadline`` (None: no deadline); raises :class:`DeadlineExceededError` when none are."""
+    return None if deadline is None else seconds_left(deadline, where)
+
+
+def bounded(seconds: float, deadline: float | None, where: str) -> float:
+    """``seconds``, or less where the deadline comes first (raises once it has passed)."""
+    left = remaining(deadline, where)
+    return seconds if left is None else min(seconds, left)
 
 
 def within_prefix(key: Key, within: Key) -> bool:

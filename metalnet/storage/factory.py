@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-import re
-from urllib.parse import urlsplit, urlunsplit
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from metalnet.storage.base import Storage, StorageUnavailableError
 from metalnet.storage.memory import MemoryStorage
-
-
-def redact_url(url: str) -> str:
-    """The URL with any password replaced by ``***``, safe for messages and logs.
-
-    Both places a libpq URL can carry one are covered: ``user:password@`` and ``?password=…``.
-    """
-    parts = urlsplit(url)
-    if parts.password is None and "password=" not in parts.query:
-        return url  # untouched: urlunsplit would turn sqlite:/// into sqlite:/
-    if parts.password is not None:
-        netloc = parts.netloc.rsplit("@", 1)[1]
-        parts = parts._replace(netloc=f"{parts.username or ''}:***@{netloc}")
-    if "password=" in parts.query:
-        parts = parts._replace(query=_PASSWORD_PARAM.sub(r"\1***", parts.query))
-    return urlunsplit(parts)
-
-
-_PASSWORD_PARAM = re.compile(r"((?:^|&)password=)[^&]*")
+from metalnet.storage.urls import redact_url
 
 
 def open_storage(url: str) -> Storage:
@@ -38,14 +20,28 @@ def open_storage(url: str) -> Storage:
 
         return SqliteStorage.from_url(url)
     if scheme in ("postgresql", "postgres"):
-        from metalnet.storage.postgres import PostgresStorage
-
+        with _driver("PostgreSQL", "postgres", ("psycopg", "psycopg_pool"), url):
+            from metalnet.storage.postgres import PostgresStorage
         return PostgresStorage.from_url(url)
     if scheme == "rethinkdb":
-        from metalnet.storage.rethinkdb import RethinkStorage
-
+        with _driver("RethinkDB", "rethinkdb", ("rethinkdb",), url):
+            from metalnet.storage.rethinkdb.storage import RethinkStorage
         return RethinkStorage.from_url(url)
     raise StorageUnavailableError(
         f"unsupported storage URL {redact_url(url)!r}: use memory://, sqlite:///PATH, "
         "postgresql://USER@HOST:PORT/DB or rethinkdb://HOST:PORT/DB"
     )
+
+
+@contextmanager
+def _driver(database: str, extra: str, modules: tuple[str, ...], url: str) -> Iterator[None]:
+    """Turn the import error of a missing driver into an error that names the extra installing it."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in modules:
+            raise
+        raise StorageUnavailableError(
+            f"{redact_url(url)!r} needs the {database} driver ({exc.name}), which is not installed: "
+            f"pip install 'metalnet[{extra}]'"
+        ) from exc

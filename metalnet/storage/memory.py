@@ -12,17 +12,20 @@ of every key it wrote (``None`` for deleted), plain data that :meth:`MemoryState
 from __future__ import annotations
 
 import threading
+import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from metalnet.storage.base import (
+    DeadlineExceededError,
     Key,
     KeyExistsError,
     RefusesWrites,
     Storage,
     StorageError,
     Transaction,
+    remaining,
     within_prefix,
 )
 from metalnet.storage.rows import Value
@@ -256,8 +259,11 @@ class MemoryStorage(Storage):
         self._tx = MemoryTransaction(self._state)
         self._readonly_tx = ReadOnlyMemoryTransaction(self._state)
 
-    def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False) -> T:
-        with self._lock:
+    def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False, deadline: float | None = None) -> T:
+        wait = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())  # -1: no limit
+        if not self._lock.acquire(timeout=wait):
+            raise DeadlineExceededError("memory://: another transaction held the store past the deadline")
+        try:
             if self._active:
                 # as on the SQL backends: an inner run would not roll back with the outer one
                 raise StorageError(
@@ -267,10 +273,14 @@ class MemoryStorage(Storage):
             self._active = True
             tx = self._readonly_tx if readonly else self._tx
             try:
-                return fn(tx)
+                result = fn(tx)
+                remaining(deadline, "memory://")  # past the deadline: roll back rather than commit
+                return result
             except BaseException:
                 tx.rollback()
                 raise
             finally:
                 tx.forget()
                 self._active = False
+        finally:
+            self._lock.release()

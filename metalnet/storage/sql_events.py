@@ -5,7 +5,7 @@ text), with an index for the events of one object, and numbered as the last thin
 does before its ``COMMIT``:
 
 - PostgreSQL moves one counter row and holds its lock from that statement until the commit (see
-  :mod:`metalnet.storage.postgres_events`);
+  :mod:`metalnet.storage.postgres.events`);
 - SQLite's writers are serial, so the next number is simply one more than the newest: the largest ``seq``
   in the table, or the counter row where pruning left it (pruning raises the counter to the newest number
   before it deletes, so numbers never repeat). Appending then writes no counter page: a commit writes the

@@ -6,7 +6,8 @@ relative to the working directory and ``sqlite:////var/lib/metalnet.db`` is abso
 it is in the WAL file; a power cut or kernel crash may undo the last few commits but never corrupts the file)
 or ``synchronous=full`` (every commit is fsynced before it returns, so it also survives a power cut, at about
 one fsync per transaction — see docs/storage.md for the measured cost), and
-``timeout=SECONDS`` (how long a writer waits for the write lock, default 10).
+``timeout=SECONDS`` (how long a writer waits for the write lock, default 10; less where the caller's
+deadline comes first).
 
 Concurrency: every writing transaction starts with ``BEGIN IMMEDIATE``, which takes the database's single
 write lock up front, so writers — threads and OS processes alike — run one after the other and a
@@ -32,6 +33,8 @@ from metalnet.storage.base import (
     StorageError,
     StorageUnavailableError,
     Transaction,
+    bounded,
+    remaining,
 )
 from metalnet.storage.event_log import EVERY, EventBounds, EventFilter, EventRecord, StoredEvent
 from metalnet.storage.sql_common import (
@@ -178,27 +181,36 @@ class SqliteStorage(Storage):
 
         self.run(migrate)
 
-    def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False) -> T:
+    def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False, deadline: float | None = None) -> T:
         connection = self._connection()
         if connection.in_transaction:
             raise StorageError(NESTED_RUN.format(url=self.url))
         begin = "BEGIN DEFERRED" if readonly else "BEGIN IMMEDIATE"
-        for attempt in range(_ATTEMPTS):
-            try:
-                connection.execute(begin)
-                tx = SqliteReadOnlyTransaction(connection) if readonly else SqliteTransaction(connection)
-                result = fn(tx)
-                tx.write_events()
-                connection.execute("COMMIT")
-                return result
-            except sqlite3.Error as exc:
-                _rollback(connection)
-                if not _is_busy(exc):
-                    raise _translate(exc, self.url) from exc
-                backoff(attempt)
-            except BaseException:
-                _rollback(connection)
-                raise
+        try:
+            for attempt in range(_ATTEMPTS):
+                try:
+                    if deadline is not None:  # the wait for the write lock ends by the deadline
+                        _busy_timeout(connection, bounded(self._timeout, deadline, self.url))
+                    connection.execute(begin)
+                    tx = SqliteReadOnlyTransaction(connection) if readonly else SqliteTransaction(connection)
+                    result = fn(tx)
+                    remaining(deadline, self.url)  # past the deadline: roll back rather than commit
+                    tx.write_events()
+                    connection.execute("COMMIT")
+                    return result
+                except sqlite3.Error as exc:
+                    _rollback(connection)
+                    if not _is_busy(exc):
+                        raise _translate(exc, self.url) from exc
+                    remaining(deadline, self.url)
+                    backoff(attempt)
+                except BaseException:
+                    _rollback(connection)
+                    raise
+        finally:
+            if deadline is not None:
+                with contextlib.suppress(sqlite3.Error):  # a broken connection: its error is already on the way
+                    _busy_timeout(connection, self._timeout)
         raise StorageBusyError(f"the store {self.url} stayed locked through {_ATTEMPTS} attempts")
 
     def event_bounds(self) -> EventBounds:
@@ -227,6 +239,11 @@ class SqliteStorage(Storage):
         for connection in connections:
             connection.close()
         self._local = threading.local()
+
+
+def _busy_timeout(connection: sqlite3.Connection, seconds: float) -> None:
+    """How long this connection waits for the write lock (SQLite's busy handler) from now on."""
+    connection.execute(f"PRAGMA busy_timeout = {max(1, round(seconds * 1000))}")
 
 
 def _rollback(connection: sqlite3.Connection) -> None:

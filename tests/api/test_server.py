@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -132,17 +133,34 @@ def test_sigterm_finishes_the_request_in_flight(tmp_path: Path) -> None:
             head = (f"PUT /v1/partition HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer t\r\n"
                     f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
             sock.sendall(head + body[:5])  # the request has begun, its body is not complete yet
-            time.sleep(0.3)
+            _wait_until(lambda: _unread_by_server(sock) == 0, "the server read the request's beginning")
             pid = _server_pid(log)
             os.kill(pid, signal.SIGTERM)
-            time.sleep(0.3)
+            _wait_until(lambda: "Shutting down" in log.read_text(), "the server began to shut down")
             sock.sendall(body[5:])
             response = sock.recv(65536)
         assert response.startswith(b"HTTP/1.1 201"), response
-        deadline = time.monotonic() + 20
-        while "Finished server process" not in log.read_text() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert "Finished server process" in log.read_text()
+        _wait_until(lambda: "Finished server process" in log.read_text(), "the server finished", seconds=20)
+
+
+def _wait_until(event: Callable[[], bool], what: str, seconds: float = 10.0) -> None:
+    """Return as soon as ``event()`` holds (looked at every few milliseconds); fail after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not event():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.005)
+
+
+def _unread_by_server(sock: socket.socket) -> int:
+    """Bytes we sent that wait in the server side's receive queue (``/proc/net/tcp``), unread by the server."""
+    client_host, client_port = sock.getsockname()[:2]
+    server_port = sock.getpeername()[1]
+    local, remote = f":{server_port:04X}", f":{client_port:04X}"
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1].endswith(local) and fields[2].endswith(remote):
+            return int(fields[4].split(":")[1], 16)  # tx_queue:rx_queue
+    raise AssertionError(f"no server socket for {client_host}:{client_port} in /proc/net/tcp")
 
 
 def _server_pid(log: Path) -> int:

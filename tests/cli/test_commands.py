@@ -11,24 +11,10 @@ import yaml
 from click.testing import CliRunner
 
 from cli.main import cli
+from tests.cli.canned import CHILD, IP, PARTITION, PREFIX, PROJECT, PROJECT_RECORD
 from tests.cli.conftest import FakeApi, Invoke
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "tenant-super.yaml"
-PROJECT = "4b9b17c4-2d7c-4190-ae95-dda44e430fa6"
-CHILD = {
-    "id": "2d2c0350-3f66-4597-ae97-ef6797232212", "name": "my-node-network", "description": "",
-    "partitionid": "mini-lab", "projectid": PROJECT, "labels": {}, "shared": False,
-    "prefixes": ["10.0.0.0/22", "2001:db8:0:10::/96"], "destinationprefixes": [],
-    "defaultchildprefixlength": None, "nat": False, "privatesuper": False, "underlay": False, "vrf": 20,
-    "vrfshared": None, "parentnetworkid": "tenant-super-network-mini-lab", "networktype": "child",
-    "nattype": "none",
-    "consumption": {
-        "ipv4": {"available_ips": 1024, "used_ips": 2, "available_prefixes": 256, "used_prefixes": 0},
-        "ipv6": {"available_ips": 2147483647, "used_ips": 1, "available_prefixes": 1073741824, "used_prefixes": 0},
-    },
-}
-
-
 def one_error_line(stderr: str) -> str:
     lines = stderr.strip().splitlines()
     assert len(lines) == 1, stderr
@@ -192,7 +178,7 @@ def test_free_and_delete_paths(invoke: Invoke, fake_api: FakeApi) -> None:
 
 
 def test_ip_create_next_free_and_specific(invoke: Invoke, fake_api: FakeApi) -> None:
-    ip = {"ipaddress": "10.0.0.1", "networkid": "n", "projectid": PROJECT, "type": "ephemeral", "tags": []}
+    ip = IP
     fake_api.answer("POST", "/v1/ip/allocate", ip, 201)
     fake_api.answer("POST", "/v1/ip/allocate/2001:db8:0:10::5", ip, 201)
     result = invoke("network", "ip", "create", "--network", "n", "--project", PROJECT, "--addressfamily", "ipv4",
@@ -287,7 +273,7 @@ def test_ipam_verbs(invoke: Invoke, fake_api: FakeApi) -> None:
 @pytest.mark.parametrize(("verb", "rpc"), [("create", "CreatePrefix"), ("describe", "GetPrefix"),
                                           ("delete", "DeletePrefix"), ("release-child", "ReleaseChildPrefix")])
 def test_prefix_verbs_send_the_cidr_and_namespace(invoke: Invoke, fake_api: FakeApi, verb: str, rpc: str) -> None:
-    prefix = {"cidr": "10.0.0.0/24", "parentCidr": "10.0.0.0/16", "namespace": "lab"}
+    prefix = PREFIX
     fake_api.answer("POST", f"/api.v1.IpamService/{rpc}", {"prefix": prefix})
     result = invoke("prefix", verb, "10.0.0.0/24", "--namespace", "lab")
     assert result.exit_code == 0, result.stderr
@@ -316,8 +302,8 @@ def test_connect_error_of_the_ipam_service_is_one_line(invoke: Invoke, fake_api:
 
 
 def test_partition_and_project(invoke: Invoke, fake_api: FakeApi) -> None:
-    fake_api.answer("PUT", "/v1/partition", {"id": "mini-lab", "name": "Mini Lab"}, 201)
-    fake_api.answer("PUT", "/v1/project", {"meta": {"id": PROJECT}, "name": "p"}, 201)
+    fake_api.answer("PUT", "/v1/partition", PARTITION, 201)
+    fake_api.answer("PUT", "/v1/project", PROJECT_RECORD, 201)
     result = invoke("partition", "create", "--id", "mini-lab", "--name", "Mini Lab")
     assert fake_api.last_json() == {"id": "mini-lab", "name": "Mini Lab"}
     assert result.stdout.splitlines()[1].split() == ["mini-lab", "Mini", "Lab"]
@@ -327,8 +313,8 @@ def test_partition_and_project(invoke: Invoke, fake_api: FakeApi) -> None:
 
 
 @pytest.mark.parametrize(("noun", "record", "first_cell"), [
-    ("partition", {"id": "mini-lab", "name": "Mini Lab"}, "mini-lab"),
-    ("project", {"meta": {"id": PROJECT}, "name": "p"}, PROJECT),
+    ("partition", PARTITION, "mini-lab"),
+    ("project", PROJECT_RECORD, PROJECT),
 ])
 def test_partition_and_project_read_and_delete(invoke: Invoke, fake_api: FakeApi, noun: str,
                                                record: dict[str, object], first_cell: str) -> None:

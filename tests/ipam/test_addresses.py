@@ -110,8 +110,10 @@ def test_parent_hands_out_no_ips_until_its_last_child_is_released(ipam: Ipamer) 
         ipam.acquire_child_prefix("10.76.0.0/14", 16)
 
 
-def test_ipv4_mapped_addresses_format_dotted(ipam: Ipamer) -> None:
-    prefix = ipam.new_prefix("::ffff:10.0.0.0/120")
-    assert prefix.cidr == "::ffff:10.0.0.0/120"
-    assert str(ipam.acquire_ip(prefix.cidr)) == "::ffff:10.0.0.1"
-    assert prefix.usage().acquired_ips == 2  # IPv6: only the first address was reserved
+def test_ipv4_mapped_addresses_are_refused_naming_the_ipv4_form(ipam: Ipamer) -> None:
+    with pytest.raises(InvalidInputError, match=r"IPv4-mapped.*use 10\.0\.0\.0/24"):
+        ipam.new_prefix("::ffff:10.0.0.0/120")
+    ipam.new_prefix("2001:db8::/120")
+    with pytest.raises(InvalidInputError, match=r"IPv4-mapped.*use 10\.0\.0\.1"):
+        ipam.acquire_specific_ip("2001:db8::/120", "::ffff:10.0.0.1")
+    assert ipam.list_prefixes() == [ipam.prefix_from("2001:db8::/120")]

@@ -68,7 +68,7 @@ def test_partitions(service: NetworkService, storage: Storage) -> None:
     assert service.get_partition("p") == created
     unchanged(storage, CONFLICT, 'partition with id "p"', lambda: service.create_partition(PartitionCreate(id="p")))
     unchanged(storage, INVALID, "partition id should not be empty", lambda: service.create_partition(PartitionCreate()))
-    unchanged(storage, INVALID, "must be at most 256 printable characters",
+    unchanged(storage, INVALID, "contains '\\x00' (U+0000)",
               lambda: service.create_partition(PartitionCreate(id="a\x00b")))
     updated = service.update_partition(PartitionUpdate(id="p", description="d"))
     assert (updated.name, updated.description, updated.labels) == ("n", "d", {"a": "b"})

@@ -26,9 +26,9 @@ from metalnet.network import IPAllocate, NetworkCreate, NetworkService, Partitio
 from metalnet.network.vrf import DEFAULT_RANGE
 from metalnet.network.work import Work
 from metalnet.storage import open_storage
-from metalnet.storage.rethink_config import RethinkConfig, parse_url
-from metalnet.storage.rethink_conn import r
-from metalnet.storage.rethinkdb import RethinkStorage
+from metalnet.storage.rethinkdb.config import RethinkConfig, parse_url
+from metalnet.storage.rethinkdb.conn import r
+from metalnet.storage.rethinkdb.storage import RethinkStorage
 from tests.rethinkdb import worker
 from tests.rethinkdb.support import REPO
 

@@ -14,13 +14,13 @@ from metalnet.storage import (
     StorageUnavailableError,
     Transaction,
     open_storage,
-    rethink_log,
 )
-from metalnet.storage import rethinkdb as rethinkdb_backend
-from metalnet.storage.rethink_config import RethinkUrlError, parse_url
-from metalnet.storage.rethink_log import decode_effects, durable_nonce, encode_effects
-from metalnet.storage.rethink_schema import FORMAT_VERSION
-from metalnet.storage.rethinkdb import FETCH_BATCH, RethinkStorage
+from metalnet.storage.rethinkdb import log as rethink_log
+from metalnet.storage.rethinkdb import storage as rethinkdb_backend
+from metalnet.storage.rethinkdb.config import RethinkUrlError, parse_url
+from metalnet.storage.rethinkdb.log import decode_effects, durable_nonce, encode_effects
+from metalnet.storage.rethinkdb.schema import FORMAT_VERSION
+from metalnet.storage.rethinkdb.storage import FETCH_BATCH, RethinkStorage
 from metalnet.storage.rows import PrefixRow
 from tests.rethinkdb.proxy import LossyProxy
 from tests.servers.rethinkdb import RethinkServer, free_port

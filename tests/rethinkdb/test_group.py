@@ -8,8 +8,8 @@ import pytest
 
 from metalnet.storage import Transaction, open_storage
 from metalnet.storage.memory import MemoryState
-from metalnet.storage.rethink_group import Fairness, Group, Request
-from metalnet.storage.rethinkdb import RethinkStorage
+from metalnet.storage.rethinkdb.group import Fairness, Group, Request
+from metalnet.storage.rethinkdb.storage import RethinkStorage
 
 
 def put(key: str, value: int) -> Request[int]:

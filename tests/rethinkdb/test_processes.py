@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import re
 import signal
 import time
@@ -13,6 +12,7 @@ import pytest
 from metalnet.ipam import Ipamer
 from metalnet.ipam.errors import AlreadyAllocatedError
 from metalnet.storage import open_storage
+from tests.kill_points import kill_points
 from tests.rethinkdb import worker
 from tests.rethinkdb.support import (
     Worker,
@@ -62,13 +62,16 @@ def test_write_in_one_process_is_read_at_once_in_another(rethinkdb_url: str, tmp
 
 
 @pytest.mark.parametrize("mode", ["ip", "network"])
-def test_sigkill_of_a_metalnet_process_loses_nothing_reported(rethinkdb_url: str, tmp_path: Path, mode: str) -> None:
+def test_sigkill_of_a_metalnet_process_loses_nothing_reported(
+    rethinkdb_url: str, tmp_path: Path, mode: str, request: pytest.FixtureRequest
+) -> None:
     prepared(rethinkdb_url)
     victim, survivor = start_workers(rethinkdb_url, mode, 2, 400, tmp_path)
-    # a random moment: after some allocations, at a random point inside the next one
-    target = random.randint(5, 150)
+    # a random moment: after some allocations, at a random point inside the next one (seed printed, replayable)
+    moments = kill_points(request.node.nodeid)
+    target = moments.randint(5, 150)
     victim.wait_until(lambda: len(victim.reported) >= target, 60)
-    time.sleep(random.uniform(0, 0.003))
+    time.sleep(moments.uniform(0, 0.003))
     victim.process.send_signal(signal.SIGKILL)
     victim.finish(10)
     finish_all([survivor], 120)

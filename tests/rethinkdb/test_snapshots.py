@@ -13,10 +13,10 @@ from rethinkdb import RethinkDB
 
 from metalnet.ipam import Ipamer
 from metalnet.storage import Storage, StorageError, open_storage
-from metalnet.storage.rethink_config import parse_url
-from metalnet.storage.rethink_conn import Connector
-from metalnet.storage.rethink_snapshot import load_snapshot, write_snapshot
-from metalnet.storage.rethinkdb import RethinkStorage
+from metalnet.storage.rethinkdb.config import parse_url
+from metalnet.storage.rethinkdb.conn import Connector
+from metalnet.storage.rethinkdb.snapshot import load_snapshot, write_snapshot
+from metalnet.storage.rethinkdb.storage import RethinkStorage
 from tests.rethinkdb.support import REPO
 from tests.servers.rethinkdb import RethinkServer
 

@@ -5,17 +5,21 @@ Measures, per storage URL:
 - acquire-IP/s and acquire-child-prefix/s on one connection (one process, one thread);
 - the aggregate of N processes acquiring on N different prefixes at once (``--processes``);
 - the aggregate of N processes acquiring on one prefix at once (they serialise on its lock);
-- with ``--fill N``: the cost per acquisition in a prefix holding N allocations over the cost in a fresh one.
+- with ``--fill N``: the cost per acquisition in a prefix holding N allocations over the cost in a fresh one;
+- with ``--alternate ROUNDS``: acquire-IP/s on one connection of each ``--storage`` in turn, ROUNDS times, and
+  each one's median over the first one's (a ratio within one run, so that the machine's load falls alike).
 
 ``--storage`` takes any storage URL; ``sqlite`` and ``sqlite-full`` mean a fresh file in a temporary
 directory (synchronous=normal and =full), ``postgres`` a throwaway PostgreSQL cluster started for the run
-(see tests/servers/postgres.py). Prints a Markdown table. Not a test: pytest does not collect it.
+(see tests/servers/postgres.py); ``postgres?OPTIONS`` adds URL options to it (with ``--alternate``, every
+``postgres…`` storage shares one cluster). Prints a Markdown table. Not a test: pytest does not collect it.
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
+import statistics
 import tempfile
 import time
 from collections.abc import Iterator
@@ -25,7 +29,7 @@ from multiprocessing.synchronize import Barrier
 
 from metalnet.ipam import Ipamer
 from metalnet.storage import open_storage, redact_url
-from tests.servers.postgres import throwaway_cluster
+from tests.servers.postgres import PostgresServer, throwaway_cluster
 
 CHILD_LENGTH = 28
 
@@ -115,17 +119,40 @@ def fill_ratio(url: str, kind: str, fill: int, rounds: int = 5, batch: int = 200
     return late / early
 
 
-@contextmanager
-def resolve(storage: str) -> Iterator[str]:
-    """The URL to benchmark: short names start what they need."""
+def alternate(urls: dict[str, str], rounds: int, count: int) -> dict[str, list[float]]:
+    """acquire-IP/s on one connection of each store in turn, ``rounds`` times: label → figures."""
+    figures: dict[str, list[float]] = {label: [] for label in urls}
     with ExitStack() as stack:
-        if storage in ("sqlite", "sqlite-full"):
+        ipamers = {}
+        for number, (label, url) in enumerate(urls.items()):
+            ipamer = Ipamer(stack.enter_context(open_storage(fresh(url, 10 + number))))
+            ipamer.new_prefix("10.0.0.0/8")
+            _acquire(ipamer, "ip", "10.0.0.0/8", 50)  # warm up connections and caches
+            ipamers[label] = ipamer
+        for _ in range(rounds):
+            for label, ipamer in ipamers.items():
+                start = time.perf_counter()
+                _acquire(ipamer, "ip", "10.0.0.0/8", count)
+                figures[label].append(count / (time.perf_counter() - start))
+    return figures
+
+
+@contextmanager
+def resolve(storage: str, cluster: list[PostgresServer] | None = None) -> Iterator[str]:
+    """The URL to benchmark: short names start what they need (``cluster``: one shared PostgreSQL)."""
+    with ExitStack() as stack:
+        base, _, options = storage.partition("?")
+        if base == "postgres":
+            if cluster is None:
+                cluster = []
+            if not cluster:
+                cluster.append(stack.enter_context(throwaway_cluster()))
+            url = cluster[0].url("metalnet_test")
+            yield f"{url}?{options}" if options else url
+        elif storage in ("sqlite", "sqlite-full"):
             scratch = stack.enter_context(tempfile.TemporaryDirectory())
             mode = "full" if storage == "sqlite-full" else "normal"
             yield f"sqlite:///{scratch}/bench.db?synchronous={mode}"
-        elif storage == "postgres":
-            server = stack.enter_context(throwaway_cluster())
-            yield server.url("metalnet_test")
         else:
             yield storage
 
@@ -138,11 +165,28 @@ def fresh(url: str, number: int) -> str:
     if url.startswith("postgres"):
         import psycopg
 
+        from metalnet.storage.postgres.options import split_url
+
         schema = f"bench_{number}_{int(time.time() * 1000)}"
-        with psycopg.connect(url, autocommit=True) as conn:
+        with psycopg.connect(split_url(url)[0], autocommit=True) as conn:
             conn.execute(f"CREATE SCHEMA {schema}".encode())
         return url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}"
     return url
+
+
+def compare(storages: list[str], rounds: int, count: int) -> None:
+    """Print each storage's median acquire-IP/s over ``rounds`` alternating runs, and its ratio to the first."""
+    cluster: list[PostgresServer] = []
+    with ExitStack() as stack:
+        urls = {storage: stack.enter_context(resolve(storage, cluster)) for storage in storages}
+        figures = alternate(urls, rounds, count)
+    first = figures[storages[0]]
+    print(f"| storage | acquire_ip/s, 1 connection (median of {rounds}) | over {storages[0]} "
+          "(median of the rounds' ratios) |")
+    print("|---|---:|---:|")
+    for label, values in figures.items():
+        ratio = statistics.median(value / base for value, base in zip(values, first, strict=True))
+        print(f"| {label} | {statistics.median(values):,.0f} | {ratio:.2f} |", flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -151,7 +195,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ops", type=int, default=3000, help="operations per measurement and process")
     parser.add_argument("--processes", type=int, default=8)
     parser.add_argument("--fill", type=int, default=0, help="also measure the fill ratio after N allocations")
+    parser.add_argument("--alternate", type=int, default=0, metavar="ROUNDS",
+                        help="only compare the storages: acquire_ip on one connection, in turn, ROUNDS times")
     args = parser.parse_args(argv)
+    if args.alternate:
+        compare(args.storage or ["postgres", "postgres?row_cache=0"], args.alternate, args.ops)
+        return
     print("| storage | measurement | ops/s |\n|---|---|---:|")
     for storage in args.storage or ["sqlite", "sqlite-full", "postgres"]:
         with resolve(storage) as url:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ipaddress
 import multiprocessing
 import os
-import random
 import signal
 import time
 
@@ -13,6 +12,7 @@ import pytest
 
 from metalnet.ipam import AlreadyAllocatedError, Ipamer, IpamSession
 from metalnet.storage import Transaction, open_storage
+from tests.kill_points import kill_points
 from tests.storage import workers
 
 pytestmark = pytest.mark.slow
@@ -21,8 +21,12 @@ IP_PREFIX = "10.0.0.0/16"
 PARENT = "10.64.0.0/12"
 
 
-def kill_while_allocating(url: str, at_least: int) -> dict[str, list[str]]:
-    """Run an allocating child, SIGKILL it at a random moment after ``at_least`` reports, return its reports."""
+def kill_while_allocating(url: str, at_least: int, test: str) -> dict[str, list[str]]:
+    """Run an allocating child, SIGKILL it at a random moment after ``at_least`` reports, return its reports.
+
+    The moment is drawn from a seed the test prints (:mod:`tests.kill_points`), so a failure can be replayed.
+    """
+    moments = kill_points(test)
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(target=workers.allocate_until_killed, args=(url, IP_PREFIX, PARENT, sender))
@@ -31,14 +35,14 @@ def kill_while_allocating(url: str, at_least: int) -> dict[str, list[str]]:
     reported: dict[str, list[str]] = {"ip": [], "child": []}
     assert receiver.poll(60), "the child did not start"
     assert receiver.recv() == ("ready", "")
-    kill_at = at_least + random.randrange(200)
+    kill_at = at_least + moments.randrange(200)
     deadline = time.monotonic() + 60
     while len(reported["ip"]) + len(reported["child"]) < kill_at:
         assert time.monotonic() < deadline, f"the child stopped reporting: {reported}"
         assert receiver.poll(10), "the child stopped reporting"
         kind, value = receiver.recv()
         reported[kind].append(value)
-    time.sleep(random.uniform(0, 0.005))  # land the kill anywhere inside the next transaction
+    time.sleep(moments.uniform(0, 0.005))  # land the kill anywhere inside the next transaction
     assert child.pid is not None
     os.kill(child.pid, signal.SIGKILL)
     child.join(timeout=30)
@@ -53,12 +57,14 @@ def kill_while_allocating(url: str, at_least: int) -> dict[str, list[str]]:
 
 
 @pytest.mark.parametrize("round_", range(2))
-def test_every_reported_allocation_survives_sigkill_and_counters_match(sql_url: str, round_: int) -> None:
+def test_every_reported_allocation_survives_sigkill_and_counters_match(
+    sql_url: str, round_: int, request: pytest.FixtureRequest
+) -> None:
     with open_storage(sql_url) as storage:
         ipamer = Ipamer(storage)
         ipamer.new_prefix(IP_PREFIX)
         ipamer.new_prefix(PARENT)
-    reported = kill_while_allocating(sql_url, at_least=50)
+    reported = kill_while_allocating(sql_url, at_least=50, test=request.node.nodeid)
 
     with open_storage(sql_url) as storage:
         ipamer = Ipamer(storage)

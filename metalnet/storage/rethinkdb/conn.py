@@ -34,7 +34,7 @@ from rethinkdb.errors import (
 )
 
 from metalnet.storage.base import StorageError, StorageUnavailableError
-from metalnet.storage.rethink_config import RethinkConfig
+from metalnet.storage.rethinkdb.config import RethinkConfig
 
 T = TypeVar("T")
 r = RethinkDB()

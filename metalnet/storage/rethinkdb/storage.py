@@ -13,17 +13,18 @@ truth (DESIGN.md, "Storage on RethinkDB"; docs/rethinkdb.md). Each process keeps
    up and run ``fn`` again.
 
 Writes need no read beforehand: the insert at ``head + 1`` succeeding proves the state was current (it
-never lands at a place compaction freed, see :func:`~metalnet.storage.rethink_log.insert_entry`). A lost
+never lands at a place compaction freed, see :func:`~metalnet.storage.rethinkdb.log.insert_entry`). A lost
 answer to the insert (connection broken, failover) is resolved by sending the same document again and, if
 the place is taken, comparing the nonce stored there with ours once a majority read shows it.
 ``tx.lock`` is a no-op: within a process a lock serialises transactions, across processes the log's
 primary key does. Threads of one process that call ``run`` at once share one log entry (group commit,
-:mod:`metalnet.storage.rethink_group`).
+:mod:`metalnet.storage.rethinkdb.group`).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import random
 import secrets
 import threading
@@ -32,12 +33,19 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
 
-from metalnet.storage.base import Storage, StorageBusyError, StorageError, StorageUnavailableError, Transaction
+from metalnet.storage.base import (
+    DeadlineExceededError,
+    Storage,
+    StorageBusyError,
+    StorageError,
+    StorageUnavailableError,
+    Transaction,
+)
 from metalnet.storage.memory import Effect, MemoryState
-from metalnet.storage.rethink_config import RethinkConfig, parse_url
-from metalnet.storage.rethink_conn import Connection, Connector
-from metalnet.storage.rethink_group import GROUP_MAX, Fairness, Group, Request
-from metalnet.storage.rethink_log import (
+from metalnet.storage.rethinkdb.config import RethinkConfig, parse_url
+from metalnet.storage.rethinkdb.conn import Connection, Connector
+from metalnet.storage.rethinkdb.group import GROUP_MAX, Fairness, Group, Request
+from metalnet.storage.rethinkdb.log import (
     decode_effects,
     durable_nonce,
     encode_effects,
@@ -45,8 +53,8 @@ from metalnet.storage.rethink_log import (
     has_entries_after,
     insert_entry,
 )
-from metalnet.storage.rethink_schema import ensure_schema
-from metalnet.storage.rethink_snapshot import Item, load_snapshot, write_snapshot
+from metalnet.storage.rethinkdb.schema import ensure_schema
+from metalnet.storage.rethinkdb.snapshot import Item, load_snapshot, write_snapshot
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -80,6 +88,7 @@ class RethinkStorage(Storage):
         self._fairness = Fairness()
         self._leader = 0  # thread running transactions now (0: none)
         self._pause = 0.0
+        self._commit_by: float | None = None  # the running group's deadline (its callers' earliest)
         self._closed = False
         try:
             ensure_schema(self._connector)
@@ -92,7 +101,7 @@ class RethinkStorage(Storage):
 
     @classmethod
     def from_url(cls, url: str) -> RethinkStorage:
-        """Open ``rethinkdb://…`` (see :mod:`metalnet.storage.rethink_config` for the options)."""
+        """Open ``rethinkdb://…`` (see :mod:`metalnet.storage.rethinkdb.config` for the options)."""
         return cls(parse_url(url))
 
     @property
@@ -100,25 +109,29 @@ class RethinkStorage(Storage):
         """Id of the last log entry applied to this process's state."""
         return self._head
 
-    def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False) -> T:
+    def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False, deadline: float | None = None) -> T:
         if self._leader == threading.get_ident():
             # the lock is ours already: waiting for it would never end
             raise StorageError(
                 f"{self.config.safe_url}: storage.run called inside a transaction of the same store; "
                 "pass the outer transaction down instead"
             )
-        request = Request(fn, readonly)
+        request = Request(fn, readonly, deadline)
         with self._turn:
             self._pending.append(request)
             while self._leading and not request.finished():
-                self._turn.wait()
+                if deadline is not None and deadline <= time.monotonic() and request in self._pending:
+                    self._pending.remove(request)  # no leader took it yet: withdraw it, nothing ran
+                    raise self._deadline_error()
+                # past the deadline but in a group already: that group commits by this deadline or not at all
+                self._turn.wait(None if deadline is None else max(deadline - time.monotonic(), 0.01))
             if request.finished():  # a leader ran it in one of its groups
                 return request.outcome()
             self._leading = True
         pause = 0.0
         try:
             with self._lock:
-                # lead: run what is queued as groups (see rethink_group) until our own request is done;
+                # lead: run what is queued as groups (see .group) until our own request is done;
                 # whatever queues meanwhile waits for the next leader, and goes as one group then
                 while not request.finished():
                     with self._turn:
@@ -145,7 +158,13 @@ class RethinkStorage(Storage):
     def _run_group(self, group: Group) -> None:
         if self._closed:
             raise StorageError(f"{self.config.safe_url}: storage is closed")
-        deadline = time.monotonic() + self.config.timeout
+        now = time.monotonic()
+        group.drop_expired(now, self._deadline_error)
+        if not group.requests:
+            return
+        #: the callers' deadline: past it the group is not committed
+        self._commit_by = group.deadline
+        deadline = min(now + self.config.timeout, self._commit_by or math.inf)
         current = group.readonly
         if current:
             self._refresh(deadline)
@@ -164,8 +183,14 @@ class RethinkStorage(Storage):
             f"{attempt} times in {self.config.timeout:g} s"
         )
 
+    def _deadline_error(self) -> DeadlineExceededError:
+        return DeadlineExceededError(f"{self.config.safe_url}: the deadline passed; nothing was committed")
+
     def _stands(self, group: Group, effects: list[Effect], current: bool, deadline: float) -> bool:
         """Whether the outcome of the group's run holds; if not, the state has been caught up."""
+        if effects and self._commit_by is not None and time.monotonic() >= self._commit_by:
+            group.rollback()
+            raise self._deadline_error()  # never start the commit insert after the callers' deadline
         if effects:
             return self._commit(group, effects, deadline)  # landing at head + 1 proves the state was current
         # a read, or an error, found on a stale state (say "no such prefix") may not hold on the current one

@@ -24,7 +24,7 @@ def _text(value: str) -> str:
 
     Printable ASCII without ``$`` goes verbatim between dollar quotes (the common case: the bytes once, no
     decoding on the server; without ``$`` the closing tag cannot occur early, and ASCII reads the same in
-    every client encoding); anything else as hex digits decoded on the server (see postgres._bytea).
+    every client encoding); anything else as hex digits decoded on the server (see statements.bytea).
     """
     if value.isascii() and value.isprintable() and "$" not in value:
         return f"$mn${value}$mn$"

@@ -31,9 +31,11 @@ GROUP_MAX = 64
 class Request(Generic[T]):
     """One caller's transaction, waiting to be run by whichever thread leads the next group."""
 
-    def __init__(self, fn: Callable[[Transaction], T], readonly: bool) -> None:
+    def __init__(self, fn: Callable[[Transaction], T], readonly: bool, deadline: float | None = None) -> None:
         self.fn = fn
         self.readonly = readonly
+        #: commit by then or not at all (``time.monotonic()``; None: the store's own timeout)
+        self.deadline = deadline
         self.done = False
         self.result: T | None = None
         self.error: BaseException | None = None
@@ -58,6 +60,17 @@ class Group:
     @property
     def readonly(self) -> bool:
         return all(request.readonly for request in self.requests)
+
+    @property
+    def deadline(self) -> float | None:
+        """The earliest deadline of the group's requests: the group commits by then or not at all."""
+        return min((r.deadline for r in self.requests if r.deadline is not None), default=None)
+
+    def drop_expired(self, now: float, error: Callable[[], BaseException]) -> None:
+        """Fail the requests whose deadline has passed before the group ran (each alone, with ``error()``)."""
+        for request in [r for r in self.requests if r.deadline is not None and r.deadline <= now]:
+            self.requests.remove(request)
+            request.result, request.error, request.done = None, error(), True
 
     def run(self, state: MemoryState) -> list[Effect]:
         """Run every request on ``state``; returns their effects in order."""

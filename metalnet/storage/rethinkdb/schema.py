@@ -2,7 +2,7 @@
 
 Tables (all keyed by ``id``):
 
-- ``log``: one document per committed transaction, ``{id: n, nonce, effects, at, by}`` (see rethink_log).
+- ``log``: one document per committed transaction, ``{id: n, nonce, effects, at, by}`` (see .log).
 - ``snapshots``: chunks ``{id: [log_id, i], data}`` of the encoded key space at log entry ``log_id``.
 - ``meta``: ``{id: "format", version}``, ``{id: "snapshot", log_id, chunks}`` (the newest snapshot) and
   ``{id: "compacted", below}`` (log entries below ``below`` may be gone; no commit lands there).
@@ -18,7 +18,7 @@ import logging
 from rethinkdb.errors import ReqlOpFailedError
 
 from metalnet.storage.base import SchemaVersionError, StorageError
-from metalnet.storage.rethink_conn import Connection, Connector, r
+from metalnet.storage.rethinkdb.conn import Connection, Connector, r
 
 FORMAT_VERSION = 1
 #: seconds to wait for lagging replicas once the tables take writes

@@ -26,8 +26,8 @@ import msgspec
 
 from metalnet.storage.base import Key, StorageError
 from metalnet.storage.memory import MemoryState
-from metalnet.storage.rethink_conn import Connection, Connector, r
-from metalnet.storage.rethink_log import compact, raise_compaction_mark
+from metalnet.storage.rethinkdb.conn import Connection, Connector, r
+from metalnet.storage.rethinkdb.log import compact, raise_compaction_mark
 from metalnet.storage.rows import Value
 
 ITEMS_PER_CHUNK = 20_000

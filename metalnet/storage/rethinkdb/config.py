@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from metalnet.storage.base import StorageError
-from metalnet.storage.factory import redact_url
+from metalnet.storage.urls import redact_url
 
 DEFAULT_PORT = 28015
 _DB_NAME = re.compile(r"^[A-Za-z0-9_]+$")

@@ -21,7 +21,7 @@ import msgspec
 
 from metalnet.storage.base import Key, StorageError
 from metalnet.storage.memory import Effect
-from metalnet.storage.rethink_conn import Connection, r
+from metalnet.storage.rethinkdb.conn import Connection, r
 from metalnet.storage.rows import Value
 
 #: (id, nonce, effects text) of one log entry
