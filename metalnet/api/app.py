@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -19,7 +20,6 @@ from metalnet.api.v1_ips import ip_handlers
 from metalnet.api.v1_networks import network_handlers
 from metalnet.api.v1_resources import partition_handlers, project_handlers
 from metalnet.history.retention import Pruner
-from metalnet.network import NetworkFind, NetworkService
 from metalnet.storage.base import Storage
 
 #: where the OpenAPI document is served (``/schema/openapi.json``, ``/schema/openapi.yaml``, viewers)
@@ -41,20 +41,6 @@ def _openapi(settings: Settings) -> OpenAPIConfig:
         ),
         security=[{"HMAC": []}, {"jwt": []}],
     )
-
-
-def pool_usage(service: NetworkService) -> dict[str, dict[str, int]]:
-    """Usage per family summed over the private super networks (the pools child networks come from)."""
-    pools: dict[str, dict[str, int]] = {}
-    for network in service.find_networks(NetworkFind(privatesuper=True)):
-        for family, usage in (("IPv4", network.consumption.ipv4), ("IPv6", network.consumption.ipv6)):
-            if usage is None:
-                continue
-            pool = pools.setdefault(family, dict.fromkeys(("available_ips", "used_ips", "available_prefixes",
-                                                           "used_prefixes"), 0))
-            for name in pool:
-                pool[name] += getattr(usage, name)
-    return pools
 
 
 def create_app(storage: Storage, settings: Settings | None = None) -> Litestar:
@@ -81,7 +67,8 @@ def create_app(storage: Storage, settings: Settings | None = None) -> Litestar:
         request_max_body_size=settings.max_body_bytes,
         logging_config=None,
     )
-    ctx.metrics.add_pool_collector(lambda: pool_usage(ctx.networks))
+    ctx.metrics.add_pool_collector(
+        lambda: {family: msgspec.structs.asdict(usage) for family, usage in ctx.networks.pool_usage().items()})
     app.state.metalnet = ctx
     handler = with_hot_path(app.asgi_handler, ctx) if settings.fast_path else app.asgi_handler
     app.asgi_handler = instrument(handler, ctx.metrics, log_requests=settings.request_log)

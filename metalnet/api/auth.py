@@ -34,7 +34,8 @@ HMAC_USERS: dict[str, tuple[Role, int]] = {
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: a role and, for project-bound tokens, the one project they may act on."""
+    """Who is calling: a role and, for project-bound tokens, the one project they may act on (``project``,
+    which the routes pass to the network layer as ``acting_for``)."""
 
     name: str
     role: Role
@@ -45,14 +46,14 @@ class Principal:
         if self.role < role:
             raise ForbiddenError(f"{self.name} has role {self.role.name.lower()}, this needs {role.name.lower()}")
 
-    def require_project(self, project: str | None) -> None:
-        """Raise :class:`ForbiddenError` when bound to a project other than ``project``."""
-        if self.project is not None and project != self.project:
-            raise ForbiddenError(f"{self.name} is bound to project {self.project!r}, not {project!r}")
+    def require_unbound(self) -> None:
+        """Raise :class:`ForbiddenError` when bound to a project: for resources that belong to no project.
 
-    def sees(self, project: str | None) -> bool:
-        """Whether a resource of ``project`` is visible to this principal."""
-        return self.project is None or project == self.project
+        Resources of a project are decided by the network layer from their owner
+        (:mod:`metalnet.network.access`, which refuses in the same words: the caller's own project only).
+        """
+        if self.project is not None:
+            raise ForbiddenError(f'the caller may act on resources of project "{self.project}" only')
 
 
 #: the one answer to an Authorization header of no known scheme; it repeats nothing of the header

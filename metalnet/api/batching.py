@@ -4,29 +4,23 @@ Under load many ``POST /v1/ip/allocate`` requests are parsed in the same turn of
 of one transaction (and one commit) each, :class:`Batcher` collects the requests that arrive before its
 flush runs and hands them to ``run_batch`` together; each request still gets its own result or error.
 
-A batch only holds requests with the same key (for IPs: network and project), so a batch takes exactly
-the locks one of its requests takes, in the same order, and batches cannot wait on each other in a cycle.
-
-``run_batch`` for IPs (:func:`allocate_ips`) runs every allocation of the batch in one transaction; if any
-of them fails, that transaction is rolled back whole and each request is re-run alone in its own
-transaction, so a failing request never takes others down and nothing is ever half written.
+The batch itself is the network layer's (:meth:`metalnet.network.NetworkService.allocate_ips`: one
+transaction, a refused request re-run alone, an outage failing the batch at once); this module only
+queues requests and groups them by the key the network layer names (:func:`metalnet.network.allocation_key`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Generic, TypeVar
-
-from metalnet.ipam.session import IpamSession
-from metalnet.network import IP, IPAllocate, NetworkService
-from metalnet.network import ips as ip_operations
-from metalnet.network.work import Work
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 #: a submitted item and the future its submitter waits on
 Pending = tuple[Item, "asyncio.Future[Result]"]
+#: what a batch run returns: one result or exception per item, in order
+Outcomes = Sequence[Result | Exception]
 
 #: the most requests one transaction carries (bounds the latency a batch adds to its first request)
 MAX_BATCH = 64
@@ -37,7 +31,7 @@ class Batcher(Generic[Item, Result]):
 
     Args:
         run_batch: runs a batch, returning one result or exception per item, in order.
-        call: how to run blocking work (inline, or in a worker thread for networked stores).
+        call: how to run blocking work (inline, or in a worker thread).
         key: items with different keys never share a batch.
         max_batch: the largest batch.
         observe: called with the size of every batch run (a metric).
@@ -45,8 +39,8 @@ class Batcher(Generic[Item, Result]):
 
     def __init__(
         self,
-        run_batch: Callable[[list[Item]], list[Result | Exception]],
-        call: Callable[[Callable[[], list[Result | Exception]]], Awaitable[list[Result | Exception]]],
+        run_batch: Callable[[list[Item]], Outcomes[Result]],
+        call: Callable[[Callable[[], Outcomes[Result]]], Awaitable[Outcomes[Result]]],
         key: Callable[[Item], Hashable],
         max_batch: int = MAX_BATCH,
         observe: Callable[[int], None] | None = None,
@@ -108,9 +102,10 @@ class Batcher(Generic[Item, Result]):
         if self._observe is not None:
             self._observe(len(items))
 
-        def run() -> list[Result | Exception]:
+        def run() -> Outcomes[Result]:
             return self._run_batch(items)
 
+        results: Outcomes[Result]
         try:
             results = await self._call(run)
             if len(results) != len(batch):
@@ -124,30 +119,3 @@ class Batcher(Generic[Item, Result]):
                 future.set_exception(result)
             else:
                 future.set_result(result)
-
-
-IPRequest = tuple[IPAllocate, str | None]
-
-
-def ip_batch_key(request: IPRequest) -> Hashable:
-    return (request[0].networkid, request[0].projectid)
-
-
-def allocate_ips(service: NetworkService, requests: list[IPRequest]) -> list[IP | Exception]:
-    """Allocate every request in one transaction; on any failure, each one alone (see module docstring)."""
-    if len(requests) > 1:
-        try:
-            return list(service.storage.run(lambda tx: [
-                ip_operations.allocate_ip(Work.open(tx, IpamSession, service.vrf_range, service.history), request,
-                                          specific)
-                for request, specific in requests
-            ]))
-        except Exception:  # noqa: S110 - one of them failed and the batch rolled back: each runs alone below
-            pass
-    results: list[IP | Exception] = []
-    for request, specific in requests:
-        try:
-            results.append(service.allocate_ip(request, specific))
-        except Exception as exc:  # handed to the request's handler, which maps it to a status
-            results.append(exc)
-    return results

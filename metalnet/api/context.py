@@ -1,8 +1,20 @@
-"""What every route handler works with: the storage, the domain services, settings and metrics."""
+"""What every route handler works with: the storage, the domain services, settings and metrics.
+
+Storage calls block, and the event loop must never wait on them: a worker waiting for SQLite's write lock
+(up to its timeout) or for a database's answer would stall every request it holds. So every storage call
+of a store that can wait leaves the loop (:meth:`ApiContext.call` for reads, :meth:`ApiContext.write` for
+writes); only the in-memory store, which never waits, runs inline (fastest). SQLite admits one writer at a
+time, so its writes queue on one thread per store (in order, no two threads fighting over the lock in
+SQLite's sleeping busy handler) while its reads, which never wait for the write lock in WAL mode, run on
+other threads beside it. Networked stores run both in worker threads, in parallel.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -10,18 +22,20 @@ import anyio.to_thread
 
 from metalnet.api.actors import PerActor
 from metalnet.api.auth import Authenticator
-from metalnet.api.batching import Batcher, IPRequest, allocate_ips, ip_batch_key
+from metalnet.api.batching import Batcher
 from metalnet.api.metrics import Metrics
 from metalnet.api.settings import Settings
 from metalnet.history import History
 from metalnet.ipam import Ipamer
-from metalnet.network import IP, NetworkService
+from metalnet.network import IP, IPRequest, NetworkService, allocation_key
 from metalnet.storage.base import Storage
 
 T = TypeVar("T")
 
-#: backends whose calls wait on the network; their calls leave the event loop so requests overlap
-NETWORKED_BACKENDS = frozenset({"postgres", "postgresql", "rethinkdb"})
+#: backends whose calls never wait (no lock another process holds, no network): they run on the loop
+INLINE_BACKENDS = frozenset({"memory"})
+#: backends with one write lock per store: their writes run one after the other on the store's own thread
+SERIAL_WRITE_BACKENDS = frozenset({"sqlite"})
 
 
 @dataclass
@@ -34,21 +48,23 @@ class ApiContext:
     networks: NetworkService
     auth: Authenticator
     metrics: Metrics
+    #: whether storage calls leave the event loop (every store that can wait)
     offload: bool
+    #: the thread every write of a serial-write store runs on (``None``: writes run like reads)
+    writer: ThreadPoolExecutor | None = None
     ip_batcher: Batcher[IPRequest, IP] | PerActor[IPRequest, IP] = field(init=False)
 
     def __post_init__(self) -> None:
-        networks = self.networks
-
         def batcher() -> Batcher[IPRequest, IP]:
-            return Batcher(lambda batch: allocate_ips(networks, batch), self.call, ip_batch_key,
+            return Batcher(self.networks.allocate_ips, self.write, allocation_key,
                            observe=self.metrics.batch_sizes.observe)
 
         # with a history a batch records one actor, so each actor gets its batcher
-        self.ip_batcher = batcher() if networks.history is None else PerActor(batcher)
+        self.ip_batcher = batcher() if self.networks.history is None else PerActor(batcher)
 
     @classmethod
     def build(cls, storage: Storage, settings: Settings) -> ApiContext:
+        serial = storage.name in SERIAL_WRITE_BACKENDS
         history = History() if settings.history.enabled else None
         return cls(
             storage=storage,
@@ -57,11 +73,22 @@ class ApiContext:
             networks=NetworkService(storage, history=history),
             auth=Authenticator(settings),
             metrics=Metrics(),
-            offload=storage.name in NETWORKED_BACKENDS,
+            offload=storage.name not in INLINE_BACKENDS,
+            # the thread starts with the first write (after any fork of the worker processes)
+            writer=ThreadPoolExecutor(1, thread_name_prefix=f"metalnet-{storage.name}-writer") if serial else None,
         )
 
     async def call(self, fn: Callable[[], T]) -> T:
-        """Run a blocking domain call: inline for local stores (fastest), in a worker thread for networked ones."""
-        if self.offload:
-            return await anyio.to_thread.run_sync(fn)
-        return fn()
+        """Run a blocking call that does not write: inline for the in-memory store, else in a worker thread."""
+        if not self.offload:
+            return fn()
+        return await anyio.to_thread.run_sync(fn)
+
+    async def write(self, fn: Callable[[], T]) -> T:
+        """Run a blocking call that writes: inline for the in-memory store, else off the loop (see module doc)."""
+        if not self.offload:
+            return fn()
+        if self.writer is not None:
+            # in the caller's context: the change records its actor (metalnet.history.actor), as in worker threads
+            return await asyncio.get_running_loop().run_in_executor(self.writer, contextvars.copy_context().run, fn)
+        return await anyio.to_thread.run_sync(fn)

@@ -1,4 +1,9 @@
-"""Turns every exception into an error response: metal-api's body on ``/v1``, Connect's on the IPAM service."""
+"""Turns every exception into an error response: metal-api's body on ``/v1``, Connect's on the IPAM service.
+
+The framework's own errors carry their status; every other error is looked up in its protocol's table
+(:mod:`metalnet.api.v1_errors`, :mod:`metalnet.api.ipam_errors`). One that no table knows is a bug: it is
+logged with its traceback and answered 500 with a message that reveals nothing of it.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,10 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from metalnet.api.errors import CONNECT_CODE_BY_STATUS, connect_for, status_for
+from metalnet.api.errors import CONNECT_CODE_BY_STATUS
+from metalnet.api.ipam_errors import connect_for
 from metalnet.api.ipam_service import SERVICE_PATH
+from metalnet.api.v1_errors import v1_status
 
 log = logging.getLogger("metalnet.api")
 _encode = msgspec.json.Encoder().encode
@@ -62,7 +69,7 @@ def classify(path: str, method: str, exc: Exception) -> tuple[int, str, str | No
         if found is not None:
             return found[1], str(exc), found[0]
     else:
-        status_found = status_for(exc)
+        status_found = v1_status(exc)
         if status_found is not None:
             return status_found, str(exc), None
     log.exception("unexpected error while serving %s %s", method, path)

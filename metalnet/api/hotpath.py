@@ -24,7 +24,7 @@ from metalnet.api.errors import BodyTooLargeError
 from metalnet.api.exceptions import error_parts
 from metalnet.api.settings import Role
 from metalnet.api.v1_convert import family_of, ip_response, to_domain
-from metalnet.network import IPAllocate
+from metalnet.network import IPAllocate, IPRequest
 
 ROUTE = "/v1/ip/allocate"
 AUTH_HEADERS = (b"authorization", b"x-date", b"x-data-salt")
@@ -80,8 +80,7 @@ def with_hot_path(app: Any, ctx: ApiContext) -> Any:
             principal.require(Role.EDIT)
             act(principal, ctx.auth.enabled, scope)
             data = decode_body(await _read_body(receive, limit), w.V1IPAllocateRequest)
-            principal.require_project(data.projectid or None)
-            ip = await ctx.ip_batcher.submit((to_domain(data, IPAllocate), None))
+            ip = await ctx.ip_batcher.submit(IPRequest(to_domain(data, IPAllocate), None, principal.project))
         except Exception as exc:  # every error becomes its response, exactly as on the Litestar route
             return error_parts(ROUTE, "POST", exc)
         ctx.metrics.allocated("ip", family_of(ip.ipaddress))

@@ -3,7 +3,7 @@
 Each RPC is one call of :class:`metalnet.ipam.Ipamer`; errors become Connect error JSON (see
 :mod:`metalnet.api.errors`). Reads need the view role, every write the admin role; tokens bound to a
 project cannot use the service (its prefixes belong to no project). The namespace holding the prefixes of
-``/v1`` networks can be read here but not written: its prefixes change only with their networks.
+``/v1`` networks can be read here but not written: :class:`~metalnet.ipam.Ipamer` refuses (403 here).
 """
 
 from __future__ import annotations
@@ -18,11 +18,10 @@ from metalnet.api import ipam_wire as w
 from metalnet.api.bodies import documented
 from metalnet.api.context import ApiContext
 from metalnet.api.documented_errors import connect_errors
-from metalnet.api.errors import BadRequestError, ForbiddenError
+from metalnet.api.errors import BadRequestError
 from metalnet.api.guards import principal_of
 from metalnet.api.settings import Role
 from metalnet.ipam import IP, Ipamer, Prefix, Usage
-from metalnet.network.work import NETWORK_NAMESPACE
 
 SERVICE_PATH = "/api.v1.IpamService"
 SPELLINGS = "protobuf JSON; snake_case field names are accepted too"
@@ -122,13 +121,10 @@ def _handler(ctx: ApiContext, rpc: Rpc) -> HTTPRouteHandler:
     name, request_type, response_type, role, implementation = rpc
 
     async def call(request: Request[Any, Any, Any]) -> Any:
-        principal_of(request).require_project(None)  # prefixes are not scoped to projects
+        principal_of(request).require_unbound()  # prefixes are not scoped to projects
         message = w.decode_request(await request.body(), request_type)
-        if role is not Role.VIEW and getattr(message, "namespace", None) == NETWORK_NAMESPACE:
-            raise ForbiddenError(
-                f"namespace {NETWORK_NAMESPACE} holds the prefixes of networks: change them through /v1/network"
-            )
-        return await ctx.call(lambda: implementation(ctx.ipam, message))
+        run = ctx.call if role is Role.VIEW else ctx.write  # every RPC that writes needs more than the view role
+        return await run(lambda: implementation(ctx.ipam, message))
 
     call.__annotations__ = {"request": Request, "return": response_type}
     call.__name__ = call.__qualname__ = f"ipam_{name}"

@@ -34,6 +34,7 @@ from metalnet.api.guards import principal_of
 from metalnet.api.settings import Role
 from metalnet.history.model import KINDS, wire
 from metalnet.history.retention import parse_since
+from metalnet.network.access import check_owner
 from metalnet.storage.event_log import EventBounds, EventFilter, StoredEvent
 
 TAGS = ["events"]
@@ -162,7 +163,8 @@ def _filter(request: Req) -> EventFilter:
         raise BadRequestError(f"kind {kind!r} is unknown: use one of {', '.join(KINDS)}")
     project = params.get("project") or None
     principal = principal_of(request)
-    principal.require_project(project if project is not None else principal.project)
+    if project is not None:  # the network layer's rule: a bound caller reads its own project's resources only
+        check_owner(principal.project, project)
     since = params.get("since") or None
     try:
         at = None if since is None else parse_since(since, time.time())

@@ -15,7 +15,7 @@ from metalnet.api.documented_errors import V1_FIND, V1_READ, V1_READ_ONE, V1_WRI
 from metalnet.api.guards import principal_of
 from metalnet.api.settings import Role
 from metalnet.api.v1_convert import family_of, ip_response, require, to_domain
-from metalnet.network import IPAllocate, IPFind, IPUpdate
+from metalnet.network import IPAllocate, IPFind, IPRequest, IPUpdate
 
 TAGS = ["ip"]
 Req = Request[Any, Any, Any]
@@ -25,8 +25,9 @@ def ip_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
     service = ctx.networks
 
     async def _allocate(request: Req, data: w.V1IPAllocateRequest, specific: str | None) -> w.V1IPResponse:
-        principal_of(request).require_project(data.projectid or None)
-        ip = await ctx.ip_batcher.submit((to_domain(data, IPAllocate), specific))
+        # the network layer decides from the network's owner, inside the allocation's transaction
+        acting_for = principal_of(request).project
+        ip = await ctx.ip_batcher.submit(IPRequest(to_domain(data, IPAllocate), specific, acting_for))
         ctx.metrics.allocated("ip", family_of(ip.ipaddress))
         return ip_response(ip)
 
@@ -46,40 +47,37 @@ def ip_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
 
     @get("/v1/ip/{id:str}", operation_id="findIP", responses=V1_READ_ONE, tags=TAGS, opt={"role": Role.VIEW})
     async def find_ip(request: Req, id: FromPath[str]) -> w.V1IPResponse:
-        ip = await ctx.call(lambda: service.get_ip(id))
-        principal_of(request).require_project(ip.projectid)
-        return ip_response(ip)
+        acting_for = principal_of(request).project
+        return ip_response(await ctx.call(lambda: service.get_ip(id, acting_for=acting_for)))
 
     @get("/v1/ip", operation_id="listIPs", responses=V1_READ, tags=TAGS, opt={"role": Role.VIEW})
     async def list_ips(request: Req) -> list[w.V1IPResponse]:
-        principal = principal_of(request)
-        return [ip_response(ip) for ip in await ctx.call(service.list_ips) if principal.sees(ip.projectid)]
+        acting_for = principal_of(request).project
+        return [ip_response(ip) for ip in await ctx.call(lambda: service.list_ips(acting_for=acting_for))]
 
     @post("/v1/ip/find", operation_id="findIPs", responses=V1_FIND, tags=TAGS, opt={"role": Role.VIEW}, status_code=200,
           operation_class=documented(w.V1IPFindRequest))
     async def find_ips(request: Req) -> list[w.V1IPResponse]:
         data = await read_json(request, w.V1IPFindRequest)
-        principal = principal_of(request)
-        found = await ctx.call(lambda: service.find_ips(to_domain(data, IPFind)))
-        return [ip_response(ip) for ip in found if principal.sees(ip.projectid)]
+        acting_for = principal_of(request).project
+        found = await ctx.call(lambda: service.find_ips(to_domain(data, IPFind), acting_for=acting_for))
+        return [ip_response(ip) for ip in found]
 
     @post("/v1/ip", operation_id="updateIP", responses=V1_WRITE, tags=TAGS, opt={"role": Role.EDIT}, status_code=200,
           operation_class=documented(w.V1IPUpdateRequest))
     async def update_ip(request: Req) -> w.V1IPResponse:
         data = await read_json(request, w.V1IPUpdateRequest)
         address = require(data.ipaddress, "ipaddress")
-
-        # a project-bound caller's check runs inside the update's transaction (refusing rolls it back)
-        check = principal_of(request).require_project
-        updated = await ctx.call(lambda: service.update_ip(to_domain(data, IPUpdate, ipaddress=address),
-                                                            owner_check=check))
+        acting_for = principal_of(request).project  # decided inside the update's transaction, from the IP's owner
+        updated = await ctx.write(lambda: service.update_ip(to_domain(data, IPUpdate, ipaddress=address),
+                                                            acting_for=acting_for))
         return ip_response(updated)
 
     @delete("/v1/ip/free/{id:str}", operation_id="freeIP", responses=V1_WRITE, tags=TAGS, opt={"role": Role.EDIT},
             status_code=200)
     async def free_ip(request: Req, id: FromPath[str]) -> w.V1IPResponse:
-        check = principal_of(request).require_project
-        response = ip_response(await ctx.call(lambda: service.free_ip(id, owner_check=check)))
+        acting_for = principal_of(request).project
+        response = ip_response(await ctx.write(lambda: service.free_ip(id, acting_for=acting_for)))
         ctx.metrics.freed("ip", family_of(response.ipaddress))
         return response
 

@@ -29,8 +29,9 @@ def network_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
          operation_class=documented(w.V1NetworkCreateRequest))
     async def create_network(request: Req) -> w.V1NetworkResponse:
         data = await read_json(request, w.V1NetworkCreateRequest)
-        principal_of(request).require_project(data.projectid or None)
-        created = await ctx.call(lambda: service.create_network(to_domain(data, NetworkCreate)))
+        acting_for = principal_of(request).project
+        created = await ctx.write(lambda: service.create_network(to_domain(data, NetworkCreate),
+                                                                 acting_for=acting_for))
         return network_response(created)
 
     @post("/v1/network", operation_id="updateNetwork", responses=V1_WRITE, tags=TAGS, opt={"role": Role.ADMIN},
@@ -39,40 +40,36 @@ def network_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
     async def update_network(request: Req, force: FromQuery[bool] = False) -> w.V1NetworkResponse:
         data = await read_json(request, w.V1NetworkUpdateRequest)
         ident = require(data.id, "id")
-
-        # a project-bound caller's check runs inside the update's transaction (refusing rolls it back)
-        check = principal_of(request).require_project
-        updated = await ctx.call(lambda: service.update_network(to_domain(data, NetworkUpdate, id=ident),
-                                                                 force=force, owner_check=check))
+        acting_for = principal_of(request).project  # decided inside the update's transaction, from the owner
+        updated = await ctx.write(lambda: service.update_network(to_domain(data, NetworkUpdate, id=ident),
+                                                                 force=force, acting_for=acting_for))
         return network_response(updated)
 
     @get("/v1/network/{id:str}", operation_id="findNetwork", responses=V1_READ_ONE, tags=TAGS, opt={"role": Role.VIEW})
     async def find_network(request: Req, id: FromPath[str]) -> w.V1NetworkResponse:
-        network = await ctx.call(lambda: service.get_network(id))
-        principal_of(request).require_project(network.projectid)
-        return network_response(network)
+        acting_for = principal_of(request).project
+        return network_response(await ctx.call(lambda: service.get_network(id, acting_for=acting_for)))
 
     @get("/v1/network", operation_id="listNetworks", responses=V1_READ, tags=TAGS, opt={"role": Role.VIEW})
     async def list_networks(request: Req) -> list[w.V1NetworkResponse]:
-        principal = principal_of(request)
-        found = await ctx.call(service.list_networks)
-        return [network_response(n) for n in found if principal.sees(n.projectid)]
+        acting_for = principal_of(request).project
+        return [network_response(n) for n in await ctx.call(lambda: service.list_networks(acting_for=acting_for))]
 
     @post("/v1/network/find", operation_id="findNetworks", responses=V1_FIND, tags=TAGS, opt={"role": Role.VIEW},
           status_code=200,
           operation_class=documented(w.V1NetworkFindRequest))
     async def find_networks(request: Req) -> list[w.V1NetworkResponse]:
         data = await read_json(request, w.V1NetworkFindRequest)
-        principal = principal_of(request)
-        found = await ctx.call(lambda: service.find_networks(to_domain(data, NetworkFind)))
-        return [network_response(n) for n in found if principal.sees(n.projectid)]
+        acting_for = principal_of(request).project
+        found = await ctx.call(lambda: service.find_networks(to_domain(data, NetworkFind), acting_for=acting_for))
+        return [network_response(n) for n in found]
 
     @delete("/v1/network/{id:str}", operation_id="deleteNetwork", responses=V1_WRITE, tags=TAGS,
             opt={"role": Role.ADMIN},
             status_code=200)
     async def delete_network(request: Req, id: FromPath[str]) -> w.V1NetworkResponse:
-        check = principal_of(request).require_project
-        deleted = await ctx.call(lambda: service.delete_network(id, owner_check=check))
+        acting_for = principal_of(request).project
+        deleted = await ctx.write(lambda: service.delete_network(id, acting_for=acting_for))
         return network_response(deleted, consumption=EMPTY_CONSUMPTION)
 
     @post("/v1/network/allocate", operation_id="allocateNetwork", responses=V1_WRITE, tags=TAGS,
@@ -80,15 +77,16 @@ def network_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
           status_code=201, operation_class=documented(w.V1NetworkAllocateRequest))
     async def allocate_network(request: Req) -> w.V1NetworkResponse:
         data = await read_json(request, w.V1NetworkAllocateRequest)
-        principal_of(request).require_project(data.projectid or None)
-        network = await ctx.call(lambda: service.allocate_network(to_domain(data, NetworkAllocate)))
+        acting_for = principal_of(request).project
+        network = await ctx.write(lambda: service.allocate_network(to_domain(data, NetworkAllocate),
+                                                                   acting_for=acting_for))
         for prefix in network.prefixes:
             ctx.metrics.allocated("network", family_of(prefix))
         return network_response(network)
 
     async def _free(request: Req, ident: str) -> w.V1NetworkResponse:
-        check = principal_of(request).require_project
-        response = network_response(await ctx.call(lambda: service.free_network(ident, owner_check=check)),
+        acting_for = principal_of(request).project
+        response = network_response(await ctx.write(lambda: service.free_network(ident, acting_for=acting_for)),
                                     consumption=EMPTY_CONSUMPTION)
         for prefix in response.prefixes:
             ctx.metrics.freed("network", family_of(prefix))

@@ -25,7 +25,7 @@ VIEW, ADMIN = {"role": Role.VIEW}, {"role": Role.ADMIN}
 
 
 def _global_write(request: Req) -> None:
-    principal_of(request).require_project(None)
+    principal_of(request).require_unbound()
 
 
 def partition_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
@@ -36,7 +36,7 @@ def partition_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
     async def create_partition(request: Req) -> w.V1PartitionResponse:
         data = await read_json(request, w.V1PartitionCreateRequest)
         _global_write(request)
-        return c.partition_response(await ctx.call(lambda: service.create_partition(c.partition_create(data))))
+        return c.partition_response(await ctx.write(lambda: service.create_partition(c.partition_create(data))))
 
     @post("/v1/partition", operation_id="updatePartition", responses=V1_WRITE, tags=tags, opt=ADMIN, status_code=200,
           operation_class=documented(w.V1PartitionUpdateRequest))
@@ -44,7 +44,7 @@ def partition_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
         data = await read_json(request, w.V1PartitionUpdateRequest)
         _global_write(request)
         update = c.partition_update(data)
-        return c.partition_response(await ctx.call(lambda: service.update_partition(update)))
+        return c.partition_response(await ctx.write(lambda: service.update_partition(update)))
 
     @get("/v1/partition/{id:str}", operation_id="findPartition", responses=V1_READ_ONE, tags=tags, opt=VIEW)
     async def find_partition(id: FromPath[str]) -> w.V1PartitionResponse:
@@ -58,7 +58,7 @@ def partition_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
             status_code=200)
     async def delete_partition(request: Req, id: FromPath[str]) -> w.V1PartitionResponse:
         _global_write(request)
-        return c.partition_response(await ctx.call(lambda: service.delete_partition(id)))
+        return c.partition_response(await ctx.write(lambda: service.delete_partition(id)))
 
     return [create_partition, update_partition, find_partition, list_partitions, delete_partition]
 
@@ -71,7 +71,7 @@ def project_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
     async def create_project(request: Req) -> w.V1ProjectResponse:
         data = await read_json(request, w.V1ProjectCreateRequest)
         _global_write(request)
-        return c.project_response(await ctx.call(lambda: service.create_project(c.project_create(data))))
+        return c.project_response(await ctx.write(lambda: service.create_project(c.project_create(data))))
 
     @post("/v1/project", operation_id="updateProject", responses=V1_WRITE, tags=tags, opt=ADMIN, status_code=200,
           operation_class=documented(w.V1ProjectUpdateRequest))
@@ -79,7 +79,7 @@ def project_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
         data = await read_json(request, w.V1ProjectUpdateRequest)
         _global_write(request)
         update = c.project_update(data)
-        return c.project_response(await ctx.call(lambda: service.update_project(update)))
+        return c.project_response(await ctx.write(lambda: service.update_project(update)))
 
     @get("/v1/project/{id:str}", operation_id="findProject", responses=V1_READ_ONE, tags=tags, opt=VIEW)
     async def find_project(id: FromPath[str]) -> w.V1ProjectResponse:
@@ -100,6 +100,6 @@ def project_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
             status_code=200)
     async def delete_project(request: Req, id: FromPath[str]) -> w.V1ProjectResponse:
         _global_write(request)
-        return c.project_response(await ctx.call(lambda: service.delete_project(id)))
+        return c.project_response(await ctx.write(lambda: service.delete_project(id)))
 
     return [create_project, update_project, find_project, list_projects, find_projects, delete_project]

@@ -7,6 +7,7 @@
     ├── NotFoundError          unknown prefix, namespace, or an address that is not acquired
     ├── AlreadyAllocatedError  the specific address or child prefix is taken
     ├── ConflictError          overlap, or the prefix's state forbids the operation (has IPs, has children)
+    ├── ProtectedNamespaceError  a write to a namespace another layer owns (see ``namespaces``)
     └── ExhaustedError         nothing left of the requested kind
         ├── NoIPAvailableError
         └── NoPrefixAvailableError
@@ -35,6 +36,10 @@ class AlreadyAllocatedError(IpamError):
 
 class ConflictError(IpamError):
     """Overlapping prefixes, or a refusal due to the prefix's current state."""
+
+
+class ProtectedNamespaceError(IpamError):
+    """A write to a namespace that belongs to a layer above the core (:mod:`metalnet.ipam.namespaces`)."""
 
 
 class ExhaustedError(IpamError):

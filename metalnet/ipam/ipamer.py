@@ -10,7 +10,7 @@ from metalnet.ipam.addresses import parse_cidr
 from metalnet.ipam.dump import dump_namespace, load_namespace
 from metalnet.ipam.errors import ConflictError
 from metalnet.ipam.model import IP, Prefix, Usage
-from metalnet.ipam.namespaces import ROOT_NAMESPACE
+from metalnet.ipam.namespaces import ROOT_NAMESPACE, check_writable
 from metalnet.ipam.session import IpamSession
 from metalnet.storage.base import Storage, Transaction
 from metalnet.storage.memory import MemoryStorage
@@ -27,6 +27,9 @@ _REMOVALS = ("delete", "release")
 class Ipamer:
     """IP address management over a storage backend (in memory unless ``storage`` is given).
 
+    Every write to a protected namespace (the network layer's, see :mod:`metalnet.ipam.namespaces`) raises
+    :class:`~metalnet.ipam.errors.ProtectedNamespaceError`; reading it is allowed.
+
     ``history``: records every change as an event in its transaction (docs/history.md); None: no history.
     """
 
@@ -36,6 +39,7 @@ class Ipamer:
 
     def _change(self, namespace: str, fn: Callable[[IpamSession], T], describe: Describe[T]) -> T:
         """Run the change ``fn``; with a history, record the event ``describe`` makes of its result."""
+        check_writable(namespace)
         history = self.history
         if history is None:
             return self.storage.run(lambda tx: fn(IpamSession(tx, namespace, self)))
@@ -52,6 +56,8 @@ class Ipamer:
         return self.storage.run(unit)
 
     def _run(self, namespace: str, fn: Callable[[IpamSession], T], *, readonly: bool = False) -> T:
+        if not readonly:
+            check_writable(namespace)
         # prefixes handed out read their usage through this Ipamer (the store), not a finished transaction
         return self.storage.run(lambda tx: fn(IpamSession(tx, namespace, self)), readonly=readonly)
 
@@ -111,6 +117,7 @@ class Ipamer:
         self._change(namespace, lambda s: load_namespace(s, dump), lambda _: ("namespace", namespace, "update", {}))
 
     def create_namespace(self, name: str) -> None:
+        check_writable(name)
         self._change(ROOT_NAMESPACE, lambda s: s.create_namespace(name),
                      lambda _: ("namespace", name, "create", {"name": name}))
 
@@ -118,6 +125,7 @@ class Ipamer:
         return self._run(ROOT_NAMESPACE, lambda s: s.list_namespaces(), readonly=True)
 
     def delete_namespace(self, name: str) -> None:
+        check_writable(name)
         self._change(ROOT_NAMESPACE, lambda s: s.delete_namespace(name),
                      lambda _: ("namespace", name, "delete", {"name": name}))
 

@@ -2,7 +2,7 @@
 
 The layer metal-stack's metal-api puts on go-ipam, as a library: :class:`NetworkService` runs each
 operation (records, IPAM prefixes and VRF ids together) in one storage transaction and raises
-:class:`NetworkError` (with a ``kind`` that maps to metal-api's status codes) when it refuses one.
+:class:`NetworkError` (with a ``kind``; each protocol maps kinds to its own statuses) when it refuses one.
 """
 
 from metalnet.network.errors import ErrorKind, NetworkError
@@ -21,7 +21,7 @@ from metalnet.network.requests import (
     ProjectFind,
     ProjectUpdate,
 )
-from metalnet.network.service import NetworkService
+from metalnet.network.service import IPRequest, NetworkService, allocation_key
 
 __all__ = [
     "IP",
@@ -29,6 +29,7 @@ __all__ = [
     "ErrorKind",
     "IPAllocate",
     "IPFind",
+    "IPRequest",
     "IPUpdate",
     "Network",
     "NetworkAllocate",
@@ -45,4 +46,5 @@ __all__ = [
     "ProjectFind",
     "ProjectUpdate",
     "Usage",
+    "allocation_key",
 ]

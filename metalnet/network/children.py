@@ -9,6 +9,7 @@ from __future__ import annotations
 from uuid import uuid4
 
 from metalnet.ipam.errors import IpamError
+from metalnet.network.access import check_owner
 from metalnet.network.addresses import FAMILIES, cidr_family, parse_family
 from metalnet.network.errors import invalid, not_found, refused
 from metalnet.network.model import NAT_IPV4_MASQ, NAT_NONE, Network, Partition, Project, now
@@ -19,11 +20,12 @@ from metalnet.network.rules import canonical_cidrs, family_lengths
 from metalnet.network.work import NETWORKS_LOCK, Work, network_lock
 
 
-def allocate_network(work: Work, request: NetworkAllocate) -> Network:
+def allocate_network(work: Work, request: NetworkAllocate, acting_for: str | None = None) -> Network:
     """``POST /v1/network/allocate``: a child network with one prefix per family and a fresh VRF id."""
     work.tx.lock(NETWORKS_LOCK)
     if not request.projectid:
         raise invalid("projectid should not be empty")
+    check_owner(acting_for, request.projectid)
     if not request.partitionid:
         raise invalid("partitionid should not be empty")
     work.check_exists(Project, request.projectid)
@@ -100,11 +102,12 @@ def _acquire_child(work: Work, parent: Network, family: str, length: int) -> str
     raise refused(f"cannot allocate free child prefix in ipam: {failure}")
 
 
-def free_network(work: Work, ident: str) -> Network:
+def free_network(work: Work, ident: str, acting_for: str | None = None) -> Network:
     """``DELETE /v1/network/free/{id}``: release the child's prefixes (refused while IPs are in them) and VRF."""
     work.tx.lock(NETWORKS_LOCK)
     work.tx.lock(network_lock(ident))
     network = work.network(ident)
+    check_owner(acting_for, network.projectid)
     if not network.parentnetworkid:
         raise refused(f'network "{ident}" is not a child network: delete it instead of freeing it')
     for cidr in network.prefixes:

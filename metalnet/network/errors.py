@@ -1,14 +1,17 @@
-"""Errors of the network layer: one class, a ``kind`` the API maps to a status code.
+"""Errors of the network layer: one class, a ``kind`` saying what went wrong, whatever protocol reports it.
 
 ::
 
     NetworkError(kind, message)
-        kind INVALID    -> 400  bad input, or a rule metal-api answers with "bad request"
-        kind NOT_FOUND  -> 404  unknown network, IP, partition or project
-        kind CONFLICT   -> 409  id exists, specific IP taken, VRF taken
-        kind REFUSED    -> 422  overlap, children or IPs present, exhausted, IPAM refusals
+        kind INVALID    bad input, or a rule metal-api answers with "bad request"
+        kind NOT_FOUND  unknown network, IP, partition or project
+        kind CONFLICT   id exists, specific IP taken, VRF taken
+        kind REFUSED    overlap, children or IPs present, exhausted, IPAM refusals
+        kind FORBIDDEN  the caller may not act on the resource's project
 
-IPAM core errors (:mod:`metalnet.ipam.errors`) become a :class:`NetworkError` in :func:`from_ipam` only.
+Each protocol owns one table from kind to its status or code (``/v1``: :mod:`metalnet.api.v1_errors`); no
+status lives here. IPAM core errors (:mod:`metalnet.ipam.errors`) become a :class:`NetworkError` in
+:func:`from_ipam` and :func:`from_core` only.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from metalnet.ipam.errors import AlreadyAllocatedError, IpamError, NotFoundError
+from metalnet.ipam.errors import AlreadyAllocatedError, InvalidInputError, IpamError, NotFoundError
 
 
 class ErrorKind(enum.Enum):
@@ -27,19 +30,7 @@ class ErrorKind(enum.Enum):
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
     REFUSED = "refused"
-
-    @property
-    def status(self) -> int:
-        """The HTTP status metal-api answers with for this kind."""
-        return _STATUS[self]
-
-
-_STATUS = {
-    ErrorKind.INVALID: 400,
-    ErrorKind.NOT_FOUND: 404,
-    ErrorKind.CONFLICT: 409,
-    ErrorKind.REFUSED: 422,
-}
+    FORBIDDEN = "forbidden"
 
 
 class NetworkError(Exception):
@@ -49,10 +40,6 @@ class NetworkError(Exception):
         super().__init__(message)
         self.kind = kind
         self.message = message
-
-    @property
-    def status(self) -> int:
-        return self.kind.status
 
     def __repr__(self) -> str:
         return f"NetworkError({self.kind.name}, {self.message!r})"
@@ -74,6 +61,10 @@ def refused(message: str) -> NetworkError:
     return NetworkError(ErrorKind.REFUSED, message)
 
 
+def forbidden(message: str) -> NetworkError:
+    return NetworkError(ErrorKind.FORBIDDEN, message)
+
+
 def from_ipam(exc: IpamError, context: str = "") -> NetworkError:
     """The network-layer error for an IPAM core error; ``context`` prefixes the core's message."""
     message = f"{context}: {exc}" if context else str(exc)
@@ -81,8 +72,18 @@ def from_ipam(exc: IpamError, context: str = "") -> NetworkError:
         return NetworkError(ErrorKind.CONFLICT, message)
     if isinstance(exc, NotFoundError):
         return NetworkError(ErrorKind.NOT_FOUND, message)
-    # metal-api answers every other go-ipam refusal (invalid argument, has children, exhausted) with 422
+    # metal-api answers every other go-ipam refusal (invalid argument, has children, exhausted) alike: refused
     return NetworkError(ErrorKind.REFUSED, message)
+
+
+def from_core(exc: IpamError) -> NetworkError:
+    """An IPAM core error no operation translated itself (the safety net of every operation).
+
+    Like :func:`from_ipam`, except that unparsable input stays what it is (invalid), as it was the caller's.
+    """
+    if isinstance(exc, InvalidInputError):
+        return NetworkError(ErrorKind.INVALID, str(exc))
+    return from_ipam(exc)
 
 
 @contextmanager

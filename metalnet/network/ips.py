@@ -8,6 +8,7 @@ import msgspec
 
 from metalnet.ipam import model as ipam_model
 from metalnet.ipam.errors import AlreadyAllocatedError, InvalidInputError, IpamError, NoIPAvailableError
+from metalnet.network.access import check_network_use, check_owner
 from metalnet.network.addresses import (
     IPV4,
     address_value,
@@ -30,15 +31,20 @@ def machine_tag(machineid: str) -> str:
     return f"{MACHINE_TAG}={machineid}"
 
 
-def allocate_ip(work: Work, request: IPAllocate, specific: str | None = None) -> IP:
-    """``POST /v1/ip/allocate[/{ip}]``: the next free address of the chosen family, or ``specific``."""
+def allocate_ip(work: Work, request: IPAllocate, specific: str | None = None, acting_for: str | None = None) -> IP:
+    """``POST /v1/ip/allocate[/{ip}]``: the next free address of the chosen family, or ``specific``.
+
+    ``acting_for``: the project a bound caller acts for (see :mod:`metalnet.network.access`).
+    """
     if not request.networkid:
         raise invalid("networkid should not be empty")
     if not request.projectid:
         raise invalid("projectid should not be empty")
+    check_owner(acting_for, request.projectid)
     work.tx.lock(project_lock(request.projectid))
     work.tx.lock(network_lock(request.networkid))
     network = work.network(request.networkid)
+    check_network_use(acting_for, network)
     if not network.prefixes:
         raise refused(f'network "{network.id}" has no prefixes')
     family = _requested_family(network, request.addressfamily, specific)
@@ -150,11 +156,12 @@ def ip_scope(ip: IP) -> str:
     return "machine" if any(tag.startswith(MACHINE_TAG) for tag in ip.tags) else "project"
 
 
-def update_ip(work: Work, request: IPUpdate) -> IP:
+def update_ip(work: Work, request: IPUpdate, acting_for: str | None = None) -> IP:
     """``POST /v1/ip``: name, description, tags, and type (never static → ephemeral; scopes as metal-api)."""
     address = _lookup_address(request.ipaddress)
     work.tx.lock(ip_lock(address))
     old = work.ip(address)
+    check_owner(acting_for, old.projectid)
     ip = msgspec.structs.replace(old, changed=now())
     apply_given(ip, request, "name", "description")
     if request.tags is not None:
@@ -172,11 +179,12 @@ def update_ip(work: Work, request: IPUpdate) -> IP:
     return ip
 
 
-def free_ip(work: Work, address_text: str) -> IP:
+def free_ip(work: Work, address_text: str, acting_for: str | None = None) -> IP:
     """``DELETE /v1/ip/free/{id}``: release the address; refused for an IP bound to a machine."""
     address = _lookup_address(address_text)
     work.tx.lock(ip_lock(address))
     ip = work.ip(address)
+    check_owner(acting_for, ip.projectid)
     if any(tag.startswith(MACHINE_TAG) for tag in ip.tags):
         raise invalid(f"ip with machine scope can not be deleted: {address}")
     with ipam_errors(f"cannot release IP {address}"):

@@ -6,10 +6,21 @@ from uuid import uuid4
 
 import msgspec
 
-from metalnet.network.addresses import families, parse_family
+from metalnet.network.access import check_owner
+from metalnet.network.addresses import IPV4, IPV6, families, parse_family
 from metalnet.network.errors import ErrorKind, conflict, invalid, ipam_errors, refused
 from metalnet.network.ids import check_id
-from metalnet.network.model import NAT_IPV4_MASQ, NAT_NONE, Consumption, Network, Partition, Project, now
+from metalnet.network.model import (
+    NAT_IPV4_MASQ,
+    NAT_NONE,
+    Consumption,
+    Family,
+    Network,
+    Partition,
+    Project,
+    Usage,
+    now,
+)
 from metalnet.network.records import index_key
 from metalnet.network.requests import NetworkCreate, NetworkFind, NetworkUpdate, apply_given
 from metalnet.network.rules import (
@@ -22,8 +33,9 @@ from metalnet.network.rules import (
 from metalnet.network.work import NETWORKS_LOCK, Work, network_lock
 
 
-def create_network(work: Work, request: NetworkCreate) -> Network:
+def create_network(work: Work, request: NetworkCreate, acting_for: str | None = None) -> Network:
     """``PUT /v1/network``: validate, create the prefixes in IPAM, take the VRF, store the record."""
+    check_owner(acting_for, request.projectid or "")
     work.tx.lock(NETWORKS_LOCK)
     projectid = request.projectid or ""
     if projectid:
@@ -45,7 +57,7 @@ def create_network(work: Work, request: NetworkCreate) -> Network:
         raise conflict(f'entity already exists: network with id "{ident}"')
     work.ipam.create_namespace(work.ipam.namespace)  # idempotent; the first network creates it
     for cidr in prefixes:
-        # the core refuses overlap with every prefix of the namespace ("<new> overlaps <existing>", 422);
+        # the core refuses overlap with every prefix of the namespace ("<new> overlaps <existing>", refused);
         # a later refusal rolls these back with the rest of the transaction
         with ipam_errors():
             work.ipam.new_prefix(cidr)
@@ -92,11 +104,14 @@ def _check_partition(work: Work, partitionid: str, *, privatesuper: bool, underl
         raise refused(f'partition with id "{partitionid}" already has an underlay network')
 
 
-def update_network(work: Work, request: NetworkUpdate, *, force: bool = False) -> Network:
+def update_network(
+    work: Work, request: NetworkUpdate, *, force: bool = False, acting_for: str | None = None
+) -> Network:
     """``POST /v1/network``: metal-api's update rules; prefix changes are applied in IPAM."""
     work.tx.lock(NETWORKS_LOCK)
     work.tx.lock(network_lock(request.id))
     old = work.network(request.id)
+    check_owner(acting_for, old.projectid)
     new = msgspec.structs.replace(old, changed=now())
     apply_given(new, request, "name", "description", "labels")
     if request.shared is not None:
@@ -152,17 +167,18 @@ def _apply_prefix_changes(work: Work, old: list[str], new: list[str]) -> None:
 
 
 def check_no_ips(work: Work, cidr: str, action: str) -> None:
-    """422 naming an IP when one is allocated in the network prefix ``cidr``."""
+    """Refused, naming an IP, when one is allocated in the network prefix ``cidr``."""
     found = work.records.first_under("ipprefix", cidr)
     if found is not None:
         raise refused(f"{action}: prefix {cidr} has ip {found[1]} in use")
 
 
-def delete_network(work: Work, ident: str) -> Network:
+def delete_network(work: Work, ident: str, acting_for: str | None = None) -> Network:
     """``DELETE /v1/network/{id}``: refused while children or IPs exist; prefixes and VRF are released."""
     work.tx.lock(NETWORKS_LOCK)
     work.tx.lock(network_lock(ident))
     network = work.network(ident)
+    check_owner(acting_for, network.projectid)
     if work.records.first_under("child", ident) is not None:
         raise refused(f'network cannot be deleted because there are children of this network: "{ident}"')
     for cidr in network.prefixes:
@@ -209,6 +225,16 @@ def find_networks(work: Work, query: NetworkFind) -> list[Network]:
         ):
             result.append(work.with_consumption(network))
     return result
+
+
+def pool_usage(work: Work) -> dict[Family, Usage]:
+    """Usage per family summed over the private super networks: the pools child networks are allocated from."""
+    totals: dict[Family, Usage] = {}
+    for network in find_networks(work, NetworkFind(privatesuper=True)):
+        for family, usage in ((IPV4, network.consumption.ipv4), (IPV6, network.consumption.ipv6)):
+            if usage is not None:
+                totals[family] = totals[family] + usage if family in totals else usage
+    return totals
 
 
 def _candidates(work: Work, query: NetworkFind) -> list[Network]:

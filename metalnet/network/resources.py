@@ -1,6 +1,6 @@
 """Partitions and projects: minimal records, so that networks and IPs reference something real.
 
-Deleting one is refused (422) while networks (or, for a project, IPs) still reference it.
+Deleting one is refused while networks (or, for a project, IPs) still reference it.
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def find_projects(work: Work, query: ProjectFind) -> list[Project]:
 
 
 def _insert_new(work: Work, record: Partition | Project) -> None:
-    """Store a new partition or project; 409 when its id is taken (the insert decides, no lock needed)."""
+    """Store a new partition or project; a conflict when its id is taken (the insert decides, no lock needed)."""
     try:
         work.records.insert(record)
     except KeyExistsError:

@@ -13,7 +13,7 @@ MAX_LENGTH = 255
 
 
 def canonical_cidrs(cidrs: list[str], what: str = "cidr") -> list[str]:
-    """Canonical forms of ``cidrs``, in order; 400 naming the first unparsable one."""
+    """Canonical forms of ``cidrs``, in order; invalid, naming the first unparsable one."""
     result = []
     for text in cidrs:
         try:
@@ -24,7 +24,7 @@ def canonical_cidrs(cidrs: list[str], what: str = "cidr") -> list[str]:
 
 
 def distinct_prefixes(cidrs: list[str]) -> list[str]:
-    """Canonical ``cidrs`` (400 naming an unparsable one); 400 naming a prefix given twice.
+    """Canonical ``cidrs`` (invalid, naming an unparsable one or a prefix given twice).
 
     A repeated prefix would be stored twice in the record, counted twice in consumption and released twice
     on free (the second release fails, so the network could never be freed again).
@@ -39,7 +39,7 @@ def distinct_prefixes(cidrs: list[str]) -> list[str]:
 
 
 def family_lengths(lengths: dict[str, int], what: str) -> dict[str, int]:
-    """``lengths`` with its keys normalised to ``IPv4``/``IPv6``; 400 for a bad key or value."""
+    """``lengths`` with its keys normalised to ``IPv4``/``IPv6``; invalid for a bad key or value."""
     result: dict[str, int] = {}
     for key, length in lengths.items():
         parsed = parse_family(key)
@@ -58,7 +58,7 @@ def check_prefixes_and_families(
     lengths: dict[str, int] | None,
     privatesuper: bool,
 ) -> None:
-    """metal-api's ``validatePrefixesAndAddressFamilies`` (every failure is a 400)."""
+    """metal-api's ``validatePrefixesAndAddressFamilies`` (every failure is invalid input)."""
     present = families(prefixes)
     for family in destination_families:
         if family not in present:
@@ -81,7 +81,7 @@ def check_prefixes_and_families(
 def check_announcable(cidrs: list[str], privatesuper: bool, kind: ErrorKind = ErrorKind.INVALID) -> list[str]:
     """Canonical additionalAnnouncableCIDRs; only a private super network may carry some.
 
-    metal-api answers these checks with 400 on create and 422 on update, hence ``kind``.
+    metal-api answers these checks as bad input on create and as refused on update, hence ``kind``.
     """
     if cidrs and not privatesuper:
         raise NetworkError(kind, "additionalannouncablecidrs can only be set in a private super network")

@@ -10,13 +10,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Hashable, Sequence
+from typing import NamedTuple, TypeVar
 
 from metalnet.history import History
+from metalnet.ipam.errors import IpamError
 from metalnet.ipam.session import IpamSession
 from metalnet.network import children, ips, networks, resources
-from metalnet.network.model import IP, Network, Partition, Project
+from metalnet.network.access import check_owner, visible
+from metalnet.network.errors import NetworkError, from_core
+from metalnet.network.model import IP, Family, Network, Partition, Project, Usage
 from metalnet.network.requests import (
     IPAllocate,
     IPFind,
@@ -33,12 +36,33 @@ from metalnet.network.requests import (
 )
 from metalnet.network.vrf import DEFAULT_RANGE
 from metalnet.network.work import SessionFactory, Work
-from metalnet.storage.base import Storage, Transaction
+from metalnet.storage.base import Storage, StorageBusyError, StorageUnavailableError, Transaction
 
 T = TypeVar("T")
 Owned = TypeVar("Owned", IP, Network)
-#: called with the project of the record an operation changed; raises to refuse (and roll back) the change
-OwnerCheck = Callable[[str | None], None]
+
+
+class IPRequest(NamedTuple):
+    """One IP allocation of a batch."""
+
+    request: IPAllocate
+    #: the specific address asked for (``None``: the next free one)
+    specific: str | None = None
+    #: the project a bound caller acts for (see :mod:`metalnet.network.access`)
+    acting_for: str | None = None
+
+
+#: errors that say the store cannot serve now: re-running a batch's members one by one would only wait again
+OUTAGES = (StorageUnavailableError, StorageBusyError)
+
+
+def allocation_key(request: IPRequest) -> Hashable:
+    """Allocations with equal keys take the same locks in the same order, so they may share a transaction.
+
+    Allocations with different keys never do (two such transactions could wait on each other in a cycle);
+    callers that batch by this key get one transaction per batch from :meth:`NetworkService.allocate_ips`.
+    """
+    return (request.request.networkid, request.request.projectid)
 
 
 class NetworkService:
@@ -51,7 +75,9 @@ class NetworkService:
         history: records every change as an event in its transaction (docs/history.md); None: no history.
 
     Every method raises :class:`~metalnet.network.errors.NetworkError` for a refused operation and
-    leaves the store unchanged then.
+    leaves the store unchanged then. Every method that changes a project's resources takes ``acting_for``:
+    the project a caller bound to one acts for (``None``: any project); a resource of another project is
+    refused as FORBIDDEN inside the operation's transaction, before any other rule (:mod:`.access`).
     """
 
     def __init__(
@@ -74,55 +100,99 @@ class NetworkService:
         def unit(tx: Transaction) -> T:
             return operation(Work.open(tx, self._sessions, self.vrf_range, self.history))
 
-        return self.storage.run(unit, readonly=readonly)
+        try:
+            return self.storage.run(unit, readonly=readonly)
+        except IpamError as exc:  # one an operation let through: still a refusal of this layer, with its kind
+            raise from_core(exc) from exc
 
     # -- networks ---------------------------------------------------------------------------------
 
-    def create_network(self, request: NetworkCreate) -> Network:
-        return self._run(lambda work: networks.create_network(work, request))
+    def create_network(self, request: NetworkCreate, *, acting_for: str | None = None) -> Network:
+        return self._run(lambda work: networks.create_network(work, request, acting_for))
 
-    def get_network(self, ident: str) -> Network:
-        return self._run(lambda work: networks.get_network(work, ident), readonly=True)
+    def get_network(self, ident: str, *, acting_for: str | None = None) -> Network:
+        return self._run(lambda work: _owned(networks.get_network(work, ident), acting_for), readonly=True)
 
-    def list_networks(self) -> list[Network]:
-        return self._run(networks.list_networks, readonly=True)
+    def list_networks(self, *, acting_for: str | None = None) -> list[Network]:
+        return _visible(self._run(networks.list_networks, readonly=True), acting_for)
 
-    def find_networks(self, query: NetworkFind) -> list[Network]:
-        return self._run(lambda work: networks.find_networks(work, query), readonly=True)
+    def find_networks(self, query: NetworkFind, *, acting_for: str | None = None) -> list[Network]:
+        return _visible(self._run(lambda work: networks.find_networks(work, query), readonly=True), acting_for)
+
+    def pool_usage(self) -> dict[Family, Usage]:
+        """Usage per family summed over the private super networks (the pools child networks come from)."""
+        return self._run(networks.pool_usage, readonly=True)
 
     def update_network(
-        self, request: NetworkUpdate, *, force: bool = False, owner_check: OwnerCheck | None = None
+        self, request: NetworkUpdate, *, force: bool = False, acting_for: str | None = None
     ) -> Network:
-        return self._run(lambda work: _checked(networks.update_network(work, request, force=force), owner_check))
+        return self._run(lambda work: networks.update_network(work, request, force=force, acting_for=acting_for))
 
-    def delete_network(self, ident: str, *, owner_check: OwnerCheck | None = None) -> Network:
-        return self._run(lambda work: _checked(networks.delete_network(work, ident), owner_check))
+    def delete_network(self, ident: str, *, acting_for: str | None = None) -> Network:
+        return self._run(lambda work: networks.delete_network(work, ident, acting_for))
 
-    def allocate_network(self, request: NetworkAllocate) -> Network:
-        return self._run(lambda work: children.allocate_network(work, request))
+    def allocate_network(self, request: NetworkAllocate, *, acting_for: str | None = None) -> Network:
+        return self._run(lambda work: children.allocate_network(work, request, acting_for))
 
-    def free_network(self, ident: str, *, owner_check: OwnerCheck | None = None) -> Network:
-        return self._run(lambda work: _checked(children.free_network(work, ident), owner_check))
+    def free_network(self, ident: str, *, acting_for: str | None = None) -> Network:
+        return self._run(lambda work: children.free_network(work, ident, acting_for))
 
     # -- IPs --------------------------------------------------------------------------------------
 
-    def allocate_ip(self, request: IPAllocate, specific_ip: str | None = None) -> IP:
-        return self._run(lambda work: ips.allocate_ip(work, request, specific_ip))
+    def allocate_ip(self, request: IPAllocate, specific_ip: str | None = None, *, acting_for: str | None = None) -> IP:
+        return self._run(lambda work: ips.allocate_ip(work, request, specific_ip, acting_for))
 
-    def get_ip(self, address: str) -> IP:
-        return self._run(lambda work: ips.get_ip(work, address), readonly=True)
+    def allocate_ips(self, requests: Sequence[IPRequest]) -> list[IP | NetworkError]:
+        """Allocate many IPs: one transaction per :func:`allocation_key`, one result or refusal per request, in order.
 
-    def list_ips(self) -> list[IP]:
-        return self._run(ips.list_ips, readonly=True)
+        When a transaction of several requests fails, it is rolled back whole and each of its requests runs
+        again alone, so a refused request never takes the others down and nothing is ever half written. An
+        outage of the store (:data:`OUTAGES`) is raised at once for the whole call instead: re-running each
+        request would only wait for the store again, request after request.
+        """
+        groups: dict[Hashable, list[int]] = {}
+        for index, request in enumerate(requests):
+            groups.setdefault(allocation_key(request), []).append(index)
+        by_index: dict[int, IP | NetworkError] = {}
+        for indexes in groups.values():
+            outcomes = self._allocate_together([requests[i] for i in indexes])
+            by_index.update(zip(indexes, outcomes, strict=True))
+        return [by_index[i] for i in range(len(requests))]
 
-    def find_ips(self, query: IPFind) -> list[IP]:
-        return self._run(lambda work: ips.find_ips(work, query), readonly=True)
+    def _allocate_together(self, requests: list[IPRequest]) -> list[IP | NetworkError]:
+        if len(requests) > 1:
+            try:
+                return list(self.storage.run(lambda tx: [
+                    ips.allocate_ip(Work.open(tx, self._sessions, self.vrf_range, self.history), request, specific,
+                                  acting_for)
+                    for request, specific, acting_for in requests
+                ]))
+            except OUTAGES:
+                raise
+            except Exception:  # noqa: S110 - one of them failed and the transaction rolled back: each runs alone
+                pass
+        results: list[IP | NetworkError] = []
+        for request, specific, acting_for in requests:
+            try:
+                results.append(self.allocate_ip(request, specific, acting_for=acting_for))
+            except NetworkError as exc:  # a refusal of this request alone; anything else fails the whole call
+                results.append(exc)
+        return results
 
-    def update_ip(self, request: IPUpdate, *, owner_check: OwnerCheck | None = None) -> IP:
-        return self._run(lambda work: _checked(ips.update_ip(work, request), owner_check))
+    def get_ip(self, address: str, *, acting_for: str | None = None) -> IP:
+        return self._run(lambda work: _owned(ips.get_ip(work, address), acting_for), readonly=True)
 
-    def free_ip(self, address: str, *, owner_check: OwnerCheck | None = None) -> IP:
-        return self._run(lambda work: _checked(ips.free_ip(work, address), owner_check))
+    def list_ips(self, *, acting_for: str | None = None) -> list[IP]:
+        return _visible(self._run(ips.list_ips, readonly=True), acting_for)
+
+    def find_ips(self, query: IPFind, *, acting_for: str | None = None) -> list[IP]:
+        return _visible(self._run(lambda work: ips.find_ips(work, query), readonly=True), acting_for)
+
+    def update_ip(self, request: IPUpdate, *, acting_for: str | None = None) -> IP:
+        return self._run(lambda work: ips.update_ip(work, request, acting_for))
+
+    def free_ip(self, address: str, *, acting_for: str | None = None) -> IP:
+        return self._run(lambda work: ips.free_ip(work, address, acting_for))
 
     # -- partitions and projects ------------------------------------------------------------------
 
@@ -160,12 +230,10 @@ class NetworkService:
         return self._run(lambda work: resources.delete_project(work, ident))
 
 
-def _checked(result: Owned, owner_check: OwnerCheck | None) -> Owned:
-    """Let the caller refuse the result's project *inside* the transaction: raising rolls the change back.
+def _owned(record: Owned, acting_for: str | None) -> Owned:
+    check_owner(acting_for, record.projectid)
+    return record
 
-    Checking after the change, on the record it changed, closes the window a check in an earlier
-    transaction would leave (the address freed and handed to another project in between).
-    """
-    if owner_check is not None:
-        owner_check(result.projectid)
-    return result
+
+def _visible(records: list[Owned], acting_for: str | None) -> list[Owned]:
+    return records if acting_for is None else [r for r in records if visible(acting_for, r.projectid)]

@@ -29,7 +29,7 @@ class VrfPool:
         self.high = high
 
     def acquire_any(self) -> int:
-        """A free id chosen at random; :class:`NetworkError` (422) when the pool is exhausted."""
+        """A free id chosen at random; a refusal when the pool is exhausted."""
         if self._used() >= self.high - self.low + 1:
             raise refused(f"could not acquire a vrf: the pool {self.low} - {self.high} is exhausted")
         for _ in range(_PROBES):
@@ -39,7 +39,7 @@ class VrfPool:
         return self._walk(random.randint(self.low, self.high))
 
     def acquire(self, vrf: int, *, shared: bool) -> None:
-        """Take ``vrf``; when it is already in use, join it if ``shared`` else 409."""
+        """Take ``vrf``; when it is already in use, join it if ``shared`` else a conflict."""
         if not self.low <= vrf <= self.high:
             raise refused(
                 f"could not acquire vrf: value '{vrf}' is outside of the allowed range "

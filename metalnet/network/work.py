@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import msgspec
 
 from metalnet.history import History
+from metalnet.ipam.namespaces import NETWORK_NAMESPACE
 from metalnet.ipam.session import IpamSession
 from metalnet.network.consumption import consumption
 from metalnet.network.errors import NetworkError, not_found
@@ -31,9 +32,6 @@ from metalnet.storage.base import Transaction
 #: builds the IPAM session of a transaction for a namespace (tests inject failing sessions through it)
 SessionFactory = Callable[[Transaction, str], IpamSession]
 NETWORKS_LOCK = "network-layer/networks"
-#: the IPAM namespace holding the prefixes of networks; kept apart from ``root``, which belongs to users of the
-#: IPAM service, so that a go-ipam call there can never change a network's prefixes behind its back
-NETWORK_NAMESPACE = "metalnet.networks"
 
 
 def network_lock(ident: str) -> str:
@@ -76,7 +74,7 @@ class Work:
         return self._required(IP, address)
 
     def check_exists(self, kind: type[Record], ident: str) -> None:
-        """404 unless the record exists; for references whose content the operation does not need (no decode)."""
+        """Not found unless the record exists; for references whose content the operation does not need (no decode)."""
         if not self.records.exists(kind, ident):
             raise _missing(kind, ident)
 

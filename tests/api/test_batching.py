@@ -9,9 +9,9 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from metalnet.api.app import create_app
-from metalnet.api.batching import Batcher, allocate_ips
+from metalnet.api.batching import Batcher
 from metalnet.api.settings import Settings
-from metalnet.network import IPAllocate, NetworkAllocate, NetworkCreate, NetworkError, NetworkService
+from metalnet.network import NetworkAllocate, NetworkCreate, NetworkService
 from metalnet.network.requests import PartitionCreate, ProjectCreate
 from metalnet.storage import MemoryStorage, Storage
 from tests.api.conftest import PARTITION, PROJECT, example_documents
@@ -52,18 +52,6 @@ def _service_with_child(storage: Storage) -> tuple[NetworkService, str]:
     service.create_network(NetworkCreate(**super_network))  # type: ignore[arg-type]
     child = service.allocate_network(NetworkAllocate(partitionid=PARTITION, projectid=PROJECT))
     return service, child.id
-
-
-def test_a_failing_request_does_not_take_the_batch_down(api_storage: Storage) -> None:
-    service, child = _service_with_child(api_storage)
-    good = IPAllocate(networkid=child, projectid=PROJECT)
-    results = allocate_ips(service, [(good, None), (good, "10.0.0.1"), (good, None), (good, "10.0.0.99")])
-    assert [str(getattr(r, "ipaddress", "")) for r in results] == ["10.0.0.1", "", "10.0.0.2", "10.0.0.99"]
-    assert isinstance(results[1], NetworkError)
-    assert results[1].status == 409
-    assert sorted(ip.ipaddress for ip in service.list_ips()) == ["10.0.0.1", "10.0.0.2", "10.0.0.99"]
-    batch = allocate_ips(service, [(good, None), (good, None)])
-    assert [r.ipaddress for r in batch] == ["10.0.0.3", "10.0.0.4"]  # type: ignore[union-attr]
 
 
 @pytest.mark.memory

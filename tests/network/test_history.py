@@ -81,14 +81,20 @@ def test_a_change_that_rolls_back_leaves_no_event(history_service: NetworkServic
     empty = service.allocate_network(NetworkAllocate(partitionid=PARTITION, projectid=PROJECT))
     newest = storage.event_bounds().newest
 
-    def refuse(project: str | None) -> None:
-        raise BoomError(project)
+    def fail_after_the_event() -> None:
+        raise BoomError("after the event was appended")
 
-    # the free and its event are written, then the check inside the transaction fails: both roll back
+    # the free and its event are written, then the transaction fails: both roll back
+    history = service.history
+    assert history is not None
+    history.listeners.append(fail_after_the_event)
     with pytest.raises(BoomError):
-        service.free_ip(ip.ipaddress, owner_check=refuse)
+        service.free_ip(ip.ipaddress)
     with pytest.raises(BoomError):
-        service.free_network(empty.id, owner_check=refuse)
+        service.free_network(empty.id)
+    history.listeners.remove(fail_after_the_event)
+    with pytest.raises(NetworkError):
+        service.free_ip(ip.ipaddress, acting_for="another-project")  # refused: no change, no event
     with pytest.raises(NetworkError):
         service.allocate_ip(IPAllocate(networkid=child.id, projectid="nobody"))
     assert storage.event_bounds().newest == newest

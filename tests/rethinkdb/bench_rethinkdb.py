@@ -152,7 +152,7 @@ def startup(url: str, count: int) -> None:
     code = (
         "import resource, sys, time; t = time.perf_counter(); from metalnet.storage import open_storage; "
         "s = open_storage(sys.argv[1]); e = time.perf_counter() - t; "
-        "from metalnet.ipam import Ipamer; from metalnet.network.work import NETWORK_NAMESPACE; "
+        "from metalnet.ipam import Ipamer; from metalnet.ipam.namespaces import NETWORK_NAMESPACE; "
         "u = Ipamer(s).prefix_usage(sys.argv[2], namespace=NETWORK_NAMESPACE); "
         "print(f'{e:.2f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} {u.acquired_ips - 2}')"
     )

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import IO
 
 from metalnet.ipam import Ipamer
+from metalnet.ipam.namespaces import NETWORK_NAMESPACE
 from metalnet.network import NetworkService
-from metalnet.network.work import NETWORK_NAMESPACE
 from metalnet.storage import Storage, open_storage
 from tests.rethinkdb import worker
 

@@ -1,0 +1,136 @@
+"""``NetworkService.allocate_ips``: many allocations in one transaction, refusals isolated, outages at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import pytest
+
+from metalnet.ipam import model as ipam_model
+from metalnet.ipam.session import IpamSession
+from metalnet.network import (
+    IP,
+    ErrorKind,
+    IPAllocate,
+    IPRequest,
+    Network,
+    NetworkAllocate,
+    NetworkError,
+    NetworkService,
+    allocation_key,
+)
+from metalnet.storage import Storage, Transaction
+from metalnet.storage.base import StorageBusyError, StorageError, StorageUnavailableError
+from tests.network.support import PARTITION, PROJECT, snapshot
+
+T = TypeVar("T")
+
+
+class CountingStorage(Storage):
+    """Counts the transactions run on ``inner``."""
+
+    def __init__(self, inner: Storage) -> None:
+        self.inner, self.runs = inner, 0
+        self.name = inner.name
+
+    def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False) -> T:
+        self.runs += 1
+        return self.inner.run(fn, readonly=readonly)
+
+
+def _child(service: NetworkService) -> Network:
+    return service.allocate_network(NetworkAllocate(partitionid=PARTITION, projectid=PROJECT))
+
+
+def _addresses(results: list[IP | NetworkError]) -> list[str]:
+    return [r.ipaddress if isinstance(r, IP) else r.kind.name for r in results]
+
+
+def test_a_batch_is_one_transaction(storage: Storage, service: NetworkService, lab: Network) -> None:
+    child = _child(service)
+    counting = CountingStorage(storage)
+    batch = NetworkService(counting)
+    request = IPAllocate(networkid=child.id, projectid=PROJECT)
+    results = batch.allocate_ips([IPRequest(request)] * 5)
+    assert _addresses(results) == [f"10.0.0.{i}" for i in range(1, 6)]
+    assert counting.runs == 1
+
+
+def test_a_refused_request_does_not_take_the_batch_down(service: NetworkService, lab: Network) -> None:
+    child = _child(service)
+    good = IPAllocate(networkid=child.id, projectid=PROJECT)
+    results = service.allocate_ips(
+        [IPRequest(good), IPRequest(good, "10.0.0.1"), IPRequest(good), IPRequest(good, "10.0.0.99")])
+    assert _addresses(results) == ["10.0.0.1", "CONFLICT", "10.0.0.2", "10.0.0.99"]
+    assert "10.0.0.1" in str(results[1])
+    assert sorted(ip.ipaddress for ip in service.list_ips()) == ["10.0.0.1", "10.0.0.2", "10.0.0.99"]
+    assert _addresses(service.allocate_ips([IPRequest(good), IPRequest(good)])) == ["10.0.0.3", "10.0.0.4"]
+
+
+def test_requests_of_different_networks_get_their_own_transactions(
+    storage: Storage, service: NetworkService, lab: Network
+) -> None:
+    first, second = _child(service), _child(service)
+    counting = CountingStorage(storage)
+    batch = NetworkService(counting)
+    a = IPAllocate(networkid=first.id, projectid=PROJECT)
+    b = IPAllocate(networkid=second.id, projectid=PROJECT)
+    assert allocation_key(IPRequest(a)) != allocation_key(IPRequest(b))
+    results = batch.allocate_ips([IPRequest(a), IPRequest(b), IPRequest(a), IPRequest(b)])
+    assert [r.networkid for r in results if isinstance(r, IP)] == [first.id, second.id, first.id, second.id]
+    assert counting.runs == 2  # one per network: requests that take other locks never share a transaction
+
+
+def test_an_unknown_network_is_refused_alone(service: NetworkService, lab: Network) -> None:
+    child = _child(service)
+    good = IPAllocate(networkid=child.id, projectid=PROJECT)
+    bad = IPAllocate(networkid="no-such-network", projectid=PROJECT)
+    results = service.allocate_ips([IPRequest(good), IPRequest(bad), IPRequest(good)])
+    assert _addresses(results) == ["10.0.0.1", "NOT_FOUND", "10.0.0.2"]
+    assert isinstance(results[1], NetworkError)
+    assert results[1].kind is ErrorKind.NOT_FOUND
+
+
+def test_a_forbidden_request_is_refused_alone(service: NetworkService, lab: Network) -> None:
+    child = _child(service)
+    good = IPAllocate(networkid=child.id, projectid=PROJECT)
+    results = service.allocate_ips([IPRequest(good), IPRequest(good, None, "another-project"), IPRequest(good)])
+    assert _addresses(results) == ["10.0.0.1", "FORBIDDEN", "10.0.0.2"]
+
+
+@pytest.mark.parametrize("outage", [StorageUnavailableError("store down"), StorageBusyError("store locked")])
+def test_an_outage_fails_the_whole_batch_without_re_running_its_members(
+    storage: Storage, service: NetworkService, lab: Network, outage: StorageError
+) -> None:
+    child = _child(service)
+    calls: list[str] = []
+
+    class DownSession(IpamSession):
+        def acquire_ip(self, prefix_cidr: str) -> ipam_model.IP:
+            calls.append(prefix_cidr)
+            raise outage
+
+    counting = CountingStorage(storage)
+    down = NetworkService(counting, sessions=DownSession)
+    request = IPAllocate(networkid=child.id, projectid=PROJECT)
+    before = snapshot(storage)
+    with pytest.raises(type(outage)):
+        down.allocate_ips([IPRequest(request)] * 4)
+    assert (counting.runs, len(calls)) == (1, 1)  # the batch's transaction alone, not one more per member
+    assert snapshot(storage) == before
+
+
+def test_an_unexpected_error_is_raised_not_returned(storage: Storage, service: NetworkService, lab: Network) -> None:
+    """A bug is no refusal: it fails the call (a logged 500 upstream), after each request was tried alone."""
+    child = _child(service)
+
+    class BrokenSession(IpamSession):
+        def acquire_ip(self, prefix_cidr: str) -> ipam_model.IP:
+            raise RuntimeError("bug")
+
+    counting = CountingStorage(storage)
+    with pytest.raises(RuntimeError, match="bug"):
+        NetworkService(counting, sessions=BrokenSession).allocate_ips(
+            [IPRequest(IPAllocate(networkid=child.id, projectid=PROJECT))] * 3)
+    assert counting.runs == 2  # the batch, then the first request alone
