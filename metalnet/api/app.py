@@ -15,6 +15,7 @@ from metalnet.api.ipam_service import ipam_service_handlers
 from metalnet.api.settings import Settings
 from metalnet.api.system_routes import system_handlers
 from metalnet.api.telemetry import instrument
+from metalnet.api.ui import ui_router, ui_templates
 from metalnet.api.v1_events import event_handlers
 from metalnet.api.v1_ips import ip_handlers
 from metalnet.api.v1_networks import network_handlers
@@ -56,8 +57,9 @@ def create_app(storage: Storage, settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[
             *system_handlers(ctx), *network_handlers(ctx), *ip_handlers(ctx), *partition_handlers(ctx),
-            *project_handlers(ctx), *ipam_service_handlers(ctx), *event_handlers(ctx),
+            *project_handlers(ctx), *ipam_service_handlers(ctx), ui_router(ctx), *event_handlers(ctx),
         ],
+        template_config=ui_templates(),
         # the history's retention, in the background of every worker (docs/history.md)
         on_startup=[pruner.start] if settings.history.enabled else [],
         on_shutdown=[pruner.stop],
