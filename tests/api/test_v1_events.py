@@ -17,9 +17,9 @@ from tests.api.conftest import KEYS, PARTITION, PROJECT, SUPER, assert_error, be
 Client = TestClient  # type: ignore[type-arg]
 
 
-@pytest.fixture(params=[True, False], ids=["hotpath", "litestar"])
-def client(request: pytest.FixtureRequest, api_storage: Storage) -> Iterator[Client]:
-    settings = Settings(request_log=False, fast_path=request.param, history=HistorySettings())
+@pytest.fixture
+def client(api_storage: Storage) -> Iterator[Client]:
+    settings = Settings(request_log=False, history=HistorySettings())
     with TestClient(create_app(api_storage, settings)) as test_client:
         yield test_client
 
