@@ -18,6 +18,7 @@ import click
 import httpx
 
 from cli.client import DEFAULT_TIMEOUT, build_http_client
+from cli.commands.events import events
 from cli.commands.ipam import ip, namespace, prefix
 from cli.commands.network import network
 from cli.commands.resources import partition, project
@@ -96,7 +97,7 @@ def cli(ctx: click.Context, api_url: str | None, token: str | None, hmac_key: st
     ctx.call_on_close(st.close)
 
 
-for command in (network, partition, project, prefix, ip, namespace, serve):
+for command in (network, partition, project, prefix, ip, namespace, serve, events):
     cli.add_command(command)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import IO, Any
 
 import click
 
 from cli.client import segment
 from cli.commands.common import apply_documents, id_command
+from cli.commands.events import fetch_events, ip_history_table
 from cli.documents import load_documents
 from cli.errors import InputError
 from cli.options import family_option, file_option, list_option, output_option
@@ -127,3 +129,18 @@ id_command(ip_group, "describe", "GET", "/v1/ip", "Show one IP address.", ips_ta
 # metal-api calls freeing an IP deleting it; both names work
 ip_group.add_command(id_command(ip_group, "delete", "DELETE", "/v1/ip/free", "Free IP address A.", ips_table,
                                 metavar="A"), "free")
+
+
+@ip_group.command("history")
+@click.argument("address")
+@output_option
+@click.pass_context
+def history(ctx: click.Context, address: str) -> None:
+    """Who held ADDRESS, and when: its allocations, updates and frees, oldest first."""
+    try:
+        canonical = str(ipaddress.ip_address(address.strip()))  # events name addresses as the API prints them
+    except ValueError:
+        raise InputError(f"{address!r} is not an IP address") from None
+    st = state(ctx)
+    found, _ = fetch_events(st.api, {"kind": "ip", "id": canonical})
+    emit(found, st.output, ip_history_table)

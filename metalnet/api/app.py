@@ -16,10 +16,12 @@ from metalnet.api.settings import Settings
 from metalnet.api.system_routes import system_handlers
 from metalnet.api.telemetry import instrument
 from metalnet.api.ui import ui_router, ui_templates
+from metalnet.api.v1_events import event_handlers
 from metalnet.api.v1_ips import ip_handlers
 from metalnet.api.v1_networks import network_handlers
 from metalnet.api.v1_resources import partition_handlers, project_handlers
 from metalnet.api.v2 import V2Router
+from metalnet.history.retention import Pruner
 from metalnet.storage.base import Storage
 
 #: where the OpenAPI document is served (``/schema/openapi.json``, ``/schema/openapi.yaml``, viewers)
@@ -53,12 +55,16 @@ def create_app(storage: Storage, settings: Settings | None = None) -> Litestar:
     settings = settings or Settings()
     ctx = ApiContext.build(storage, settings)
     v2 = V2Router.build(ctx)
+    pruner = Pruner(storage, settings.history)
     app = Litestar(
         route_handlers=[
             *system_handlers(ctx), *network_handlers(ctx), *ip_handlers(ctx), *partition_handlers(ctx),
-            *project_handlers(ctx), *ipam_service_handlers(ctx), ui_router(ctx), *v2.mounts(),
+            *project_handlers(ctx), *ipam_service_handlers(ctx), ui_router(ctx), *v2.mounts(), *event_handlers(ctx),
         ],
         template_config=ui_templates(),
+        # the history's retention, in the background of every worker (docs/history.md)
+        on_startup=[pruner.start] if settings.history.enabled else [],
+        on_shutdown=[pruner.stop],
         before_request=access_check(ctx.auth),
         exception_handlers={Exception: handle_exception},
         openapi_config=_openapi(settings),

@@ -14,6 +14,7 @@ Networked stores run both in the shared worker threads, in parallel.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,10 +22,12 @@ from typing import TypeVar
 
 import anyio.to_thread
 
+from metalnet.api.actors import PerActor
 from metalnet.api.auth import Authenticator
 from metalnet.api.batching import Batcher
 from metalnet.api.metrics import Metrics
 from metalnet.api.settings import Settings
+from metalnet.history.recorder import History
 from metalnet.ipam import Ipamer
 from metalnet.network import IP, IPRequest, NetworkService, allocation_key
 from metalnet.storage.base import Storage
@@ -55,20 +58,25 @@ class ApiContext:
     writer: ThreadPoolExecutor | None = None
     #: the threads the reads of a serial-write store run on (``None``: the shared worker threads)
     readers: ThreadPoolExecutor | None = None
-    ip_batcher: Batcher[IPRequest, IP] = field(init=False)
+    ip_batcher: Batcher[IPRequest, IP] | PerActor[IPRequest, IP] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.ip_batcher = Batcher(self.networks.allocate_ips, self.write, allocation_key,
-                                  observe=self.metrics.batch_sizes.observe)
+        def batcher() -> Batcher[IPRequest, IP]:
+            return Batcher(self.networks.allocate_ips, self.write, allocation_key,
+                           observe=self.metrics.batch_sizes.observe)
+
+        # with a history a batch records one actor, so each actor gets its batcher
+        self.ip_batcher = batcher() if self.networks.history is None else PerActor(batcher)
 
     @classmethod
     def build(cls, storage: Storage, settings: Settings) -> ApiContext:
         serial = storage.name in SERIAL_WRITE_BACKENDS
+        history = History() if settings.history.enabled else None
         return cls(
             storage=storage,
             settings=settings,
-            ipam=Ipamer(storage),
-            networks=NetworkService(storage),
+            ipam=Ipamer(storage, history=history),
+            networks=NetworkService(storage, history=history),
             auth=Authenticator(settings),
             metrics=Metrics(),
             offload=storage.name not in INLINE_BACKENDS,
@@ -83,7 +91,7 @@ class ApiContext:
         if not self.offload:
             return fn()
         if self.readers is not None:
-            return await asyncio.get_running_loop().run_in_executor(self.readers, fn)
+            return await asyncio.get_running_loop().run_in_executor(self.readers, contextvars.copy_context().run, fn)
         return await anyio.to_thread.run_sync(fn)
 
     async def write(self, fn: Callable[[], T]) -> T:
@@ -91,5 +99,6 @@ class ApiContext:
         if not self.offload:
             return fn()
         if self.writer is not None:
-            return await asyncio.get_running_loop().run_in_executor(self.writer, fn)
+            # in the caller's context: the change records its actor (metalnet.history.actor), as in worker threads
+            return await asyncio.get_running_loop().run_in_executor(self.writer, contextvars.copy_context().run, fn)
         return await anyio.to_thread.run_sync(fn)

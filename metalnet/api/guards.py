@@ -12,6 +12,7 @@ from typing import Any
 from litestar import Request
 from litestar.connection import ASGIConnection
 
+from metalnet.api.actors import act
 from metalnet.api.auth import ANONYMOUS_ADMIN, Authenticator, Principal
 from metalnet.api.settings import Role
 
@@ -35,6 +36,7 @@ def access_check(authenticator: Authenticator) -> AccessCheck:
         )
         principal.require(role)
         request.scope["state"][PRINCIPAL_KEY] = principal
+        act(principal, authenticator.enabled, request.scope)  # type: ignore[arg-type]
 
     return check
 

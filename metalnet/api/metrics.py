@@ -6,7 +6,8 @@
 - ``metalnet_v2_calls_total{service,method,code}``: calls of the metal-stack v2 API by Connect code;
 - ``metalnet_ip_allocation_batch_size`` (histogram): how many IP allocations shared one transaction;
 - ``metalnet_pool_{available,used}_ips{family}``, read from the store at scrape time by a collector the app
-  registers (:meth:`Metrics.add_pool_collector`), summed over the private super networks.
+  registers (:meth:`Metrics.add_pool_collector`), summed over the private super networks;
+- ``metalnet_history_{newest,oldest}_seq`` and ``metalnet_history_streams`` (metalnet/api/v1_events.py).
 
 With several worker processes (``serve(workers=N)``) every process writes its counters to files in
 ``PROMETHEUS_MULTIPROC_DIR``, which ``serve`` creates for the run, and a scrape of any worker sums them
@@ -114,7 +115,10 @@ class Metrics:
         self._inc(self.frees, kind, family)
 
     def add_pool_collector(self, read: PoolReader) -> None:
-        collector = _PoolCollector(read)
+        self.add_collector(_PoolCollector(read))
+
+    def add_collector(self, collector: Collector) -> None:
+        """A collector that reads the shared store at scrape time (reported once, whichever worker answers)."""
         self._collectors.append(collector)
         self.registry.register(collector)
 

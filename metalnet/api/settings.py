@@ -12,6 +12,8 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from metalnet.history.retention import HistorySettings
+
 #: largest accepted request body; a bigger one is answered 413 (before it is read, when it is declared)
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 #: seconds a request may take to send its body after its headers; then 408
@@ -67,6 +69,7 @@ class Settings:
         version: reported by ``/v1/version`` and the IPAM service's ``Version``.
         request_log: emit one log line per request.
         body_timeout: seconds a request may take to send its body after its headers (then 408).
+        history: whether changes are recorded, and for how long (``METALNET_HISTORY*``, docs/history.md).
     """
 
     hmac_keys: Mapping[Role, str] = field(default_factory=dict, repr=False)
@@ -75,6 +78,7 @@ class Settings:
     version: str = "0.1.0"
     request_log: bool = True
     body_timeout: float = DEFAULT_BODY_TIMEOUT
+    history: HistorySettings = field(default_factory=HistorySettings.from_env)
 
     @property
     def auth_enabled(self) -> bool:

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+from metalnet.history.recorder import History
 from metalnet.ipam.addresses import parse_address, parse_cidr
 from metalnet.ipam.dump import dump_namespace, load_namespace
 from metalnet.ipam.errors import InvalidInputError
 from metalnet.ipam.model import IP, Prefix, Usage
 from metalnet.ipam.namespaces import ROOT_NAMESPACE, check_namespace_name, check_writable
 from metalnet.ipam.session import IpamSession
-from metalnet.storage.base import Storage
+from metalnet.storage.base import Storage, Transaction
 from metalnet.storage.memory import MemoryStorage
 
 T = TypeVar("T")
@@ -44,15 +45,43 @@ def _length(value: object) -> int:
     return value
 
 
+#: what a change records: (kind, id, action, state) from its result; the state is "after" for acquisitions
+#: and creations, "before" for releases and deletions
+Describe = Callable[[T], tuple[str, str, str, dict[str, str]]]
+_REMOVALS = ("delete", "release")
+
+
 class Ipamer:
     """IP address management over a storage backend (in memory unless ``storage`` is given).
 
     Every write to a protected namespace (the network layer's, see :mod:`metalnet.ipam.namespaces`) raises
     :class:`~metalnet.ipam.errors.ProtectedNamespaceError`; reading it is allowed.
+
+    ``history``: records every change as an event in its transaction (docs/history.md); None: no history.
     """
 
-    def __init__(self, storage: Storage | None = None) -> None:
+    def __init__(self, storage: Storage | None = None, *, history: History | None = None) -> None:
         self.storage = storage if storage is not None else MemoryStorage()
+        self.history = history
+
+    def _change(self, namespace: str, fn: Callable[[IpamSession], T], describe: Describe[T]) -> T:
+        """Run the change ``fn``; with a history, record the event ``describe`` makes of its result."""
+        namespace = _ns(namespace)
+        check_writable(namespace)
+        history = self.history
+        if history is None:
+            return self.storage.run(lambda tx: fn(IpamSession(tx, namespace, self)))
+
+        def unit(tx: Transaction) -> T:
+            result = fn(IpamSession(tx, namespace, self))
+            kind, ident, action, state = describe(result)
+            state = {**state, "namespace": namespace}
+            removed = action in _REMOVALS
+            history.record_state(tx, kind, ident, action, before=state if removed else None,
+                                 after=None if removed else state)
+            return result
+
+        return self.storage.run(unit)
 
     def _run(self, namespace: str, fn: Callable[[IpamSession], T], *, readonly: bool = False) -> T:
         namespace = _ns(namespace)
@@ -66,11 +95,11 @@ class Ipamer:
 
     def new_prefix(self, cidr: str, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
         cidr = _cidr(cidr)
-        return self._run(namespace, lambda s: s.new_prefix(cidr))
+        return self._change(namespace, lambda s: s.new_prefix(cidr), _prefix_event("create"))
 
     def delete_prefix(self, cidr: str, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
         cidr = _cidr(cidr)
-        return self._run(namespace, lambda s: s.delete_prefix(cidr))
+        return self._change(namespace, lambda s: s.delete_prefix(cidr), _prefix_event("delete"))
 
     def prefix_from(self, cidr: str, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
         cidr = _cidr(cidr)
@@ -81,44 +110,39 @@ class Ipamer:
         return self._run(namespace, lambda s: s.prefix_usage(cidr), readonly=True)
 
     def acquire_child_prefix(self, parent_cidr: str, length: int, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
-        parent_cidr, length, namespace = _cidr(parent_cidr), _length(length), _ns(namespace)
-        check_writable(namespace)
-        return self.storage.run(
-            lambda tx: IpamSession(tx, namespace, self).acquire_child_prefix(parent_cidr, length)
-        )
+        parent_cidr, length = _cidr(parent_cidr), _length(length)
+        return self._change(namespace, lambda s: s.acquire_child_prefix(parent_cidr, length),
+                            _prefix_event("acquire"))
 
     def acquire_specific_child_prefix(
         self, parent_cidr: str, child_cidr: str, *, namespace: str = ROOT_NAMESPACE
     ) -> Prefix:
         parent_cidr, child_cidr = _cidr(parent_cidr), _cidr(child_cidr)
-        return self._run(namespace, lambda s: s.acquire_specific_child_prefix(parent_cidr, child_cidr))
+        return self._change(namespace, lambda s: s.acquire_specific_child_prefix(parent_cidr, child_cidr),
+                            _prefix_event("acquire"))
 
     def release_child_prefix(self, child: Prefix | str, *, namespace: str | None = None) -> Prefix:
         cidr = _cidr(child.cidr if isinstance(child, Prefix) else child)
-        ns = _ns(namespace or (child.namespace if isinstance(child, Prefix) else ROOT_NAMESPACE))
-        check_writable(ns)
-        return self.storage.run(lambda tx: IpamSession(tx, ns, self).release_child_prefix(cidr))
+        ns = namespace or (child.namespace if isinstance(child, Prefix) else ROOT_NAMESPACE)
+        return self._change(ns, lambda s: s.release_child_prefix(cidr), _prefix_event("release"))
 
     def acquire_ip(self, prefix_cidr: str, *, namespace: str = ROOT_NAMESPACE) -> IP:
-        # the hottest calls skip _run's extra closure
-        prefix_cidr, namespace = _cidr(prefix_cidr), _ns(namespace)
-        check_writable(namespace)
-        return self.storage.run(lambda tx: IpamSession(tx, namespace, self).acquire_ip(prefix_cidr))
+        prefix_cidr = _cidr(prefix_cidr)
+        return self._change(namespace, lambda s: s.acquire_ip(prefix_cidr), _ip_event("acquire"))
 
     def acquire_specific_ip(self, prefix_cidr: str, ip: str, *, namespace: str = ROOT_NAMESPACE) -> IP:
         prefix_cidr, ip = _cidr(prefix_cidr), _text(ip, parse_address)
-        return self._run(namespace, lambda s: s.acquire_specific_ip(prefix_cidr, ip))
+        return self._change(namespace, lambda s: s.acquire_specific_ip(prefix_cidr, ip), _ip_event("acquire"))
 
     def release_ip(self, ip: IP, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
         if not isinstance(ip, IP):
             raise InvalidInputError(f"invalid ip {ip!r}: expected an IP returned by acquire_ip")
-        namespace = _ns(namespace)
-        check_writable(namespace)
-        return self.storage.run(lambda tx: IpamSession(tx, namespace, self).release_ip(ip))
+        return self._change(namespace, lambda s: s.release_ip(ip),
+                            lambda _: ("ipam-ip", str(ip), "release", {"ip": str(ip), "prefix": ip.parent_prefix}))
 
     def release_ip_from_prefix(self, prefix_cidr: str, ip: str, *, namespace: str = ROOT_NAMESPACE) -> IP:
         prefix_cidr, ip = _cidr(prefix_cidr), _text(ip, parse_address)
-        return self._run(namespace, lambda s: s.release_ip_from_prefix(prefix_cidr, ip))
+        return self._change(namespace, lambda s: s.release_ip_from_prefix(prefix_cidr, ip), _ip_event("release"))
 
     def read_all_prefix_cidrs(self, *, namespace: str = ROOT_NAMESPACE) -> list[str]:
         return self._run(namespace, lambda s: s.read_all_prefix_cidrs(), readonly=True)
@@ -130,12 +154,13 @@ class Ipamer:
         return self._run(namespace, dump_namespace, readonly=True)
 
     def load(self, dump: str, *, namespace: str = ROOT_NAMESPACE) -> None:
-        self._run(namespace, lambda s: load_namespace(s, dump))
+        self._change(namespace, lambda s: load_namespace(s, dump), lambda _: ("namespace", namespace, "update", {}))
 
     def create_namespace(self, name: str) -> None:
         name = _ns(name)
         check_writable(name)
-        self._run(ROOT_NAMESPACE, lambda s: s.create_namespace(name))
+        self._change(ROOT_NAMESPACE, lambda s: s.create_namespace(name),
+                     lambda _: ("namespace", name, "create", {"name": name}))
 
     def list_namespaces(self) -> list[str]:
         return self._run(ROOT_NAMESPACE, lambda s: s.list_namespaces(), readonly=True)
@@ -143,4 +168,23 @@ class Ipamer:
     def delete_namespace(self, name: str) -> None:
         name = _ns(name)
         check_writable(name)
-        self._run(ROOT_NAMESPACE, lambda s: s.delete_namespace(name))
+        self._change(ROOT_NAMESPACE, lambda s: s.delete_namespace(name),
+                     lambda _: ("namespace", name, "delete", {"name": name}))
+
+
+def _prefix_event(action: str) -> Describe[Prefix]:
+    """A prefix's event: kind ``child-prefix`` for a child (acquired from, or given back to, its parent)."""
+
+    def describe(prefix: Prefix) -> tuple[str, str, str, dict[str, str]]:
+        state = {"cidr": prefix.cidr, "parent_cidr": prefix.parent_cidr}
+        return ("child-prefix" if prefix.parent_cidr else "prefix"), prefix.cidr, action, state
+
+    return describe
+
+
+def _ip_event(action: str) -> Describe[IP]:
+    def describe(ip: IP) -> tuple[str, str, str, dict[str, str]]:
+        return "ipam-ip", str(ip), action, {"ip": str(ip), "prefix": ip.parent_prefix}
+
+    return describe
+

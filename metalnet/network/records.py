@@ -24,12 +24,16 @@ but the last: the memory backend answers exactly those from one sorted bucket (i
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import msgspec
 
+from metalnet.network.history import record_change
 from metalnet.network.model import IP, Consumption, Network, Partition, Project
 from metalnet.storage.base import Key, Transaction
+
+if TYPE_CHECKING:
+    from metalnet.history.recorder import History
 
 R = TypeVar("R", Network, IP, Partition, Project)
 
@@ -77,14 +81,21 @@ def encode(record: Record) -> str:
 class Records:
     """Typed reads and writes of records and their secondary keys inside one transaction."""
 
-    def __init__(self, tx: Transaction) -> None:
+    def __init__(self, tx: Transaction, history: History | None = None) -> None:
         self.tx = tx
+        #: records every insert, put and delete as an event of the history (None: the history is off)
+        self.history = history
+        #: with a history: the stored JSON of records read, the "before" of their events (saves a read)
+        self._read: dict[Key, str] = {}
 
     def get(self, kind: type[R], ident: str) -> R | None:
-        value = self.tx.get(record_key(kind, ident))
+        key = record_key(kind, ident)
+        value = self.tx.get(key)
         if value is None:
             return None
         assert isinstance(value, str)
+        if self.history is not None:
+            self._read[key] = value
         return msgspec.json.decode(value, type=kind)
 
     def exists(self, kind: type[Record], ident: str) -> bool:
@@ -99,13 +110,36 @@ class Records:
 
     def insert(self, record: Record) -> None:
         """Store a new record; :class:`~metalnet.storage.base.KeyExistsError` if its id is taken."""
-        self.tx.insert(record_key(type(record), _ident(record)), encode(record))
+        key, stored = record_key(type(record), _ident(record)), encode(record)
+        self.tx.insert(key, stored)
+        if self.history is not None:
+            self._changed(key, "insert", None, stored, record)
 
     def put(self, record: Record) -> None:
-        self.tx.put(record_key(type(record), _ident(record)), encode(record))
+        key, stored = record_key(type(record), _ident(record)), encode(record)
+        before = self._before(key) if self.history is not None else None
+        self.tx.put(key, stored)
+        if self.history is not None:
+            self._changed(key, "put" if before is not None else "insert", before, stored, record)
 
     def delete(self, kind: type[R], ident: str) -> None:
-        self.tx.delete(record_key(kind, ident))
+        key = record_key(kind, ident)
+        before = self._before(key) if self.history is not None else None
+        self.tx.delete(key)
+        if before is not None:
+            self._changed(key, "delete", before, None)
+
+    def _before(self, key: Key) -> str | None:
+        if key in self._read:
+            return self._read[key]
+        value = self.tx.get(key)
+        return value if isinstance(value, str) else None
+
+    def _changed(self, key: Key, change: str, before: str | None, after: str | None,
+                 record: Record | None = None) -> None:
+        assert self.history is not None
+        self._read.pop(key, None)
+        record_change(self.history, self.tx, str(key[0]), str(key[1]), change, before, after, record)
 
     def first_under(self, kind: str, *items: str | int) -> tuple[Key, str] | None:
         """The first secondary key of ``kind`` starting with ``items``, and its value."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 from typing import NamedTuple, TypeVar
 
+from metalnet.history.recorder import History
 from metalnet.ipam.errors import IpamError
 from metalnet.ipam.session import IpamSession
 from metalnet.network import children, ips, networks, resources, typed
@@ -74,6 +75,7 @@ class NetworkService:
         sessions: builds the IPAM session of a transaction (tests inject failures through it).
         count_blocks: report ``available_prefixes`` as free blocks (metal-stack v2) instead of smallest
             prefixes (v1).
+        history: records every change as an event in its transaction (docs/history.md); None: no history.
 
     Every method raises :class:`~metalnet.network.errors.NetworkError` for a refused operation and
     leaves the store unchanged then. Every method that changes a project's resources takes ``acting_for``:
@@ -88,6 +90,7 @@ class NetworkService:
         vrf_range: tuple[int, int] = DEFAULT_RANGE,
         sessions: SessionFactory = IpamSession,
         count_blocks: bool = False,
+        history: History | None = None,
     ) -> None:
         low, high = vrf_range
         if not 1 <= low <= high:
@@ -96,10 +99,14 @@ class NetworkService:
         self.vrf_range = vrf_range
         self._sessions = sessions
         self.count_blocks = count_blocks
+        self.history = history
+
+    def _work(self, tx: Transaction) -> Work:
+        return Work.open(tx, self._sessions, self.vrf_range, self.history, count_blocks=self.count_blocks)
 
     def _run(self, operation: Callable[[Work], T], *, readonly: bool = False) -> T:
         def unit(tx: Transaction) -> T:
-            return operation(Work.open(tx, self._sessions, self.vrf_range, count_blocks=self.count_blocks))
+            return operation(self._work(tx))
 
         try:
             return self.storage.run(unit, readonly=readonly)
@@ -168,7 +175,7 @@ class NetworkService:
         if len(requests) > 1:
             try:
                 return list(self.storage.run(lambda tx: [
-                    ips.allocate_ip(Work.open(tx, self._sessions, self.vrf_range), request, specific, acting_for)
+                    ips.allocate_ip(self._work(tx), request, specific, acting_for)
                     for request, specific, acting_for in requests
                 ]))
             except OUTAGES:

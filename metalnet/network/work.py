@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import msgspec
 
+from metalnet.history.recorder import History
 from metalnet.ipam.namespaces import NETWORK_NAMESPACE
 from metalnet.ipam.session import IpamSession
 from metalnet.network.consumption import consumption
@@ -60,9 +61,17 @@ class Work:
 
     @classmethod
     def open(
-        cls, tx: Transaction, sessions: SessionFactory, vrf_range: tuple[int, int], *, count_blocks: bool = False
+        cls,
+        tx: Transaction,
+        sessions: SessionFactory,
+        vrf_range: tuple[int, int],
+        history: History | None = None,
+        *,
+        count_blocks: bool = False,
     ) -> Work:
-        return cls(tx, Records(tx), sessions(tx, NETWORK_NAMESPACE), VrfPool(tx, *vrf_range), sessions, count_blocks)
+        """``history``: where record changes become events (see metalnet/network/history.py); None: off."""
+        return cls(tx, Records(tx, history), sessions(tx, NETWORK_NAMESPACE), VrfPool(tx, *vrf_range), sessions,
+                   count_blocks)
 
     def ipam_in(self, namespace: str) -> IpamSession:
         """The IPAM session of a project namespace (``""``: the networks' own namespace)."""

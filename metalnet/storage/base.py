@@ -24,6 +24,9 @@ The core and the network layer see storage as an *ordered key-value store with t
   (for example one prefix). Backends that run transactions concurrently serialise them per name; the others
   treat it as a no-op and say so with ``Transaction.serial`` (callers on a hot path may then skip the call).
   Every write to shared state happens under a lock or through ``insert``.
+- ``Transaction.append_event(event)`` appends to the store's history of changes, numbered at commit; the
+  ``Storage`` reads it back with ``read_events``/``event_bounds`` and trims it with ``prune_events``
+  (see :mod:`metalnet.storage.event_log` and docs/history.md).
 - ``Transaction.pop_first(within)`` removes and returns the first entry of a bucket: ``first`` then
   ``delete``, which a backend may do in one step.
 
@@ -45,6 +48,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from typing import ClassVar, NoReturn, TypeVar
 
+from metalnet.storage import event_log
+from metalnet.storage.event_log import EventBounds, EventFilter, EventRecord, StoredEvent
 from metalnet.storage.rows import Value
 
 Key = tuple[str | int, ...]
@@ -134,6 +139,15 @@ class Transaction(ABC):
     def exists(self, key: Key) -> bool:
         return self.get(key) is not None
 
+    def append_event(self, event: EventRecord) -> None:
+        """Append ``event`` to the store's history in this transaction; it is numbered by the next sequence
+        number and visible exactly when the transaction commits (a rollback leaves no trace of it).
+
+        The default takes the number from a counter row at once, which is exact only where writers are
+        serial or commits are ordered by a log; stores with concurrent writers override it.
+        """
+        event_log.append(self, event)
+
 
 class Storage(ABC):
     """A store of keys and values that runs transactions."""
@@ -155,6 +169,20 @@ class Storage(ABC):
 
     def close(self) -> None:  # noqa: B027 - stores without resources need nothing
         """Release connections and files; the storage is unusable afterwards."""
+
+    def event_bounds(self) -> EventBounds:
+        """The oldest retained and the newest sequence number of the history."""
+        return self.run(event_log.bounds_in, readonly=True)
+
+    def read_events(self, after: int, limit: int, where: EventFilter = event_log.EVERY) -> list[StoredEvent]:
+        """Up to ``limit`` events numbered above ``after`` that match ``where``, in sequence order."""
+        return self.run(lambda tx: event_log.read_in(tx, after, limit, where), readonly=True)
+
+    def prune_events(self, older_than: float, keep: int) -> int:
+        """Delete the events older than ``older_than`` (seconds since the epoch) or beyond the newest ``keep``,
+        oldest first, in small transactions so that writers never wait long; the number deleted."""
+        batch = event_log.PRUNE_BATCH
+        return event_log.prune_until_done(lambda: self.run(lambda tx: event_log.prune_in(tx, older_than, keep, batch)))
 
     def ping(self, deadline: float | None = None) -> None:
         """Raise :class:`StorageUnavailableError` unless the store answers (by ``deadline``, if given)."""
@@ -186,6 +214,9 @@ class RefusesWrites:
 
     def pop_first(self, within: Key) -> tuple[Key, Value] | None:
         _refuse_write("pop_first", within)
+
+    def append_event(self, event: EventRecord) -> None:
+        _refuse_write("append_event", (event.kind, event.ident))
 
 
 def seconds_left(deadline: float, where: str) -> float:

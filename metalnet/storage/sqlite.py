@@ -21,11 +21,11 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
-from metalnet.storage import migrations
+from metalnet.storage import event_log, migrations, sql_events
 from metalnet.storage.base import (
     RefusesWrites,
     Storage,
@@ -36,6 +36,7 @@ from metalnet.storage.base import (
     bounded,
     remaining,
 )
+from metalnet.storage.event_log import EVERY, EventBounds, EventFilter, EventRecord, StoredEvent
 from metalnet.storage.sql_common import (
     KV,
     NESTED_RUN,
@@ -62,6 +63,22 @@ class SqliteTransaction(SqlTransaction):
     def __init__(self, connection: sqlite3.Connection) -> None:
         super().__init__(KV)
         self._execute = connection.execute
+        self._connection = connection
+        #: history events, numbered and written just before COMMIT (storage/sql_events.py)
+        self._events: list[EventRecord] = []
+
+    def append_event(self, event: EventRecord) -> None:
+        self._events.append(event)
+
+    def write_events(self) -> None:
+        """Number and store the events of this transaction (its last statements before COMMIT)."""
+        if self._events:
+            (newest,) = self._execute(sql_events.SERIAL_NEWEST).fetchone()
+            self._connection.executemany(sql_events.INSERT, sql_events.numbered(newest, self._events))
+
+    def rows(self, statement: str, params: Sequence[Any]) -> list[Sequence[Any]]:
+        """The rows of any statement (the history's, see storage/sql_events.py)."""
+        return self._execute(statement, params).fetchall()
 
     def _one(self, sql: str, params: tuple[bytes, ...]) -> Row | None:
         row: Row | None = self._execute(sql, params).fetchone()
@@ -175,8 +192,10 @@ class SqliteStorage(Storage):
                     if deadline is not None:  # the wait for the write lock ends by the deadline
                         _busy_timeout(connection, bounded(self._timeout, deadline, self.url))
                     connection.execute(begin)
-                    result = fn(SqliteReadOnlyTransaction(connection) if readonly else SqliteTransaction(connection))
+                    tx = SqliteReadOnlyTransaction(connection) if readonly else SqliteTransaction(connection)
+                    result = fn(tx)
                     remaining(deadline, self.url)  # past the deadline: roll back rather than commit
+                    tx.write_events()
                     connection.execute("COMMIT")
                     return result
                 except sqlite3.Error as exc:
@@ -193,6 +212,25 @@ class SqliteStorage(Storage):
                 with contextlib.suppress(sqlite3.Error):  # a broken connection: its error is already on the way
                     _busy_timeout(connection, self._timeout)
         raise StorageBusyError(f"the store {self.url} stayed locked through {_ATTEMPTS} attempts")
+
+    def event_bounds(self) -> EventBounds:
+        return self._history(lambda tx: sql_events.bounds(tx.rows, serial=True), readonly=True)
+
+    def read_events(self, after: int, limit: int, where: EventFilter = EVERY) -> list[StoredEvent]:
+        return self._history(lambda tx: sql_events.read(tx.rows, after, limit, where), readonly=True)
+
+    def prune_events(self, older_than: float, keep: int) -> int:
+        # a write transaction per batch: writers never wait long behind it
+        return event_log.prune_until_done(
+            lambda: self._history(lambda tx: sql_events.prune_batch(tx.rows, older_than, keep, serial=True),
+                                  readonly=False))
+
+    def _history(self, fn: Callable[[SqliteTransaction], T], *, readonly: bool) -> T:
+        def unit(tx: Transaction) -> T:
+            assert isinstance(tx, SqliteTransaction)
+            return fn(tx)
+
+        return self.run(unit, readonly=readonly)
 
     def close(self) -> None:
         with self._guard:

@@ -11,6 +11,7 @@ import psycopg
 import psycopg_pool
 from psycopg import errors as pg_errors
 
+from metalnet.storage import event_log, sql_events
 from metalnet.storage.base import (
     DeadlineExceededError,
     Storage,
@@ -21,6 +22,8 @@ from metalnet.storage.base import (
     bounded,
     remaining,
 )
+from metalnet.storage.event_log import EVERY, EventBounds, EventFilter, StoredEvent
+from metalnet.storage.postgres import events
 from metalnet.storage.postgres.errors import (
     RETRYABLE,
     InsertConflictError,
@@ -160,6 +163,33 @@ class PostgresStorage(Storage):
         raise StorageBusyError(
             f"PostgreSQL at {self._where}: transaction kept conflicting ({RETRY_ATTEMPTS} attempts)"
         )
+
+    def event_bounds(self) -> EventBounds:
+        return self._outside_transaction(lambda execute: sql_events.bounds(execute))
+
+    def read_events(self, after: int, limit: int, where: EventFilter = EVERY) -> list[StoredEvent]:
+        return self._outside_transaction(lambda execute: sql_events.read(execute, after, limit, where))
+
+    def prune_events(self, older_than: float, keep: int) -> int:
+        # one batch per autocommit statement: writers never wait long behind it
+        return event_log.prune_until_done(
+            lambda: self._outside_transaction(lambda execute: sql_events.prune_batch(execute, older_than, keep)))
+
+    def _outside_transaction(self, fn: Callable[[sql_events.Execute], T]) -> T:
+        """``fn`` on a pooled connection in autocommit mode (each statement its own snapshot and commit)."""
+        if self._outage.down and self._outage.check(None):  # raises while the server is down
+            self._replace_pool()
+        try:
+            with self._pool.connection(timeout=self._timeout) as connection:
+                return fn(events.executor(connection))
+        except psycopg_pool.PoolTimeout as exc:
+            self._outage.confirm(None)
+            raise StorageUnavailableError(f"no connection to PostgreSQL at {self._where}") from exc
+        except psycopg.OperationalError as exc:
+            self._outage.confirm(None)
+            raise translate(exc, self._where) from exc
+        except psycopg.Error as exc:
+            raise translate(exc, self._where) from exc
 
     def close(self) -> None:
         self._pool.close()

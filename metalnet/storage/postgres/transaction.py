@@ -23,8 +23,10 @@ from psycopg import errors as pg_errors
 from psycopg import pq
 
 from metalnet.storage.base import Key, remaining, seconds_left
+from metalnet.storage.event_log import EventRecord
 from metalnet.storage.keys import encode_key
 from metalnet.storage.postgres.errors import StaleConnectionError, stale
+from metalnet.storage.postgres.events import append_statement
 from metalnet.storage.postgres.ledger import UNKNOWN, Ledger
 from metalnet.storage.postgres.liveness import peer_spoke
 from metalnet.storage.postgres.statements import (
@@ -73,6 +75,8 @@ class PostgresTransaction(SqlTransaction):
         self.ledger = Ledger(cache)
         #: whether a check waits in the buffer (a failure of ``fn`` must then be verified before it is believed)
         self.unsent_checks = False
+        #: history events, numbered by the last statement before COMMIT (see postgres/events.py)
+        self._events: list[EventRecord] = []
 
     def get(self, key: Key) -> Value | None:
         known = self.ledger.known(key)
@@ -127,6 +131,9 @@ class PostgresTransaction(SqlTransaction):
             raise  # no answer to the checks: the store's error, not fn's, is the one to report
         return True
 
+    def append_event(self, event: EventRecord) -> None:
+        self._events.append(event)
+
     def commit(self) -> None:
         """Send what is buffered together with ``COMMIT``; raises unless the server really committed.
 
@@ -139,6 +146,8 @@ class PostgresTransaction(SqlTransaction):
             # connection is closed, so that the pool replaces it, and the transaction runs again
             self._pgconn.finish()
             raise StaleConnectionError("the server closed or is closing the pooled connection")
+        if self._events:
+            self._pending.append(append_statement(self._events))
         result = self._send("COMMIT")
         if result.command_status != b"COMMIT":
             # the server answers COMMIT of a transaction that an error aborted with "ROLLBACK", not an
