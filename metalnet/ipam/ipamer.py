@@ -70,6 +70,10 @@ class Ipamer:
         # the hottest calls skip _run's extra closure
         return self.storage.run(lambda tx: IpamSession(tx, namespace, self).acquire_ip(prefix_cidr))
 
+    def acquire_ips(self, prefix_cidr: str, count: int, *, namespace: str = ROOT_NAMESPACE) -> list[IP]:
+        """The ``count`` lowest free addresses, all or nothing, in one transaction (metalnet's extension)."""
+        return self._run(namespace, lambda s: s.acquire_ips(prefix_cidr, count))
+
     def acquire_specific_ip(self, prefix_cidr: str, ip: str, *, namespace: str = ROOT_NAMESPACE) -> IP:
         return self._run(namespace, lambda s: s.acquire_specific_ip(prefix_cidr, ip))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import uuid4
 
 import msgspec
@@ -36,6 +37,18 @@ def allocate_ip(work: Work, request: IPAllocate, specific: str | None = None, ac
 
     ``acting_for``: the project a bound caller acts for (see :mod:`metalnet.network.access`).
     """
+    network, family = allocation_target(work, request, specific, acting_for)
+    if specific:
+        acquired = _acquire_specific(work, network, specific)
+    else:
+        acquired = _acquire_next(work, network, family or default_family(network))
+    return store_ip(work, network, request, acquired, now())
+
+
+def allocation_target(
+    work: Work, request: IPAllocate, specific: str | None, acting_for: str | None
+) -> tuple[Network, Family | None]:
+    """Every rule of an allocation before an address is taken (locks included): the network and the family."""
     if not request.networkid:
         raise invalid("networkid should not be empty")
     if not request.projectid:
@@ -55,21 +68,20 @@ def allocate_ip(work: Work, request: IPAllocate, specific: str | None = None, ac
             f'can not allocate ip for project "{projectid}" because network belongs to '
             f'"{network.projectid}" and the network is not shared'
         )
+    return network, family
+
+
+def ip_template(network: Network, request: IPAllocate, stamp: datetime) -> IP:
+    """The IP record ``request`` asks for, without its address, prefix and allocation uuid."""
     tags = set(request.tags or [])
     if request.machineid:
         tags.add(machine_tag(request.machineid))
-    if specific:
-        acquired = _acquire_specific(work, network, specific)
-    else:
-        acquired = _acquire_next(work, network, family or _default_family(network))
-    address, prefix = str(acquired), acquired.parent_prefix
-    stamp = now()
-    ip = IP(
-        ipaddress=address,
-        allocationuuid=str(uuid4()),
+    return IP(
+        ipaddress="",
+        allocationuuid="",
         networkid=network.id,
-        projectid=projectid,
-        prefix=prefix,
+        projectid=request.projectid or "",
+        prefix="",
         name=request.name or "",
         description=request.description or "",
         type="static" if request.type == "static" else "ephemeral",
@@ -77,13 +89,21 @@ def allocate_ip(work: Work, request: IPAllocate, specific: str | None = None, ac
         created=stamp,
         changed=stamp,
     )
+
+
+def store_ip(work: Work, network: Network, request: IPAllocate, acquired: ipam_model.IP, stamp: datetime) -> IP:
+    """The record and secondary keys of an address just acquired for ``request``."""
+    address, prefix = str(acquired), acquired.parent_prefix
+    ip = msgspec.structs.replace(
+        ip_template(network, request, stamp), ipaddress=address, prefix=prefix, allocationuuid=str(uuid4())
+    )
     try:
         work.records.insert(ip)
     except KeyExistsError:
         raise conflict(f"ip already allocated: {address} has a record already") from None
     # the core's address object carries the integer: no re-parse of the text just formatted
     work.tx.put(ip_prefix_key(prefix, int(acquired.ip)), address)
-    work.tx.put(index_key("ipproject", projectid, address), "")
+    work.tx.put(index_key("ipproject", ip.projectid, address), "")
     return ip
 
 
@@ -100,7 +120,7 @@ def _requested_family(network: Network, addressfamily: str | None, specific: str
     return family
 
 
-def _default_family(network: Network) -> Family:
+def default_family(network: Network) -> Family:
     # IPv4, unless the network has one family only (the dual-stack proposal's rule)
     present = families(network.prefixes)
     return present[0] if len(present) == 1 else IPV4

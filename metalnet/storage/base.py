@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import ClassVar, NoReturn, TypeVar
 
 from metalnet.storage.rows import Value
@@ -118,6 +118,19 @@ class Transaction(ABC):
     def scan(self, within: Key) -> list[tuple[Key, Value]]:
         """Every entry whose key starts with ``within``, in key order."""
 
+    def put_many(self, items: Sequence[tuple[Key, Value]]) -> None:
+        """:meth:`put` of every item, in order; a backend may send them in one round trip (bulk writes)."""
+        for key, value in items:
+            self.put(key, value)
+
+    def insert_many(self, items: Sequence[tuple[Key, Value]]) -> None:
+        """:meth:`insert` of every item; :class:`KeyExistsError` (for one existing key) if any key exists.
+
+        After the error some items may be written: the caller lets the transaction fail, which undoes them.
+        """
+        for key, value in items:
+            self.insert(key, value)
+
     def pop_first(self, within: Key) -> tuple[Key, Value] | None:
         """Remove and return the entry with the smallest key starting with ``within`` (``None``: none).
 
@@ -186,6 +199,12 @@ class RefusesWrites:
 
     def pop_first(self, within: Key) -> tuple[Key, Value] | None:
         _refuse_write("pop_first", within)
+
+    def put_many(self, items: Sequence[tuple[Key, Value]]) -> None:
+        _refuse_write("put_many", items[0][0] if items else ())
+
+    def insert_many(self, items: Sequence[tuple[Key, Value]]) -> None:
+        _refuse_write("insert_many", items[0][0] if items else ())
 
 
 def seconds_left(deadline: float, where: str) -> float:
