@@ -38,6 +38,9 @@ from metalnet.ipam.namespaces import ROOT_NAMESPACE, check_namespace_name
 from metalnet.storage.base import Transaction
 from metalnet.storage.rows import NamespaceRow, PrefixRow
 
+#: the most addresses one :meth:`IpamSession.acquire_ips` takes (one transaction holds them all)
+MAX_ACQUIRE = 10_000
+
 
 def _has_ips(row: PrefixRow) -> bool:
     # go-ipam's threshold: more than 2 (IPv4) or 1 (IPv6) acquired addresses, reserved ones included
@@ -209,8 +212,8 @@ class IpamSession:
             InvalidInputError: ``count`` is not a positive integer.
             NoIPAvailableError: fewer than ``count`` addresses are free; the message says how many are.
         """
-        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-            raise InvalidInputError(f"invalid count {count!r}: expected a positive integer")
+        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_ACQUIRE:
+            raise InvalidInputError(f"invalid count {count!r}: expected 1 to {MAX_ACQUIRE} (the bulk limit)")
         prefix = parse_cidr(prefix_cidr)
         if self._locks:
             self.tx.lock(layout.prefix_lock(self.namespace, prefix))

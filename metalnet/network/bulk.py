@@ -16,6 +16,7 @@ import msgspec
 
 from metalnet.ipam import model as ipam_model
 from metalnet.ipam.errors import IpamError
+from metalnet.ipam.session import MAX_ACQUIRE
 from metalnet.network.addresses import cidr_family
 from metalnet.network.children import allocate_network
 from metalnet.network.errors import NetworkError, conflict, from_ipam, invalid, refused
@@ -26,12 +27,14 @@ from metalnet.network.requests import IPAllocate, NetworkAllocate
 from metalnet.network.work import Work
 from metalnet.storage.base import KeyExistsError
 
-#: the most IPs or child networks one bulk request may ask for (one transaction holds them all)
-MAX_BULK = 10_000
+#: the most IPs or child networks one bulk request may ask for: the core's limit of one run
+MAX_BULK = MAX_ACQUIRE
 
 
 def check_count(count: object) -> int:
     """``count`` as a positive integer up to :data:`MAX_BULK`; INVALID naming the value and the limit otherwise."""
+    if count is None:
+        raise invalid(f"count should be given: how many to allocate, 1 to {MAX_BULK}")
     if not isinstance(count, int) or isinstance(count, bool):
         raise invalid(f"count {count!r} is not an integer")
     if not 1 <= count <= MAX_BULK:
