@@ -21,8 +21,10 @@ import anyio.to_thread
 
 from metalnet.api.auth import Authenticator
 from metalnet.api.batching import Batcher
+from metalnet.api.idempotency import InFlight
 from metalnet.api.metrics import Metrics
 from metalnet.api.settings import Settings
+from metalnet.idempotency import IdempotentStorage
 from metalnet.ipam import Ipamer
 from metalnet.network import IP, IPRequest, NetworkService, allocation_key
 from metalnet.storage.base import Storage
@@ -50,6 +52,8 @@ class ApiContext:
     #: the thread every write of a serial-write store runs on (``None``: writes run like reads)
     writer: ThreadPoolExecutor | None = None
     ip_batcher: Batcher[IPRequest, IP] = field(init=False)
+    #: the Idempotency-Keys whose first request runs in this process now
+    inflight: InFlight = field(default_factory=InFlight)
 
     def __post_init__(self) -> None:
         self.ip_batcher = Batcher(self.networks.allocate_ips, self.write, allocation_key,
@@ -61,8 +65,9 @@ class ApiContext:
         return cls(
             storage=storage,
             settings=settings,
-            ipam=Ipamer(storage),
-            networks=NetworkService(storage),
+            # the services write the Idempotency-Key row in the transaction of the change it guards
+            ipam=Ipamer(IdempotentStorage(storage)),
+            networks=NetworkService(IdempotentStorage(storage)),
             auth=Authenticator(settings),
             metrics=Metrics(),
             offload=storage.name not in INLINE_BACKENDS,
@@ -77,7 +82,13 @@ class ApiContext:
         return await anyio.to_thread.run_sync(fn)
 
     async def write(self, fn: Callable[[], T]) -> T:
-        """Run a blocking call that writes: inline for the in-memory store, else off the loop (see module doc)."""
+        """Run a blocking call that writes: inline for the in-memory store, else off the loop (see module doc).
+
+        Under the request's ``Idempotency-Key`` (if any): a repeat gets the first answer (:mod:`.idempotency`).
+        """
+        return await self.inflight.run_once(self._write, fn)
+
+    async def _write(self, fn: Callable[[], T]) -> T:
         if not self.offload:
             return fn()
         if self.writer is not None:

@@ -64,6 +64,8 @@ def _serves(scope: dict[str, Any]) -> bool:
         return False
     if scope.get("root_path"):
         return False
+    if any(name == b"idempotency-key" for name, _ in scope["headers"]):
+        return False  # a keyed request needs the key check in its transaction (metalnet.api.idempotency)
     host = next((value for name, value in scope["headers"] if name == b"host"), None)
     return host is None or is_valid_host(host)
 

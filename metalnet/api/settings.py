@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 #: largest accepted request body; bigger bodies are answered with 413
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
@@ -64,6 +64,7 @@ class Settings:
         version: reported by ``/v1/version`` and the IPAM service's ``Version``.
         request_log: emit one log line per request.
         fast_path: serve ``POST /v1/ip/allocate`` by :mod:`metalnet.api.hotpath` instead of Litestar.
+        idempotency_ttl: seconds an ``Idempotency-Key`` and its answer are kept (``METALNET_IDEMPOTENCY_TTL``).
     """
 
     hmac_keys: Mapping[Role, str] = field(default_factory=dict, repr=False)
@@ -72,6 +73,7 @@ class Settings:
     version: str = "0.1.0"
     request_log: bool = True
     fast_path: bool = True
+    idempotency_ttl: float = 24 * 3600.0
 
     @property
     def auth_enabled(self) -> bool:
@@ -104,4 +106,10 @@ class Settings:
         tokens = [spec.strip() for spec in env.get("METALNET_TOKENS", "").split(",") if spec.strip()]
         max_body = int(env.get("METALNET_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
         log = env.get("METALNET_REQUEST_LOG", "1") not in ("0", "false", "no")
-        return cls.build(keys, tokens, max_body_bytes=max_body, request_log=log)
+        settings = cls.build(keys, tokens, max_body_bytes=max_body, request_log=log)
+        ttl = env.get("METALNET_IDEMPOTENCY_TTL")
+        if ttl is None:
+            return settings
+        if not ttl.replace(".", "", 1).isdigit() or float(ttl) <= 0:
+            raise ValueError(f"METALNET_IDEMPOTENCY_TTL={ttl!r}: expected a positive number of seconds")
+        return replace(settings, idempotency_ttl=float(ttl))
