@@ -111,10 +111,10 @@ class IdempotentStorage(Storage):
     def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False, deadline: float | None = None) -> T:
         guard: Guard | None = getattr(_active, "guard", None)
         if readonly or guard is None or guard.used:
-            return self.inner.run(fn, readonly=readonly, deadline=deadline)
+            return self._inner_run(fn, readonly, deadline)
         guard.used = True
         try:
-            return self.inner.run(lambda tx: self._guarded(tx, guard, fn), deadline=deadline)
+            return self._inner_run(lambda tx: self._guarded(tx, guard, fn), False, deadline)
         except Replay as replay:
             # the caller goes on as if the change had just run: the same result, or the same refusal raised
             return cast(T, guard.decode(replay.answer))
@@ -123,8 +123,14 @@ class IdempotentStorage(Storage):
         except Exception as exc:
             answer = guard.encode_error(exc)
             if answer is not None:
-                self.inner.run(lambda tx: self._store_refusal(tx, guard, answer), deadline=deadline)
+                self._inner_run(lambda tx: self._store_refusal(tx, guard, answer), False, deadline)
             raise
+
+    def _inner_run(self, fn: Callable[[Transaction], T], readonly: bool, deadline: float | None) -> T:
+        # the deadline is passed on only when given: the call is then exactly the caller's
+        if deadline is None:
+            return self.inner.run(fn, readonly=readonly)
+        return self.inner.run(fn, readonly=readonly, deadline=deadline)
 
     def _guarded(self, tx: Transaction, guard: Guard, fn: Callable[[Transaction], T]) -> T:
         now = _millis(self._clock())

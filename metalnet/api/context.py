@@ -56,7 +56,8 @@ class ApiContext:
     inflight: InFlight = field(default_factory=InFlight)
 
     def __post_init__(self) -> None:
-        self.ip_batcher = Batcher(self.networks.allocate_ips, self.write, allocation_key,
+        # batches run unkeyed: a request with an Idempotency-Key never joins one (see v1_ips)
+        self.ip_batcher = Batcher(self.networks.allocate_ips, self._write, allocation_key,
                                   observe=self.metrics.batch_sizes.observe)
 
     @classmethod

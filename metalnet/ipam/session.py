@@ -191,11 +191,7 @@ class IpamSession:
 
     def acquire_ip(self, prefix_cidr: str) -> IP:
         prefix = parse_cidr(prefix_cidr)
-        if self._locks:
-            self.tx.lock(layout.prefix_lock(self.namespace, prefix))
-        row = self._row(prefix)
-        if row.children:
-            raise ConflictError(f"prefix {prefix} has childprefixes, acquire ip not possible")
+        row = self._row_for_ips(prefix)
         taken = FreeRanges(self.tx, self.namespace, prefix).take_lowest(row)
         if taken is None:
             raise NoIPAvailableError(
@@ -215,11 +211,7 @@ class IpamSession:
         if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_ACQUIRE:
             raise InvalidInputError(f"invalid count {count!r}: expected 1 to {MAX_ACQUIRE} (the bulk limit)")
         prefix = parse_cidr(prefix_cidr)
-        if self._locks:
-            self.tx.lock(layout.prefix_lock(self.namespace, prefix))
-        row = self._row(prefix)
-        if row.children:
-            raise ConflictError(f"prefix {prefix} has childprefixes, acquire ip not possible")
+        row = self._row_for_ips(prefix)
         ranges = FreeRanges(self.tx, self.namespace, prefix)
         row = ranges.current(row)
         free = ranges.free_count(row)
@@ -329,6 +321,15 @@ class IpamSession:
     def _require_namespace(self) -> None:
         if self.namespace != ROOT_NAMESPACE and self.tx.get(layout.namespace_key(self.namespace)) is None:
             raise NotFoundError(f"namespace {self.namespace} does not exist")
+
+    def _row_for_ips(self, prefix: Cidr) -> PrefixRow:
+        """The locked row of a prefix IPs are acquired from (refused while it has child prefixes)."""
+        if self._locks:
+            self.tx.lock(layout.prefix_lock(self.namespace, prefix))
+        row = self._row(prefix)
+        if row.children:
+            raise ConflictError(f"prefix {prefix} has childprefixes, acquire ip not possible")
+        return row
 
     def _row(self, prefix: Cidr) -> PrefixRow:
         row = self.tx.get(layout.prefix_key(self.namespace, prefix))

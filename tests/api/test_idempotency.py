@@ -82,6 +82,11 @@ def test_ipam_service_writes_are_keyed(client: Client) -> None:
     assert rpc("AcquireIP", {"prefixCidr": "10.9.0.0/24"}, "a").content == first.content
     assert rpc("AcquireIP", {"prefixCidr": "10.9.0.0/24"}, "a2").json()["ip"]["ip"] == "10.9.0.2"
     assert rpc("CreatePrefix", {"cidr": "10.9.0.0/24"}, "p").status_code == 200  # replayed, not a conflict
+    reused = rpc("AcquireIP", {"prefixCidr": "10.9.0.0/24", "ip": "10.9.0.9"}, "a")
+    assert (reused.status_code, reused.json()["code"]) == (422, "failed_precondition")
+    refused = rpc("AcquireIP", {"prefixCidr": "10.99.0.0/24"}, "missing")
+    assert refused.status_code == 404
+    assert rpc("AcquireIP", {"prefixCidr": "10.99.0.0/24"}, "missing").content == refused.content
 
 
 def test_keys_are_scoped_per_caller(api_storage: Storage) -> None:
