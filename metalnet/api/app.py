@@ -19,6 +19,7 @@ from metalnet.api.ipam_service import ipam_service_handlers
 from metalnet.api.settings import Settings
 from metalnet.api.system_routes import system_handlers
 from metalnet.api.telemetry import instrument
+from metalnet.api.ui import ui_router, ui_templates
 from metalnet.api.v1_bulk import bulk_handlers
 from metalnet.api.v1_ips import ip_handlers
 from metalnet.api.v1_networks import network_handlers
@@ -69,8 +70,9 @@ def create_app(storage: Storage, settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[
             *system_handlers(ctx), *network_handlers(ctx), *ip_handlers(ctx), *partition_handlers(ctx),
-            *project_handlers(ctx), *ipam_service_handlers(ctx), *bulk_handlers(ctx),
+            *project_handlers(ctx), *ipam_service_handlers(ctx), *bulk_handlers(ctx), ui_router(ctx),
         ],
+        template_config=ui_templates(),
         before_request=_before(ctx, settings),
         exception_handlers={Exception: handle_exception},
         openapi_config=_openapi(settings),

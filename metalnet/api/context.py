@@ -6,7 +6,9 @@ of a store that can wait leaves the loop (:meth:`ApiContext.call` for reads, :me
 writes); only the in-memory store, which never waits, runs inline (fastest). SQLite admits one writer at a
 time, so its writes queue on one thread per store (in order, no two threads fighting over the lock in
 SQLite's sleeping busy handler) while its reads, which never wait for the write lock in WAL mode, run on
-other threads beside it. Networked stores run both in worker threads, in parallel.
+a few threads of their own beside it. These threads live as long as the app: SQLite keeps one connection per
+thread, and threads that come and go (the shared worker pool's) would leave a connection each behind.
+Networked stores run both in the shared worker threads, in parallel.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ T = TypeVar("T")
 INLINE_BACKENDS = frozenset({"memory"})
 #: backends with one write lock per store: their writes run one after the other on the store's own thread
 SERIAL_WRITE_BACKENDS = frozenset({"sqlite"})
+#: reads of such a store at once (each reader thread keeps its own connection)
+READER_THREADS = 4
 
 
 @dataclass
@@ -51,6 +55,8 @@ class ApiContext:
     offload: bool
     #: the thread every write of a serial-write store runs on (``None``: writes run like reads)
     writer: ThreadPoolExecutor | None = None
+    #: the threads the reads of a serial-write store run on (``None``: the shared worker threads)
+    readers: ThreadPoolExecutor | None = None
     ip_batcher: Batcher[IPRequest, IP] = field(init=False)
     #: the Idempotency-Keys whose first request runs in this process now
     inflight: InFlight = field(default_factory=InFlight)
@@ -74,12 +80,16 @@ class ApiContext:
             offload=storage.name not in INLINE_BACKENDS,
             # the thread starts with the first write (after any fork of the worker processes)
             writer=ThreadPoolExecutor(1, thread_name_prefix=f"metalnet-{storage.name}-writer") if serial else None,
+            readers=ThreadPoolExecutor(READER_THREADS, thread_name_prefix=f"metalnet-{storage.name}-reader")
+            if serial else None,
         )
 
     async def call(self, fn: Callable[[], T]) -> T:
         """Run a blocking call that does not write: inline for the in-memory store, else in a worker thread."""
         if not self.offload:
             return fn()
+        if self.readers is not None:
+            return await asyncio.get_running_loop().run_in_executor(self.readers, fn)
         return await anyio.to_thread.run_sync(fn)
 
     async def write(self, fn: Callable[[], T]) -> T:

@@ -3,17 +3,18 @@
 A read (``ping``) succeeds on a full disk, a read-only file system or a read-only replica, while every
 allocation fails; so readiness commits one heartbeat row (the same key, overwritten: the store does not
 grow). It is rate-limited to one write per :data:`PROBE_INTERVAL` per process (callers in between get the
-last answer), and never runs twice at once. On a networked store (``offload``) the write runs in a worker
-thread bounded by :data:`PROBE_TIMEOUT` (a store that hangs is not ready; while a probe hangs, later checks
-report it as failing instead of piling up threads). A local store (SQLite, memory) is written inline, as
-every request writes it: a worker thread would open a connection of its own each time the thread pool
-replaced it.
+last answer), and never runs twice at once. On a store that can wait (``offload``) the write runs off the
+event loop — where the app runs its writes (``run``, e.g. SQLite's writer thread, whose one connection
+stays), else in a worker thread — bounded by :data:`PROBE_TIMEOUT` (a store that hangs is not ready; while a
+probe hangs, later checks report it as failing instead of piling up threads). The in-memory store is written
+inline, as every request writes it.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import anyio
@@ -42,9 +43,11 @@ class WriteProbe:
     """Rate-limited heartbeat writes to ``storage``."""
 
     def __init__(self, storage: Storage, *, offload: bool, interval: float = PROBE_INTERVAL,
-                 timeout: float = PROBE_TIMEOUT) -> None:
+                 timeout: float = PROBE_TIMEOUT,
+                 run: Callable[[Callable[[], Probe]], Awaitable[Probe]] | None = None) -> None:
         self._storage = storage
         self._offload = offload
+        self._run = run
         self._interval = interval
         self._timeout = timeout
         self._last: Probe | None = None
@@ -68,7 +71,10 @@ class WriteProbe:
                 self._last = self._write()
                 return self._last
             with anyio.move_on_after(self._timeout):
-                self._last = await anyio.to_thread.run_sync(self._write, abandon_on_cancel=True)
+                if self._run is not None:
+                    self._last = await self._run(self._write)
+                else:
+                    self._last = await anyio.to_thread.run_sync(self._write, abandon_on_cancel=True)
                 return self._last
             self._last = Probe(False, f"a write did not commit within {self._timeout:g} s", time.monotonic())
             return self._last

@@ -51,7 +51,9 @@ def system_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
         name="metalnet", version=ctx.settings.version, revision="", gitsha1="", builddate="", min_client_version=""
     )
 
-    probe = WriteProbe(ctx.storage, offload=ctx.offload)
+    # a serial-write store's probe queues with its writes on the store's thread (abandoned, not awaited, at the
+    # timeout); any other store's runs in a worker thread the probe abandons itself
+    probe = WriteProbe(ctx.storage, offload=ctx.offload, run=ctx.write if ctx.writer is not None else None)
 
     @get("/v1/health", operation_id="health", tags=["health"], summary="Readiness",
          responses={503: ResponseSpec(data_container=HealthResponse, description="The database cannot take a write")})

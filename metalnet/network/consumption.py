@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from metalnet.ipam.errors import IpamError
+from metalnet.ipam.model import Usage as IpamUsage
 from metalnet.ipam.session import IpamSession
 from metalnet.network.addresses import IPV4, IPV6, cidr_family
 from metalnet.network.errors import from_ipam
@@ -17,6 +20,11 @@ def prefix_consumption(session: IpamSession, cidr: str) -> Usage:
         counters = session.prefix_counters(cidr)
     except IpamError as exc:
         raise from_ipam(exc, f"cannot read usage of prefix {cidr} in ipam") from exc
+    return usage_of(counters)
+
+
+def usage_of(counters: IpamUsage) -> Usage:
+    """The network layer's usage of one prefix from the core's counters."""
     return Usage(
         available_ips=counters.available_ips,
         used_ips=counters.acquired_ips,
@@ -25,10 +33,15 @@ def prefix_consumption(session: IpamSession, cidr: str) -> Usage:
     )
 
 
-def consumption(session: IpamSession, network: Network) -> Consumption:
+def consumption(
+    session: IpamSession, network: Network, counters: Mapping[str, IpamUsage] | None = None
+) -> Consumption:
+    """Per family the sum of the network's prefixes' usage; ``counters`` (all of the namespace, read in one
+    go) saves a look-up per prefix where many networks are read."""
     totals: dict[str, Usage] = {}
     for cidr in network.prefixes:
         family = cidr_family(cidr)
-        usage = prefix_consumption(session, cidr)
+        found = counters.get(cidr) if counters is not None else None
+        usage = usage_of(found) if found is not None else prefix_consumption(session, cidr)
         totals[family] = totals[family] + usage if family in totals else usage
     return Consumption(ipv4=totals.get(IPV4), ipv6=totals.get(IPV6))

@@ -6,14 +6,15 @@ import asyncio
 from collections.abc import Hashable
 
 import pytest
-from litestar.testing import AsyncTestClient
+from litestar.testing import AsyncTestClient, TestClient
 
 from metalnet.api.app import create_app
 from metalnet.api.batching import Batcher
 from metalnet.api.settings import Settings
-from metalnet.network import NetworkAllocate, NetworkCreate, NetworkService
+from metalnet.network import IPAllocate, IPRequest, NetworkAllocate, NetworkCreate, NetworkService
 from metalnet.network.requests import PartitionCreate, ProjectCreate
 from metalnet.storage import MemoryStorage, Storage
+from metalnet.storage.base import StorageUnavailableError
 from tests.api.conftest import PARTITION, PROJECT, example_documents
 
 
@@ -97,3 +98,38 @@ def test_a_broken_batch_answers_every_request_and_the_next_batch_runs() -> None:
     assert all(isinstance(r, RuntimeError) and "3 requests returned 2 results" in str(r) for r in broken)
     assert all(isinstance(r, KeyError) for r in unkeyed)
     assert later == 5
+
+
+class _DownStorage(MemoryStorage):
+    """A store that is down for writes: every writing transaction fails as an unreachable database does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = False
+        self.writes = 0
+
+    def run(self, fn, *, readonly=False):  # type: ignore[no-untyped-def]
+        if self.down and not readonly:
+            self.writes += 1
+            raise StorageUnavailableError("the store is unreachable")
+        return super().run(fn, readonly=readonly)
+
+
+@pytest.mark.memory
+def test_an_outage_fails_the_whole_batch_at_once() -> None:
+    storage = _DownStorage()
+    _, child = _service_with_child(storage)
+    storage.down = True
+    app = create_app(storage, Settings(request_log=False))
+    request = IPRequest(IPAllocate(networkid=child, projectid=PROJECT))
+
+    async def one_batch() -> list[object]:
+        # submitted in one turn of the loop: one batch, as concurrent requests under load are
+        return await asyncio.gather(*(app.state.metalnet.ip_batcher.submit(request) for _ in range(20)),
+                                    return_exceptions=True)
+
+    outcomes = asyncio.run(one_batch())
+    assert all(isinstance(o, StorageUnavailableError) for o in outcomes)
+    assert storage.writes == 1  # the batch's one transaction, none more per request of it
+    with TestClient(app) as client:
+        assert client.post("/v1/ip/allocate", json={"networkid": child, "projectid": PROJECT}).status_code == 503

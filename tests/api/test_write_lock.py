@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from metalnet.api.context import READER_THREADS, ApiContext
+from metalnet.api.settings import Settings
+from metalnet.storage import open_storage
 from tests.api.live import live_server
 
 pytestmark = pytest.mark.sqlite
@@ -46,9 +50,9 @@ async def _while_locked(url: str, holder: subprocess.Popen[str], network: str) -
         assert not allocation.done()
         started = time.monotonic()
         read = await client.get(f"/v1/network/{network}")
-        health = await client.get("/v1/health")
+        listed = await client.get("/v1/ip")
         elapsed = time.monotonic() - started
-        assert (read.status_code, health.status_code) == (200, 200), (read.text, health.text)
+        assert (read.status_code, listed.status_code) == (200, 200), (read.text, listed.text)
         assert elapsed < 1.0, f"reads took {elapsed:.2f} s while another process held the write lock"
         assert not allocation.done()  # still waiting for the lock: the reads did not wait for it
         holder.stdin.write("release\n")
@@ -68,3 +72,30 @@ def test_requests_are_answered_while_another_process_holds_the_write_lock(tmp_pa
                 asyncio.run(_while_locked(running.url, holder, network))
             finally:
                 holder.kill()
+
+
+def test_sqlite_calls_run_on_the_stores_own_threads(tmp_path: Path) -> None:
+    """A fixed set of threads (one writer, a few readers): SQLite's connection per thread cannot pile up."""
+    storage = open_storage(f"sqlite:///{tmp_path / 'metalnet.db'}")
+    try:
+        ctx = ApiContext.build(storage, Settings(request_log=False))
+        loop_thread = threading.current_thread().name
+
+        def where() -> str:
+            time.sleep(0.01)  # long enough for the calls to overlap
+            storage.run(lambda tx: tx.get(("health", "x")), readonly=True)
+            return threading.current_thread().name
+
+        async def main() -> tuple[set[str], set[str]]:
+            reads = await asyncio.gather(*(ctx.call(where) for _ in range(40)))
+            writes = await asyncio.gather(*(ctx.write(where) for _ in range(10)))
+            return set(reads), set(writes)
+
+        readers, writers = asyncio.run(main())
+        assert loop_thread not in readers | writers
+        assert all(name.startswith("metalnet-sqlite-reader") for name in readers)
+        assert len(readers) <= READER_THREADS
+        assert len(writers) == 1
+        assert next(iter(writers)).startswith("metalnet-sqlite-writer")
+    finally:
+        storage.close()

@@ -67,7 +67,7 @@ def test_concurrent_repeats_of_one_key_change_once(storage: Storage) -> None:
         try:
             with guarded(_guard(key="c")):
                 answers.append(keyed.run(_count))
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=repeat) for _ in range(6)]
