@@ -1,7 +1,8 @@
-"""ASGI entry point for worker processes: ``uvicorn --factory metalnet.api.asgi:app_from_env``.
+"""ASGI entry point of worker processes: ``metalnet.api.asgi:app_from_env`` (a factory).
 
-Reads ``METALNET_DB`` (default: ``./metalnet.db``), ``METALNET_HMAC_{VIEW,EDIT,ADMIN}_KEY``,
-``METALNET_TOKENS`` and ``METALNET_MAX_BODY_BYTES``; the storage is closed when the app shuts down.
+A worker builds its app from the configuration ``serve`` validated and handed over in its environment
+(:func:`metalnet.api.config.config_from_env`); started by hand (``uvicorn --factory metalnet.api.asgi:app_from_env``)
+it loads the ``METALNET_*`` variables through the same loader. The storage is closed when the app shuts down.
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ import os
 from litestar import Litestar
 
 from metalnet.api.app import create_app
-from metalnet.api.server import default_db_url
-from metalnet.api.settings import Settings
+from metalnet.api.config import config_from_env
+from metalnet.api.server import default_db_url, lean_log_records
 from metalnet.storage import open_storage
 
 
 def app_from_env() -> Litestar:
     """An app configured from the environment, owning its storage."""
-    storage = open_storage(os.environ.get("METALNET_DB") or default_db_url())
-    app = create_app(storage, Settings.from_env())
+    lean_log_records()
+    config = config_from_env(os.environ)
+    storage = open_storage(config.db or default_db_url())
+    app = create_app(storage, config.app_settings())
     app.on_shutdown.append(storage.close)
     return app

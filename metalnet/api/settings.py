@@ -1,7 +1,8 @@
 """Settings of the API server: credentials, limits and version information.
 
-Settings are plain frozen data built by the caller (the CLI, :mod:`metalnet.api.asgi` from ``METALNET_*``
-environment variables, or a test). Secrets live only here and are never part of ``repr`` or a log line.
+Settings are plain frozen data built by the caller: from the server's configuration
+(:meth:`metalnet.api.config.ServerConfig.app_settings`, what every entry point and worker uses) or by a test.
+Secrets live only here and are never part of ``repr`` or a log line.
 """
 
 from __future__ import annotations
@@ -9,10 +10,14 @@ from __future__ import annotations
 import enum
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
-#: largest accepted request body; bigger bodies are answered with 413
+#: largest accepted request body; a bigger one is answered 413 (before it is read, when it is declared)
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+#: seconds a request may take to send its body after its headers; then 408
+DEFAULT_BODY_TIMEOUT = 30.0
+#: seconds an Idempotency-Key and its answer are kept (the IETF draft suggests at least 24 hours)
+DEFAULT_IDEMPOTENCY_TTL = 24 * 3600.0
 
 
 class Role(enum.IntEnum):
@@ -63,7 +68,7 @@ class Settings:
         max_body_bytes: request bodies larger than this are refused with 413.
         version: reported by ``/v1/version`` and the IPAM service's ``Version``.
         request_log: emit one log line per request.
-        fast_path: serve ``POST /v1/ip/allocate`` by :mod:`metalnet.api.hotpath` instead of Litestar.
+        body_timeout: seconds a request may take to send its body after its headers (then 408).
         idempotency_ttl: seconds an ``Idempotency-Key`` and its answer are kept (``METALNET_IDEMPOTENCY_TTL``).
     """
 
@@ -72,8 +77,8 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     version: str = "0.1.0"
     request_log: bool = True
-    fast_path: bool = True
-    idempotency_ttl: float = 24 * 3600.0
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    idempotency_ttl: float = DEFAULT_IDEMPOTENCY_TTL
 
     @property
     def auth_enabled(self) -> bool:
@@ -88,6 +93,8 @@ class Settings:
         *,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         request_log: bool = True,
+        body_timeout: float = DEFAULT_BODY_TIMEOUT,
+        idempotency_ttl: float = DEFAULT_IDEMPOTENCY_TTL,
     ) -> Settings:
         """Settings from role names and token specs as the CLI and environment give them.
 
@@ -96,20 +103,16 @@ class Settings:
         """
         keys = {Role.parse(name): key for name, key in (hmac_keys or {}).items() if key}
         parsed = tuple(t if isinstance(t, ApiToken) else ApiToken.parse(t) for t in tokens if t)
-        return cls(hmac_keys=keys, tokens=parsed, max_body_bytes=max_body_bytes, request_log=request_log)
+        return cls(hmac_keys=keys, tokens=parsed, max_body_bytes=max_body_bytes, request_log=request_log,
+                   body_timeout=body_timeout, idempotency_ttl=idempotency_ttl)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Settings from ``METALNET_HMAC_{VIEW,EDIT,ADMIN}_KEY``, ``METALNET_TOKENS``, ``METALNET_MAX_BODY_BYTES``."""
-        env = os.environ if environ is None else environ
-        keys = {role: env.get(f"METALNET_HMAC_{role.upper()}_KEY") for role in ("view", "edit", "admin")}
-        tokens = [spec.strip() for spec in env.get("METALNET_TOKENS", "").split(",") if spec.strip()]
-        max_body = int(env.get("METALNET_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
-        log = env.get("METALNET_REQUEST_LOG", "1") not in ("0", "false", "no")
-        settings = cls.build(keys, tokens, max_body_bytes=max_body, request_log=log)
-        ttl = env.get("METALNET_IDEMPOTENCY_TTL")
-        if ttl is None:
-            return settings
-        if not ttl.replace(".", "", 1).isdigit() or float(ttl) <= 0:
-            raise ValueError(f"METALNET_IDEMPOTENCY_TTL={ttl!r}: expected a positive number of seconds")
-        return replace(settings, idempotency_ttl=float(ttl))
+        """The app settings the ``METALNET_*`` variables give (:func:`metalnet.api.config.load_config`).
+
+        Raises:
+            ValueError: a variable's value is unusable (:class:`~metalnet.api.config.ConfigError`).
+        """
+        from metalnet.api.config import load_config  # the loader builds Settings: imported late, no cycle
+
+        return load_config(environ=os.environ if environ is None else environ).app_settings()

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
 
-from metalnet.api.app import create_app
-from metalnet.api.settings import Settings
-from metalnet.storage import Storage
 from tests.api.conftest import PARTITION, PROJECT, assert_error
 
 Client = TestClient  # type: ignore[type-arg]
-
-
-@pytest.fixture(params=[True, False], ids=["hotpath", "litestar"])
-def client(request: pytest.FixtureRequest, api_storage: Storage) -> Iterator[Client]:
-    """Every IP test runs through the lean allocate path and through the Litestar route."""
-    settings = Settings(request_log=False, fast_path=request.param)
-    with TestClient(create_app(api_storage, settings)) as test_client:
-        yield test_client
 
 
 @pytest.fixture
