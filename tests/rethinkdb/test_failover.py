@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from rethinkdb import RethinkDB
 
-from metalnet.storage import open_storage
+from metalnet.storage import StorageUnavailableError, open_storage
 from tests.rethinkdb.support import Worker, finish_all, held, prepared, start_workers
 from tests.servers.rethinkdb import RethinkServer, require_binary
 
@@ -113,3 +113,32 @@ def test_cluster_fails_over_when_the_primary_is_killed(servers: list[RethinkServ
     # the rejoined server alone answers with the whole state
     with open_storage(victim.url("cluster")) as storage:
         assert len(held(storage, "ip")) == total
+
+
+def test_a_killed_single_server_fails_calls_fast_and_heals(servers: list[RethinkServer], tmp_path: Path) -> None:
+    server = RethinkServer(require_binary(), tmp_path / "n0", "n0").start()
+    servers.append(server)
+    with open_storage(server.url("outage")) as storage:
+        storage.run(lambda tx: tx.put(("k", "before"), 1))
+        server.kill()
+        slowest, attempted = 0.0, 0
+        end = time.monotonic() + 2
+        while time.monotonic() < end:
+            start = time.monotonic()
+            with pytest.raises(StorageUnavailableError):
+                storage.run(lambda tx, n=attempted: tx.put(("k", f"during-{n}"), 1), deadline=start + 3)
+            slowest = max(slowest, time.monotonic() - start)
+            attempted += 1
+            time.sleep(0.02)  # pacing only: a bounded number of calls
+        assert slowest < 1, f"a call took {slowest:.2f} s to fail while no server was up (deadline 3 s)"
+        server.start()
+        back = time.monotonic()
+        while True:
+            try:
+                storage.run(lambda tx: tx.put(("k", "after"), 1), deadline=time.monotonic() + 3)
+                break
+            except StorageUnavailableError:
+                assert time.monotonic() - back < 2, "the store did not serve within 2 s of the server's return"
+                time.sleep(0.05)
+        keys = {str(key[1]) for key, _ in storage.run(lambda tx: tx.scan(("k",)), readonly=True)}
+        assert keys == {"before", "after"}

@@ -7,8 +7,9 @@ Error mapping (the driver's names on the left):
 - ``ReqlDriverError`` (connection refused, reset, timed out), ``ReqlAvailabilityError`` (no primary, no
   majority: ``ReqlOpFailedError``, ``ReqlOpIndeterminateError``), ``ReqlInternalError`` (seen during
   failovers) → retried until the caller's deadline, then
-  :class:`StorageUnavailableError` ("unavailable, retry"). Callers only pass queries that are safe to repeat:
-  reads, and the commit insert, whose repeat is resolved by its nonce.
+  :class:`StorageUnavailableError` ("unavailable, retry"). Except when no listed server accepts a
+  connection at all (each tried in turn): that is an outage, reported at once. Callers only pass queries
+  that are safe to repeat: reads, and the commit insert, whose repeat is resolved by its nonce.
 - any other ``ReqlError`` → :class:`StorageError` (a bug or a broken database, not worth retrying).
 
 A ``Connector`` is not thread-safe; the storage uses it under its lock and gives background work its own.
@@ -57,14 +58,28 @@ class Connector:
     def run(self, query: Callable[[Connection], T], *, deadline: float | None = None) -> T:
         """Run ``query(conn)``; retry transient failures until ``deadline`` (``time.monotonic()``).
 
-        Without a deadline each host is tried once, for start-up: an address that is wrong should be
-        reported at once, not after a wait.
+        A server that answers but cannot serve yet (no primary, no majority: a failover) is waited out
+        until the deadline. When no listed server accepts a connection at all, every one having been tried
+        in turn, that is an outage: :class:`StorageUnavailableError` at once, not at the deadline. Without
+        a deadline each host is tried once, for start-up: an address that is wrong is reported at once.
         """
         pause = 0.02
         attempts = 0
+        refused = 0
         while True:
             try:
-                return query(self._connection())
+                conn = self._connection(deadline)
+            except (ReqlAuthError, ReqlPermissionError) as exc:
+                raise StorageUnavailableError(f"{self.config.safe_url} refused the credentials: {exc}") from exc
+            except (ReqlDriverError, OSError) as exc:
+                refused += 1
+                if refused >= len(self.config.hosts):
+                    raise StorageUnavailableError(
+                        f"{self.config.safe_url} is unavailable, retry: no server accepts a connection: {_reason(exc)}"
+                    ) from exc
+                continue  # the next listed server, at once
+            try:
+                return query(conn)
             except (ReqlAuthError, ReqlPermissionError) as exc:
                 self.close()
                 raise StorageUnavailableError(f"{self.config.safe_url} refused the credentials: {exc}") from exc
@@ -79,6 +94,7 @@ class Connector:
                     ) from exc
                 time.sleep(pause * random.uniform(0.5, 1.0))
                 pause = min(pause * 2, 0.5)
+                refused = 0
             except ReqlError as exc:
                 raise StorageError(f"{self.config.safe_url}: {_reason(exc)}") from exc
 
@@ -93,9 +109,12 @@ class Connector:
             # peer already cut; close it here so that no file descriptor leaks
             sock.close()
 
-    def _connection(self) -> Connection:
+    def _connection(self, deadline: float | None = None) -> Connection:
         if self._conn is not None and self._conn.is_open():
             return self._conn
+        wait = self.config.timeout if deadline is None else min(self.config.timeout, deadline - time.monotonic())
+        if wait <= 0:
+            raise StorageUnavailableError(f"{self.config.safe_url}: the deadline passed before a connection was open")
         host, port = self.config.hosts[self._host_index]
         try:
             self._conn = r.connect(
@@ -104,7 +123,7 @@ class Connector:
                 db=self.config.db,
                 user=self.config.user,
                 password=self.config.password,
-                timeout=self.config.timeout,
+                timeout=wait,
             )
         except (ReqlDriverError, OSError):
             # next time, try the next server of the cluster
