@@ -75,7 +75,6 @@ class FreeRanges:
         ``count``. Fewer than ``count`` addresses are taken only when the prefix runs full: the caller checks
         :meth:`free_count` first when it needs all or nothing.
         """
-        row = self.current(row)
         runs: list[tuple[int, int]] = []
         while count > 0:
             low, high = row.lowest_free_first, row.lowest_free_last

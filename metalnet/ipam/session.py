@@ -232,7 +232,6 @@ class IpamSession:
         prefix = parse_cidr(prefix_cidr)
         row = self._row_for_ips(prefix)
         ranges = FreeRanges(self.tx, self.namespace, prefix)
-        row = ranges.current(row)
         free = ranges.free_count(row)
         if free < count:
             raise NoIPAvailableError(f"not enough ips in prefix: {prefix}, {count} requested, {free} free")
