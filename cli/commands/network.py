@@ -94,17 +94,22 @@ def create(ctx: click.Context, file: IO[bytes] | None, id_: str | None, name: st
 @click.option("--ipv6-prefix-length", type=PrefixLength(1, 128), metavar="1-128",
               help="Length of the IPv6 child prefix.")
 @click.option("--shared", is_flag=True, help="Other projects may allocate IPs in it.")
+@click.option("--count", type=click.IntRange(1), metavar="N",
+              help="Allocate N child networks in one request, all or nothing (at most 10000).")
 @output_option
 @click.pass_context
 def allocate(ctx: click.Context, name: str, partition: str, project: str, description: str | None,
              labels: dict[str, str] | None, addressfamily: str | None, ipv4_prefix_length: int | None,
-             ipv6_prefix_length: int | None, shared: bool) -> None:
+             ipv6_prefix_length: int | None, shared: bool, count: int | None) -> None:
     """Allocate a child network (one child prefix per family and a VRF) from a partition's super network."""
     length = given(IPv4=ipv4_prefix_length, IPv6=ipv6_prefix_length)
-    body = {"partitionid": partition, "projectid": project, "name": name}
+    body: dict[str, object] = {"partitionid": partition, "projectid": project, "name": name}
     body |= given(description=description, labels=labels, addressfamily=addressfamily, length=length or None,
                   shared=shared)
     st = state(ctx)
+    if count is not None:
+        emit(st.api.post("/v1/network/allocate/bulk", {**body, "count": count}), st.output, networks_table)
+        return
     emit(st.api.post("/v1/network/allocate", body), st.output, networks_table)
 
 

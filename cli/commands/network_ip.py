@@ -37,14 +37,23 @@ def ip_group() -> None:
 @click.option("--type", "type_", type=click.Choice(IP_TYPES), default="ephemeral", show_default=True,
               help="static IPs outlive the machine using them.")
 @list_option("--tags", help_text="Tags, comma-separated (repeatable).")
+@click.option("--count", type=click.IntRange(1), metavar="N",
+              help="Allocate the N next free addresses in one request, all or nothing (at most 10000).")
 @output_option
 @click.pass_context
 def create(ctx: click.Context, network: str, project: str, ipaddress: str | None, addressfamily: str | None,
-           name: str | None, description: str | None, type_: str, tags: list[str] | None) -> None:
-    """Allocate an IP address in a network."""
-    body = {"networkid": network, "projectid": project, "type": type_}
+           name: str | None, description: str | None, type_: str, tags: list[str] | None,
+           count: int | None) -> None:
+    """Allocate an IP address in a network (or --count of them)."""
+    body: dict[str, object] = {"networkid": network, "projectid": project, "type": type_}
     body |= given(name=name, description=description, tags=tags, addressfamily=addressfamily)
-    path = f"/v1/ip/allocate/{segment(ipaddress)}" if ipaddress else "/v1/ip/allocate"
+    if count is not None and ipaddress:
+        raise click.UsageError("--count allocates the next free addresses: it cannot be combined with --ipaddress")
+    if count is not None:
+        path = "/v1/ip/allocate/bulk"
+        body["count"] = count
+    else:
+        path = f"/v1/ip/allocate/{segment(ipaddress)}" if ipaddress else "/v1/ip/allocate"
     st = state(ctx)
     emit(st.api.post(path, body), st.output, ips_table)
 

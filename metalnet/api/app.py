@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import msgspec
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from metalnet.api.context import ApiContext
 from metalnet.api.exceptions import handle_exception
 from metalnet.api.guards import access_check
+from metalnet.api.idempotency import read_key
 from metalnet.api.ipam_service import ipam_service_handlers
 from metalnet.api.limits import with_limits
 from metalnet.api.settings import Settings
 from metalnet.api.system_routes import system_handlers
 from metalnet.api.telemetry import instrument
 from metalnet.api.ui import ui_router, ui_templates
+from metalnet.api.v1_bulk import bulk_handlers
 from metalnet.api.v1_events import event_handlers
 from metalnet.api.v1_ips import ip_handlers
 from metalnet.api.v1_networks import network_handlers
@@ -45,6 +50,17 @@ def _openapi(settings: Settings) -> OpenAPIConfig:
     )
 
 
+def _before(ctx: ApiContext, settings: Settings) -> Callable[[Request[Any, Any, Any]], Awaitable[None]]:
+    """Authentication first, then the Idempotency-Key (scoped to the caller it authenticated)."""
+    check = access_check(ctx.auth)
+
+    async def before(request: Request[Any, Any, Any]) -> None:
+        await check(request)
+        await read_key(request, settings.idempotency_ttl)
+
+    return before
+
+
 def create_app(storage: Storage, settings: Settings | None = None) -> Litestar:
     """A Litestar app serving ``storage``; the caller keeps ownership of the storage and closes it.
 
@@ -59,13 +75,14 @@ def create_app(storage: Storage, settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[
             *system_handlers(ctx), *network_handlers(ctx), *ip_handlers(ctx), *partition_handlers(ctx),
-            *project_handlers(ctx), *ipam_service_handlers(ctx), ui_router(ctx), *v2.mounts(), *event_handlers(ctx),
+            *project_handlers(ctx), *ipam_service_handlers(ctx), *bulk_handlers(ctx), ui_router(ctx), *v2.mounts(),
+            *event_handlers(ctx),
         ],
         template_config=ui_templates(),
         # the history's retention, in the background of every worker (docs/history.md)
         on_startup=[pruner.start] if settings.history.enabled else [],
         on_shutdown=[pruner.stop],
-        before_request=access_check(ctx.auth),
+        before_request=_before(ctx, settings),
         exception_handlers={Exception: handle_exception},
         openapi_config=_openapi(settings),
         request_max_body_size=settings.max_body_bytes,

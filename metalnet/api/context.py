@@ -25,9 +25,11 @@ import anyio.to_thread
 from metalnet.api.actors import PerActor
 from metalnet.api.auth import Authenticator
 from metalnet.api.batching import Batcher
+from metalnet.api.idempotency import InFlight
 from metalnet.api.metrics import Metrics
 from metalnet.api.settings import Settings
 from metalnet.history.recorder import History
+from metalnet.idempotency import IdempotentStorage
 from metalnet.ipam import Ipamer
 from metalnet.network import IP, IPRequest, NetworkService, allocation_key
 from metalnet.storage.base import Storage
@@ -59,10 +61,13 @@ class ApiContext:
     #: the threads the reads of a serial-write store run on (``None``: the shared worker threads)
     readers: ThreadPoolExecutor | None = None
     ip_batcher: Batcher[IPRequest, IP] | PerActor[IPRequest, IP] = field(init=False)
+    #: the Idempotency-Keys whose first request runs in this process now
+    inflight: InFlight = field(default_factory=InFlight)
 
     def __post_init__(self) -> None:
+        # batches run unkeyed: a request with an Idempotency-Key never joins one (see v1_ips)
         def batcher() -> Batcher[IPRequest, IP]:
-            return Batcher(self.networks.allocate_ips, self.write, allocation_key,
+            return Batcher(self.networks.allocate_ips, self._write, allocation_key,
                            observe=self.metrics.batch_sizes.observe)
 
         # with a history a batch records one actor, so each actor gets its batcher
@@ -75,8 +80,9 @@ class ApiContext:
         return cls(
             storage=storage,
             settings=settings,
-            ipam=Ipamer(storage, history=history),
-            networks=NetworkService(storage, history=history),
+            # the services write the Idempotency-Key row in the transaction of the change it guards
+            ipam=Ipamer(IdempotentStorage(storage), history=history),
+            networks=NetworkService(IdempotentStorage(storage), history=history),
             auth=Authenticator(settings),
             metrics=Metrics(),
             offload=storage.name not in INLINE_BACKENDS,
@@ -95,7 +101,13 @@ class ApiContext:
         return await anyio.to_thread.run_sync(fn)
 
     async def write(self, fn: Callable[[], T]) -> T:
-        """Run a blocking call that writes: inline for the in-memory store, else off the loop (see module doc)."""
+        """Run a blocking call that writes: inline for the in-memory store, else off the loop (see module doc).
+
+        Under the request's ``Idempotency-Key`` (if any): a repeat gets the first answer (:mod:`.idempotency`).
+        """
+        return await self.inflight.run_once(self._write, fn)
+
+    async def _write(self, fn: Callable[[], T]) -> T:
         if not self.offload:
             return fn()
         if self.writer is not None:

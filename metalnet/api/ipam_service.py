@@ -65,6 +65,13 @@ def _acquire_ip(ipam: Ipamer, m: w.AcquireIPRequest) -> w.IPResponse:
     return _ip(ipam.acquire_ip(m.prefix_cidr or "", namespace=_ns(m.namespace)))
 
 
+def _acquire_ips(ipam: Ipamer, m: w.AcquireIPsRequest) -> w.IPsResponse:
+    if m.count is None:
+        raise BadRequestError("count must be given")
+    acquired = ipam.acquire_ips(m.prefix_cidr or "", m.count, namespace=_ns(m.namespace))
+    return w.IPsResponse(ips=[w.IPMsg(ip=str(ip), parent_prefix=ip.parent_prefix) for ip in acquired])
+
+
 def _release_ip(ipam: Ipamer, m: w.ReleaseIPRequest) -> w.IPResponse:
     if not m.ip:
         raise BadRequestError("ip must not be empty")
@@ -106,6 +113,8 @@ RPCS: tuple[Rpc, ...] = (
     ("ReleaseChildPrefix", w.PrefixRequest, w.PrefixResponse, Role.ADMIN,
      lambda i, m: _prefix(i.release_child_prefix(m.cidr or "", namespace=_ns(m.namespace)))),
     ("AcquireIP", w.AcquireIPRequest, w.IPResponse, Role.ADMIN, _acquire_ip),
+    # metalnet's extension of the service: many addresses in one call
+    ("AcquireIPs", w.AcquireIPsRequest, w.IPsResponse, Role.ADMIN, _acquire_ips),
     ("ReleaseIP", w.ReleaseIPRequest, w.IPResponse, Role.ADMIN, _release_ip),
     ("Dump", w.NamespaceOnlyRequest, w.DumpResponse, Role.VIEW,
      lambda i, m: w.DumpResponse(dump=i.dump(namespace=_ns(m.namespace)))),

@@ -53,6 +53,14 @@ class AcquireIPRequest(Message):
     namespace: str | None = None
 
 
+class AcquireIPsRequest(Message):
+    """metalnet's extension: ``count`` lowest free addresses of a prefix, all or nothing."""
+
+    prefix_cidr: str | None = None
+    count: int | None = None
+    namespace: str | None = None
+
+
 class ReleaseIPRequest(Message):
     prefix_cidr: str | None = None
     ip: str | None = None
@@ -100,6 +108,10 @@ class IPMsg(Message):
 
 class IPResponse(Message):
     ip: IPMsg | None = None
+
+
+class IPsResponse(Message):
+    ips: list[IPMsg] = []
 
 
 class DumpResponse(Message):

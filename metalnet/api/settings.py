@@ -18,6 +18,8 @@ from metalnet.history.retention import HistorySettings
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 #: seconds a request may take to send its body after its headers; then 408
 DEFAULT_BODY_TIMEOUT = 30.0
+#: seconds an Idempotency-Key and its answer are kept (the IETF draft suggests at least 24 hours)
+DEFAULT_IDEMPOTENCY_TTL = 24 * 3600.0
 
 
 class Role(enum.IntEnum):
@@ -70,6 +72,7 @@ class Settings:
         request_log: emit one log line per request.
         body_timeout: seconds a request may take to send its body after its headers (then 408).
         history: whether changes are recorded, and for how long (``METALNET_HISTORY*``, docs/history.md).
+        idempotency_ttl: seconds an ``Idempotency-Key`` and its answer are kept (``METALNET_IDEMPOTENCY_TTL``).
     """
 
     hmac_keys: Mapping[Role, str] = field(default_factory=dict, repr=False)
@@ -79,6 +82,7 @@ class Settings:
     request_log: bool = True
     body_timeout: float = DEFAULT_BODY_TIMEOUT
     history: HistorySettings = field(default_factory=HistorySettings.from_env)
+    idempotency_ttl: float = DEFAULT_IDEMPOTENCY_TTL
 
     @property
     def auth_enabled(self) -> bool:
@@ -94,6 +98,7 @@ class Settings:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         request_log: bool = True,
         body_timeout: float = DEFAULT_BODY_TIMEOUT,
+        idempotency_ttl: float = DEFAULT_IDEMPOTENCY_TTL,
     ) -> Settings:
         """Settings from role names and token specs as the CLI and environment give them.
 
@@ -103,7 +108,7 @@ class Settings:
         keys = {Role.parse(name): key for name, key in (hmac_keys or {}).items() if key}
         parsed = tuple(t if isinstance(t, ApiToken) else ApiToken.parse(t) for t in tokens if t)
         return cls(hmac_keys=keys, tokens=parsed, max_body_bytes=max_body_bytes, request_log=request_log,
-                   body_timeout=body_timeout)
+                   body_timeout=body_timeout, idempotency_ttl=idempotency_ttl)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

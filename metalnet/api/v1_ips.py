@@ -8,6 +8,7 @@ from litestar import Request, delete, get, post
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 
+from metalnet.api import idempotency
 from metalnet.api import v1_wire as w
 from metalnet.api.bodies import documented, read_json
 from metalnet.api.context import ApiContext
@@ -27,7 +28,11 @@ def ip_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
     async def _allocate(request: Req, data: w.V1IPAllocateRequest, specific: str | None) -> w.V1IPResponse:
         # the network layer decides from the network's owner, inside the allocation's transaction
         acting_for = principal_of(request).project
-        ip = await ctx.ip_batcher.submit(IPRequest(to_domain(data, IPAllocate), specific, acting_for))
+        allocation = to_domain(data, IPAllocate)
+        if idempotency.active():  # its key row belongs in its own transaction, not in a shared batch
+            ip = await ctx.write(lambda: service.allocate_ip(allocation, specific, acting_for=acting_for))
+        else:
+            ip = await ctx.ip_batcher.submit(IPRequest(allocation, specific, acting_for))
         ctx.metrics.allocated("ip", family_of(ip.ipaddress))
         return ip_response(ip)
 

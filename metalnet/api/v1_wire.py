@@ -65,6 +65,12 @@ class V1NetworkAllocateRequest(Request):
     addressfamily: str | None = None
 
 
+class V1NetworkBulkAllocateRequest(V1NetworkAllocateRequest):
+    """``POST /v1/network/allocate/bulk`` (metalnet's own route): ``count`` child networks, all or nothing."""
+
+    count: int | None = None
+
+
 class V1NetworkUpdateRequest(Request):
     id: str | None = None
     name: str | None = None
@@ -145,6 +151,12 @@ class V1IPAllocateRequest(Request):
     tags: list[str] | None = None
     machineid: str | None = None
     addressfamily: str | None = None
+
+
+class V1IPBulkAllocateRequest(V1IPAllocateRequest):
+    """``POST /v1/ip/allocate/bulk`` (metalnet's own route): ``count`` IPs of one network, all or nothing."""
+
+    count: int | None = None
 
 
 class V1IPUpdateRequest(Request):

@@ -67,6 +67,29 @@ class FreeRanges:
         return low, replace(row, acquired_ips=acquired, lowest_free_first=start, lowest_free_last=last,
                             ips_stored=stored)
 
+    def take_lowest_run(self, row: PrefixRow, count: int) -> tuple[list[tuple[int, int]], PrefixRow]:
+        """Acquire the ``count`` lowest free addresses as inclusive (first, last) runs, lowest first.
+
+        Each free range is taken whole or in part with one row change (and one ``pop_first`` when the next
+        stored range moves into the row), so the cost grows with the number of ranges crossed, not with
+        ``count``. Fewer than ``count`` addresses are taken only when the prefix runs full: the caller checks
+        :meth:`free_count` first when it needs all or nothing.
+        """
+        runs: list[tuple[int, int]] = []
+        while count > 0:
+            low, high = row.lowest_free_first, row.lowest_free_last
+            if low > high:
+                break
+            taken = min(count, high - low + 1)
+            runs.append((low, low + taken - 1))
+            count -= taken
+            row = self._promote(replace(row, acquired_ips=row.acquired_ips + taken, lowest_free_first=low + taken))
+        return runs, row
+
+    def free_count(self, row: PrefixRow) -> int:
+        """How many addresses of the prefix are free (uncapped; reserved ones count as acquired)."""
+        return self.prefix.size - row.acquired_ips
+
     def take(self, row: PrefixRow, address: int) -> PrefixRow | None:
         """Acquire ``address`` (inside the prefix); ``None`` when it is taken already."""
         low, high = row.lowest_free_first, row.lowest_free_last

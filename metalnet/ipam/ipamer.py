@@ -130,6 +130,10 @@ class Ipamer:
         prefix_cidr = _cidr(prefix_cidr)
         return self._change(namespace, lambda s: s.acquire_ip(prefix_cidr), _ip_event("acquire"))
 
+    def acquire_ips(self, prefix_cidr: str, count: int, *, namespace: str = ROOT_NAMESPACE) -> list[IP]:
+        """The ``count`` lowest free addresses, all or nothing, in one transaction (metalnet's extension)."""
+        return self._run(namespace, lambda s: s.acquire_ips(prefix_cidr, count))
+
     def acquire_specific_ip(self, prefix_cidr: str, ip: str, *, namespace: str = ROOT_NAMESPACE) -> IP:
         prefix_cidr, ip = _cidr(prefix_cidr), _text(ip, parse_address)
         return self._change(namespace, lambda s: s.acquire_specific_ip(prefix_cidr, ip), _ip_event("acquire"))

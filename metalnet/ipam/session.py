@@ -9,6 +9,8 @@ not grow with what the prefix already holds.
 
 from __future__ import annotations
 
+from ipaddress import IPv4Address, IPv6Address
+
 from msgspec.structs import replace
 from mypy_extensions import mypyc_attr
 
@@ -37,10 +39,17 @@ from metalnet.ipam.namespaces import ROOT_NAMESPACE, check_namespace_name
 from metalnet.ipam.rows import NamespaceRow, PrefixRow
 from metalnet.storage.base import Transaction
 
+#: the most addresses one :meth:`IpamSession.acquire_ips` takes (one transaction holds them all)
+MAX_ACQUIRE = 10_000
+
 
 def _has_ips(row: PrefixRow) -> bool:
     # go-ipam's threshold: more than 2 (IPv4) or 1 (IPv6) acquired addresses, reserved ones included
     return row.acquired_ips > (2 if row.version == 4 else 1)
+
+
+def _address_type(version: int) -> type[IPv4Address] | type[IPv6Address]:
+    return IPv4Address if version == 4 else IPv6Address
 
 
 def cidr_of(row: PrefixRow) -> Cidr:
@@ -201,11 +210,7 @@ class IpamSession:
 
     def acquire_ip(self, prefix_cidr: str) -> IP:
         prefix = parse_cidr(prefix_cidr)
-        if self._locks:
-            self.tx.lock(layout.prefix_lock(self.namespace, prefix))
-        row = self._row(prefix)
-        if row.children:
-            raise ConflictError(f"prefix {prefix} has childprefixes, acquire ip not possible")
+        row = self._row_for_ips(prefix)
         taken = FreeRanges(self.tx, self.namespace, prefix).take_lowest(row)
         if taken is None:
             raise NoIPAvailableError(
@@ -214,6 +219,31 @@ class IpamSession:
         start, row = taken
         self.tx.put(layout.prefix_key(self.namespace, prefix), row)
         return IP(to_ip_address(prefix.version, start), cidr_text(prefix))
+
+    def acquire_ips(self, prefix_cidr: str, count: int) -> list[IP]:
+        """The ``count`` lowest free addresses of the prefix, all or nothing (metalnet's extension).
+
+        Raises:
+            InvalidInputError: ``count`` is not a positive integer.
+            NoIPAvailableError: fewer than ``count`` addresses are free; the message says how many are.
+        """
+        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_ACQUIRE:
+            raise InvalidInputError(f"invalid count {count!r}: expected 1 to {MAX_ACQUIRE} (the bulk limit)")
+        prefix = parse_cidr(prefix_cidr)
+        row = self._row_for_ips(prefix)
+        ranges = FreeRanges(self.tx, self.namespace, prefix)
+        free = ranges.free_count(row)
+        if free < count:
+            raise NoIPAvailableError(f"not enough ips in prefix: {prefix}, {count} requested, {free} free")
+        runs, row = ranges.take_lowest_run(row, count)
+        self.tx.put(layout.prefix_key(self.namespace, prefix), row)
+        make, parent = _address_type(prefix.version), cidr_text(prefix)
+        return [IP(make(address), parent) for first, last in runs for address in range(first, last + 1)]
+
+    def free_ip_count(self, prefix_cidr: str) -> int:
+        """How many addresses of the prefix are free, uncapped (usage caps its counts as go-ipam does)."""
+        prefix = parse_cidr(prefix_cidr)
+        return FreeRanges(self.tx, self.namespace, prefix).free_count(self._row(prefix))
 
     def acquire_specific_ip(self, prefix_cidr: str, ip: str) -> IP:
         if not ip:
@@ -307,6 +337,15 @@ class IpamSession:
     def _require_namespace(self) -> None:
         if self.namespace != ROOT_NAMESPACE and self.tx.get(layout.namespace_key(self.namespace)) is None:
             raise NotFoundError(f"namespace {self.namespace} does not exist")
+
+    def _row_for_ips(self, prefix: Cidr) -> PrefixRow:
+        """The locked row of a prefix IPs are acquired from (refused while it has child prefixes)."""
+        if self._locks:
+            self.tx.lock(layout.prefix_lock(self.namespace, prefix))
+        row = self._row(prefix)
+        if row.children:
+            raise ConflictError(f"prefix {prefix} has childprefixes, acquire ip not possible")
+        return row
 
     def _row(self, prefix: Cidr) -> PrefixRow:
         row = self.tx.get(layout.prefix_key(self.namespace, prefix))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import msgspec
 
 from metalnet.ipam import model as ipam_model
@@ -37,6 +39,20 @@ def allocate_ip(work: Work, request: IPAllocate, specific: str | None = None, ac
 
     ``acting_for``: the project a bound caller acts for (see :mod:`metalnet.network.access`).
     """
+    network, family = allocation_target(work, request, specific, acting_for)
+    # a child of a super-namespaced network takes its addresses from its project's namespace
+    session = work.ipam_in(network.namespace)
+    if specific:
+        acquired = _acquire_specific(session, network, specific)
+    else:
+        acquired = _acquire_next(session, network, family or default_family(network))
+    return store_ip(work, network, request, acquired, now())
+
+
+def allocation_target(
+    work: Work, request: IPAllocate, specific: str | None, acting_for: str | None
+) -> tuple[Network, Family | None]:
+    """Every rule of an allocation before an address is taken (locks included): the network and the family."""
     if not request.networkid:
         raise invalid("networkid should not be empty")
     if not request.projectid:
@@ -58,40 +74,44 @@ def allocate_ip(work: Work, request: IPAllocate, specific: str | None = None, ac
         )
     if request.networktypes is not None and network.networktype not in request.networktypes:
         raise forbidden(f'given networktype "{network.networktype}" is not allowed')
+    return network, family
+
+
+def ip_template(network: Network, request: IPAllocate, stamp: datetime) -> IP:
+    """The IP record ``request`` asks for, without its address, prefix and allocation uuid."""
     tags = set(request.tags or [])
     if request.machineid:
         tags.add(machine_tag(request.machineid))
-    # a child of a super-namespaced network takes its addresses from its project's namespace
-    namespace = network.namespace
-    session = work.ipam_in(namespace)
-    if specific:
-        acquired = _acquire_specific(session, network, specific)
-    else:
-        acquired = _acquire_next(session, network, family or _default_family(network))
-    address, prefix = str(acquired), acquired.parent_prefix
-    key = ip_key(namespace, address)
-    stamp = now()
-    ip = IP(
-        ipaddress=address,
-        allocationuuid=new_id(),
+    return IP(
+        ipaddress="",
+        allocationuuid="",
         networkid=network.id,
-        projectid=projectid,
-        prefix=prefix,
+        projectid=request.projectid or "",
+        prefix="",
         name=request.name or "",
         description=request.description or "",
         type="static" if request.type == "static" else "ephemeral",
         tags=sorted(tags),
-        namespace=namespace,
+        namespace=network.namespace,
         created=stamp,
         changed=stamp,
     )
+
+
+def store_ip(work: Work, network: Network, request: IPAllocate, acquired: ipam_model.IP, stamp: datetime) -> IP:
+    """The record and secondary keys of an address just acquired for ``request``."""
+    address, prefix = str(acquired), acquired.parent_prefix
+    ip = msgspec.structs.replace(
+        ip_template(network, request, stamp), ipaddress=address, prefix=prefix, allocationuuid=new_id()
+    )
+    key = ip_key(network.namespace, address)
     try:
         work.records.insert(ip)
     except KeyExistsError:
         raise conflict(f"ip already allocated: {address} has a record already") from None
     # the core's address object carries the integer: no re-parse of the text just formatted
-    work.tx.put(ip_prefix_key(prefix_space(namespace, prefix), int(acquired.ip)), key)
-    work.tx.put(index_key("ipproject", projectid, key), "")
+    work.tx.put(ip_prefix_key(prefix_space(network.namespace, prefix), int(acquired.ip)), key)
+    work.tx.put(index_key("ipproject", ip.projectid, key), "")
     return ip
 
 
@@ -108,7 +128,7 @@ def _requested_family(network: Network, addressfamily: str | None, specific: str
     return family
 
 
-def _default_family(network: Network) -> Family:
+def default_family(network: Network) -> Family:
     # IPv4, unless the network has one family only (the dual-stack proposal's rule)
     present = families(network.prefixes)
     return present[0] if len(present) == 1 else IPV4

@@ -24,6 +24,7 @@ but the last: the memory backend answers exactly those from one sorted bucket (i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 import msgspec
@@ -114,6 +115,14 @@ class Records:
         self.tx.insert(key, stored)
         if self.history is not None:
             self._changed(key, "insert", None, stored, record)
+
+    def insert_many(self, records: Sequence[Record]) -> None:
+        """Store new records with one storage call (:meth:`insert` for each, as far as the history sees)."""
+        entries = [(record_key(type(record), _ident(record)), encode(record)) for record in records]
+        self.tx.insert_many(entries)
+        if self.history is not None:
+            for (key, stored), record in zip(entries, records, strict=True):
+                self._changed(key, "insert", None, stored, record)
 
     def put(self, record: Record) -> None:
         key, stored = record_key(type(record), _ident(record)), encode(record)

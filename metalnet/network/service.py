@@ -16,7 +16,7 @@ from typing import NamedTuple, TypeVar
 from metalnet.history.recorder import History
 from metalnet.ipam.errors import IpamError
 from metalnet.ipam.session import IpamSession
-from metalnet.network import children, ips, networks, resources, typed
+from metalnet.network import bulk, children, ips, networks, resources, typed
 from metalnet.network.access import check_owner, visible
 from metalnet.network.errors import NetworkError, from_core
 from metalnet.network.model import IP, Family, Network, Partition, Project, Usage
@@ -146,6 +146,12 @@ class NetworkService:
     def allocate_network(self, request: NetworkAllocate, *, acting_for: str | None = None) -> Network:
         return self._run(lambda work: children.allocate_network(work, request, acting_for))
 
+    def allocate_networks(
+        self, request: NetworkAllocate, count: int, *, acting_for: str | None = None
+    ) -> list[Network]:
+        """``count`` child networks in one transaction, all or nothing (:mod:`.bulk`)."""
+        return self._run(lambda work: bulk.allocate_networks(work, request, count, acting_for))
+
     def free_network(self, ident: str, *, acting_for: str | None = None) -> Network:
         return self._run(lambda work: children.free_network(work, ident, acting_for))
 
@@ -153,6 +159,10 @@ class NetworkService:
 
     def allocate_ip(self, request: IPAllocate, specific_ip: str | None = None, *, acting_for: str | None = None) -> IP:
         return self._run(lambda work: ips.allocate_ip(work, request, specific_ip, acting_for))
+
+    def allocate_ip_bulk(self, request: IPAllocate, count: int, *, acting_for: str | None = None) -> list[IP]:
+        """The ``count`` lowest free addresses of the network in one transaction, all or nothing (:mod:`.bulk`)."""
+        return self._run(lambda work: bulk.allocate_ips(work, request, count, acting_for))
 
     def allocate_ips(self, requests: Sequence[IPRequest]) -> list[IP | NetworkError]:
         """Allocate many IPs: one transaction per :func:`allocation_key`, one result or refusal per request, in order.

@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import ClassVar, NoReturn, TypeVar
 
 from metalnet.storage import event_log
@@ -122,6 +122,19 @@ class Transaction(ABC):
     @abstractmethod
     def scan(self, within: Key) -> list[tuple[Key, Value]]:
         """Every entry whose key starts with ``within``, in key order."""
+
+    def put_many(self, items: Sequence[tuple[Key, Value]]) -> None:
+        """:meth:`put` of every item, in order; a backend may send them in one round trip (bulk writes)."""
+        for key, value in items:
+            self.put(key, value)
+
+    def insert_many(self, items: Sequence[tuple[Key, Value]]) -> None:
+        """:meth:`insert` of every item; :class:`KeyExistsError` (for one existing key) if any key exists.
+
+        After the error some items may be written: the caller lets the transaction fail, which undoes them.
+        """
+        for key, value in items:
+            self.insert(key, value)
 
     def pop_first(self, within: Key) -> tuple[Key, Value] | None:
         """Remove and return the entry with the smallest key starting with ``within`` (``None``: none).
@@ -217,6 +230,12 @@ class RefusesWrites:
 
     def append_event(self, event: EventRecord) -> None:
         _refuse_write("append_event", (event.kind, event.ident))
+
+    def put_many(self, items: Sequence[tuple[Key, Value]]) -> None:
+        _refuse_write("put_many", items[0][0] if items else ())
+
+    def insert_many(self, items: Sequence[tuple[Key, Value]]) -> None:
+        _refuse_write("insert_many", items[0][0] if items else ())
 
 
 def seconds_left(deadline: float, where: str) -> float:

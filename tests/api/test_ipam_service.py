@@ -146,3 +146,18 @@ def test_networks_prefixes_are_apart_from_root_and_read_only(mini_lab: Client) -
         assert_connect_error(rpc(mini_lab, name, {**body, "namespace": namespace}), 403, "permission_denied",
                              namespace)
     assert rpc(mini_lab, "CreatePrefix", {"cidr": "10.0.0.0/16"}).status_code == 200  # root is independent
+
+
+def test_acquire_ips_extension_takes_count_lowest_or_nothing(client: Client) -> None:
+    rpc(client, "CreatePrefix", {"cidr": "10.0.0.0/29"})
+    rpc(client, "AcquireIP", {"prefixCidr": "10.0.0.0/29", "ip": "10.0.0.2"})
+    taken = rpc(client, "AcquireIPs", {"prefixCidr": "10.0.0.0/29", "count": 3})
+    assert taken.status_code == 200, taken.text
+    assert [ip["ip"] for ip in taken.json()["ips"]] == ["10.0.0.1", "10.0.0.3", "10.0.0.4"]
+    response = rpc(client, "AcquireIPs", {"prefixCidr": "10.0.0.0/29", "count": 3})
+    assert response.status_code >= 400
+    assert "3 requested, 2 free" in response.json()["message"]
+    assert_connect_error(rpc(client, "AcquireIPs", {"prefixCidr": "10.0.0.0/29", "count": 10_001}),
+                         400, "invalid_argument", "10000")
+    assert [ip["ip"] for ip in rpc(client, "AcquireIPs", {"prefixCidr": "10.0.0.0/29", "count": 2}).json()["ips"]] \
+        == ["10.0.0.5", "10.0.0.6"]

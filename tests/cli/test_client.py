@@ -75,3 +75,48 @@ def test_shell_completion_is_clicks() -> None:
     env = {"_METALNET_COMPLETE": "bash_complete", "COMP_WORDS": "metalnet network al", "COMP_CWORD": "2"}
     result = CliRunner().invoke(cli, [], prog_name="metalnet", env=env)
     assert result.stdout.split() == ["plain,allocate"]
+
+
+def test_changes_carry_a_fresh_key_and_retries_reuse_it() -> None:
+    seen: list[httpx.Request] = []
+    answers = iter([httpx.ConnectError("refused"), httpx.Response(503, json={"message": "store out"}),
+                    httpx.Response(409, json={"message": "a request with Idempotency-Key 'x' is still running"}),
+                    httpx.Response(201, json={"ipaddress": "10.0.0.1"}), httpx.Response(201, json={})])
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    waits: list[float] = []
+    with httpx.Client(base_url="http://h", transport=httpx.MockTransport(handle)) as http:
+        api = Api(http, sleep=waits.append)
+        assert api.post("/v1/ip/allocate", {"networkid": "n"}) == {"ipaddress": "10.0.0.1"}
+        api.post("/v1/ip/allocate", {"networkid": "n"})
+    keys = [request.headers["Idempotency-Key"] for request in seen]
+    assert len(set(keys[:4])) == 1  # one key for the tries of one command
+    assert keys[4] != keys[0]  # a fresh key for the next command
+    assert waits == [0.2, 0.4, 0.8]
+
+
+def test_reads_carry_no_key_and_retries_are_bounded() -> None:
+    seen: list[httpx.Request] = []
+    waits: list[float] = []
+    with build_http_client(Connection(), transport=recorder(seen, httpx.Response(503, json={"message": "out"}))) \
+            as http:
+        api = Api(http, sleep=waits.append)
+        with pytest.raises(ApiError, match="503"):
+            api.post("/v1/ip/find", {})
+        api.http.close()
+    assert len(seen) == 5
+    assert "Idempotency-Key" not in seen[0].headers
+    assert len(waits) == 4
+    # a refusal is no reason to retry
+    seen.clear()
+    with build_http_client(Connection(), transport=recorder(seen, httpx.Response(409, json={"message": "taken"}))) \
+            as http, pytest.raises(ApiError):
+        Api(http, sleep=waits.append).put("/v1/network", {"id": "x"})
+    assert len(seen) == 1
+    assert "Idempotency-Key" in seen[0].headers

@@ -124,3 +124,18 @@ def test_ip_update_stream_names_the_refused_document(lab: Cli) -> None:
     assert refused.stderr.startswith(
         "Error: document 2 of 2 (ip 185.0.0.99) after documents 1-1 were applied: POST /v1/ip: 404 Not Found: ")
     assert lab.json("network", "ip", "describe", ip["ipaddress"])["name"] == "first"
+
+
+def test_count_allocates_in_bulk(lab: Cli) -> None:
+    children = lab.json("network", "allocate", "-p", "a", "--project", PROJECT, "-n", "rack",
+                        "--ipv4-prefix-length", "29", "--count", "2")
+    assert [c["prefixes"] for c in children] == [["10.0.0.0/29"], ["10.0.0.8/29"]]
+    ips = lab.json("network", "ip", "create", "--network", children[0]["id"], "--project", PROJECT, "--count", "4")
+    assert [ip["ipaddress"] for ip in ips] == ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"]
+    short = lab("network", "ip", "create", "--network", children[0]["id"], "--project", PROJECT, "--count", "3",
+                code=1)
+    assert "only 2 IPv4 addresses are free" in short.stderr
+    assert len(short.stderr.strip().splitlines()) == 1
+    lab("network", "ip", "create", "--network", children[0]["id"], "--project", PROJECT, "--count", "2",
+        "--ipaddress", "10.0.0.6", code=2)
+    assert len(lab("network", "ip", "list", "--project", PROJECT).stdout.splitlines()) == 5

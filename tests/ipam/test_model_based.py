@@ -85,6 +85,21 @@ def machine_for(version: int, open_store: callable) -> type[RuleBasedStateMachin
                 prefix.acquired.add(free[0])
 
         @precondition(lambda self: self.model)
+        @rule(data=st.data(), count=st.integers(1, 80))
+        def acquire_ips(self, data: st.DataObject, count: int) -> None:
+            # the bulk path: the count lowest free addresses, all or nothing
+            prefix = self.pick(data)
+            assert prefix is not None
+            free = sorted(set(range(prefix.cidr.first, prefix.cidr.last + 1)) - prefix.acquired)
+            error = ConflictError if prefix.children else (None if len(free) >= count else NoIPAvailableError)
+            ips = self.expect(error, lambda: self.ipam.acquire_ips(str(prefix.cidr), count))
+            if ips is not None:
+                assert isinstance(ips, list)
+                assert [parse_address(str(ip))[1] for ip in ips] == free[:count]
+                assert {ip.parent_prefix for ip in ips} == {str(prefix.cidr)}
+                prefix.acquired.update(free[:count])
+
+        @precondition(lambda self: self.model)
         @rule(data=st.data(), offset=st.integers(0, 2**10))
         def acquire_specific_ip(self, data: st.DataObject, offset: int) -> None:
             prefix = self.pick(data)

@@ -53,6 +53,28 @@ def test_put_then_get_and_replace(storage: Storage) -> None:
     assert read(storage, ("k", 1)) == "second"
 
 
+def test_put_many_and_insert_many_write_every_item(storage: Storage) -> None:
+    storage.run(lambda tx: tx.put_many([(("m", 1), "a"), (("m", 2), "b")]))
+    storage.run(lambda tx: tx.put_many([(("m", 2), "c")]))
+    storage.run(lambda tx: tx.insert_many([(("m", 3), "d"), (("m", 4), "e")]))
+    assert storage.run(lambda tx: tx.scan(("m",)), readonly=True) == [
+        (("m", 1), "a"), (("m", 2), "c"), (("m", 3), "d"), (("m", 4), "e")]
+
+
+def test_insert_many_of_an_existing_key_names_it_and_the_failed_run_leaves_nothing(storage: Storage) -> None:
+    storage.run(lambda tx: tx.insert(("n", 2), "original"))
+    with pytest.raises(KeyExistsError) as caught:
+        storage.run(lambda tx: tx.insert_many([(("n", 1), "x"), (("n", 2), "y"), (("n", 3), "z")]))
+    assert caught.value.key == ("n", 2)
+    assert storage.run(lambda tx: tx.scan(("n",)), readonly=True) == [(("n", 2), "original")]
+
+
+def test_bulk_writes_are_refused_in_a_readonly_run(storage: Storage) -> None:
+    for write in ("put_many", "insert_many"):
+        with pytest.raises(StorageError):
+            storage.run(lambda tx, write=write: getattr(tx, write)([(("r", 1), "x")]), readonly=True)
+
+
 def test_delete_removes_and_missing_delete_is_a_noop(storage: Storage) -> None:
     put_all(storage, {("k", 1): 1, ("k", 2): 2})
     storage.run(lambda tx: tx.delete(("k", 1)))
