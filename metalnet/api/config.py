@@ -18,7 +18,13 @@ from typing import Annotated, Any, Literal
 import msgspec
 import yaml
 
-from metalnet.api.settings import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_BYTES, ApiToken, Settings
+from metalnet.api.settings import (
+    DEFAULT_BODY_TIMEOUT,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_REQUEST_DEADLINE,
+    ApiToken,
+    Settings,
+)
 
 #: the variable naming the YAML config file (``METALNET_CONFIG`` is the CLI client's file)
 CONFIG_FILE_ENV = "METALNET_SERVER_CONFIG"
@@ -56,6 +62,8 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     keepalive_timeout: Seconds = 5.0
     #: open connections per worker process; a request beyond them is answered 503 at once
     max_connections: Annotated[int, msgspec.Meta(ge=1)] = 2048
+    #: a request's storage work commits within this many seconds of its arrival, else it is rolled back (503)
+    request_deadline: Seconds = DEFAULT_REQUEST_DEADLINE
 
     def __repr__(self) -> str:  # secrets never reach a log line or a traceback
         shown = {name: getattr(self, name) for name in self.__struct_fields__ if name not in SECRET_FIELDS}
@@ -73,7 +81,8 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
         """
         try:
             return Settings.build(self.hmac_keys, self.tokens, max_body_bytes=self.max_body_bytes,
-                                  request_log=self.request_log, body_timeout=self.body_timeout)
+                                  request_log=self.request_log, body_timeout=self.body_timeout,
+                                  request_deadline=self.request_deadline)
         except ValueError as exc:
             raise ConfigError(f"--api-token / METALNET_TOKENS: {exc}") from None
 
@@ -132,6 +141,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("body_timeout", "Seconds a request may take to send its body; then 408.", "SECONDS"),
     Option("keepalive_timeout", "Seconds an idle keep-alive connection stays open.", "SECONDS"),
     Option("max_connections", "Open connections per worker; a request beyond them gets 503.", "N"),
+    Option("request_deadline", "Seconds from a request's arrival to commit its storage work; else 503.",
+           "SECONDS"),
 )
 CONFIG_FILE_OPTION = Option("config_file", "YAML file with any of these settings (keys as the flags, with _).",
                             "FILE", env_name=CONFIG_FILE_ENV)

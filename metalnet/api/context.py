@@ -27,6 +27,7 @@ from metalnet.api.metrics import Metrics
 from metalnet.api.settings import Settings
 from metalnet.ipam import Ipamer
 from metalnet.network import IP, IPRequest, NetworkService, allocation_key
+from metalnet.storage import deadlines
 from metalnet.storage.base import Storage
 
 T = TypeVar("T")
@@ -82,8 +83,8 @@ class ApiContext:
         """Run a blocking call that does not write: inline for the in-memory store, else in a worker thread."""
         if not self.offload:
             return fn()
-        if self.readers is not None:
-            return await asyncio.get_running_loop().run_in_executor(self.readers, fn)
+        if self.readers is not None:  # an executor does not copy the context: the request's deadline is carried
+            return await asyncio.get_running_loop().run_in_executor(self.readers, deadlines.carried(fn))
         return await anyio.to_thread.run_sync(fn)
 
     async def write(self, fn: Callable[[], T]) -> T:
@@ -91,5 +92,5 @@ class ApiContext:
         if not self.offload:
             return fn()
         if self.writer is not None:
-            return await asyncio.get_running_loop().run_in_executor(self.writer, fn)
+            return await asyncio.get_running_loop().run_in_executor(self.writer, deadlines.carried(fn))
         return await anyio.to_thread.run_sync(fn)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 #: seconds a request may take to send its body after its headers; then 408
 DEFAULT_BODY_TIMEOUT = 30.0
+#: seconds from a request's arrival by which its storage work commits (shorter than any client's usual timeout)
+DEFAULT_REQUEST_DEADLINE = 10.0
 
 
 class Role(enum.IntEnum):
@@ -67,6 +69,8 @@ class Settings:
         version: reported by ``/v1/version`` and the IPAM service's ``Version``.
         request_log: emit one log line per request.
         body_timeout: seconds a request may take to send its body after its headers (then 408).
+        request_deadline: seconds from a request's arrival by which its storage work commits or is rolled
+            back and answered 503 (:mod:`metalnet.storage.deadlines`).
     """
 
     hmac_keys: Mapping[Role, str] = field(default_factory=dict, repr=False)
@@ -75,6 +79,7 @@ class Settings:
     version: str = "0.1.0"
     request_log: bool = True
     body_timeout: float = DEFAULT_BODY_TIMEOUT
+    request_deadline: float = DEFAULT_REQUEST_DEADLINE
 
     @property
     def auth_enabled(self) -> bool:
@@ -90,6 +95,7 @@ class Settings:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         request_log: bool = True,
         body_timeout: float = DEFAULT_BODY_TIMEOUT,
+        request_deadline: float = DEFAULT_REQUEST_DEADLINE,
     ) -> Settings:
         """Settings from role names and token specs as the CLI and environment give them.
 
@@ -99,7 +105,7 @@ class Settings:
         keys = {Role.parse(name): key for name, key in (hmac_keys or {}).items() if key}
         parsed = tuple(t if isinstance(t, ApiToken) else ApiToken.parse(t) for t in tokens if t)
         return cls(hmac_keys=keys, tokens=parsed, max_body_bytes=max_body_bytes, request_log=request_log,
-                   body_timeout=body_timeout)
+                   body_timeout=body_timeout, request_deadline=request_deadline)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

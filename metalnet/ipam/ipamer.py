@@ -11,6 +11,7 @@ from metalnet.ipam.errors import ConflictError
 from metalnet.ipam.model import IP, Prefix, Usage
 from metalnet.ipam.namespaces import ROOT_NAMESPACE, check_writable
 from metalnet.ipam.session import IpamSession
+from metalnet.storage import deadlines
 from metalnet.storage.base import Storage
 from metalnet.storage.memory import MemoryStorage
 
@@ -27,11 +28,13 @@ class Ipamer:
     def __init__(self, storage: Storage | None = None) -> None:
         self.storage = storage if storage is not None else MemoryStorage()
 
-    def _run(self, namespace: str, fn: Callable[[IpamSession], T], *, readonly: bool = False) -> T:
+    def _run(self, namespace: str, fn: Callable[[IpamSession], T], *, readonly: bool = False,
+             deadline: float | None = None) -> T:
         if not readonly:
             check_writable(namespace)
         # prefixes handed out read their usage through this Ipamer (the store), not a finished transaction
-        return self.storage.run(lambda tx: fn(IpamSession(tx, namespace, self)), readonly=readonly)
+        return self.storage.run(lambda tx: fn(IpamSession(tx, namespace, self)), readonly=readonly,
+                                deadline=deadlines.resolve(deadline))
 
     def usage_of(self, prefix: Prefix) -> Usage:
         return self.prefix_usage(prefix.cidr, namespace=prefix.namespace)
@@ -51,7 +54,8 @@ class Ipamer:
     def acquire_child_prefix(self, parent_cidr: str, length: int, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
         check_writable(namespace)
         return self.storage.run(
-            lambda tx: IpamSession(tx, namespace, self).acquire_child_prefix(parent_cidr, length)
+            lambda tx: IpamSession(tx, namespace, self).acquire_child_prefix(parent_cidr, length),
+            deadline=deadlines.current(),
         )
 
     def acquire_specific_child_prefix(
@@ -63,19 +67,22 @@ class Ipamer:
         cidr = child if isinstance(child, str) else child.cidr
         ns = namespace or (child.namespace if isinstance(child, Prefix) else ROOT_NAMESPACE)
         check_writable(ns)
-        return self.storage.run(lambda tx: IpamSession(tx, ns, self).release_child_prefix(cidr))
+        return self.storage.run(
+            lambda tx: IpamSession(tx, ns, self).release_child_prefix(cidr), deadline=deadlines.current())
 
     def acquire_ip(self, prefix_cidr: str, *, namespace: str = ROOT_NAMESPACE) -> IP:
         check_writable(namespace)
         # the hottest calls skip _run's extra closure
-        return self.storage.run(lambda tx: IpamSession(tx, namespace, self).acquire_ip(prefix_cidr))
+        return self.storage.run(
+            lambda tx: IpamSession(tx, namespace, self).acquire_ip(prefix_cidr), deadline=deadlines.current())
 
     def acquire_specific_ip(self, prefix_cidr: str, ip: str, *, namespace: str = ROOT_NAMESPACE) -> IP:
         return self._run(namespace, lambda s: s.acquire_specific_ip(prefix_cidr, ip))
 
     def release_ip(self, ip: IP, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
         check_writable(namespace)
-        return self.storage.run(lambda tx: IpamSession(tx, namespace, self).release_ip(ip))
+        return self.storage.run(
+            lambda tx: IpamSession(tx, namespace, self).release_ip(ip), deadline=deadlines.current())
 
     def release_ip_from_prefix(self, prefix_cidr: str, ip: str, *, namespace: str = ROOT_NAMESPACE) -> IP:
         return self._run(namespace, lambda s: s.release_ip_from_prefix(prefix_cidr, ip))

@@ -43,6 +43,7 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "body_timeout": ("3.5", 3.5),
     "keepalive_timeout": ("1.5", 1.5),
     "max_connections": ("77", 77),
+    "request_deadline": ("2.5", 2.5),
 }
 
 
@@ -135,6 +136,7 @@ def test_each_setting_reaches_the_server_or_the_app() -> None:
     assert settings.hmac_keys == {Role.VIEW: "kv", Role.EDIT: "ke", Role.ADMIN: "ka"}
     assert [(t.role, t.token) for t in settings.tokens] == [(Role.ADMIN, "t1")]
     assert (settings.max_body_bytes, settings.request_log, settings.body_timeout) == (1000, False, 3.5)
+    assert settings.request_deadline == 2.5
 
 
 def test_docs_name_every_flag_and_variable() -> None:
