@@ -1,5 +1,8 @@
 """``python -m metalnet.bench [--storage URL] [--quick]``: go-ipam's benchmark loops and fill curves.
 
+It measures the build that runs: the compiled one where ``pip install`` could compile it, the pure-Python one
+with ``METALNET_PURE=1`` (the first line says which).
+
 Prints a Markdown table. The figures to compare with go-ipam's published ones are the *pairs* per
 second (each go-ipam loop iteration is an acquire plus a release, or a create plus a delete).
 """
@@ -11,10 +14,12 @@ import os
 import platform
 import tempfile
 
+from metalnet import build
 from metalnet.bench import loops
 from metalnet.ipam import Ipamer
 from metalnet.storage import open_storage, redact_url
 
+BUILDS = {"compiled": "compiled (mypyc)", "pure": "pure Python"}
 CHILD_CASES = [(8, 14), (8, 24), (16, 18), (16, 26)]
 
 
@@ -25,15 +30,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fill", type=int, default=None, help="allocations per fill curve (default 60000)")
     parser.add_argument("--window", type=int, default=2000, help="ops timed at each end of a fill curve")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks that the benchmark runs")
+    parser.add_argument("--wall", action="store_true",
+                        help="time memory:// by wall time (default there: this process's CPU time)")
     args = parser.parse_args(argv)
     persistent = not args.storage.startswith("memory")
     pairs = args.pairs or (50 if args.quick else (2_000 if persistent else 50_000))
     fill = args.fill or (300 if args.quick else 60_000)
     window = 100 if args.quick else args.window
+    cpu_time = not persistent and not args.wall
+    loops.use_cpu_time(cpu_time)
 
     with tempfile.TemporaryDirectory() as scratch:
         url = args.storage.replace("{tmp}", scratch)
-        print(f"storage: {redact_url(url)}  python {platform.python_version()}  cpus {os.cpu_count()}\n")
+        print(f"storage: {redact_url(url)}  build: {BUILDS[build.active()]}  "
+              f"timed by: {'CPU time' if cpu_time else 'wall time'}  python {platform.python_version()}  "
+              f"cpus {os.cpu_count()}\n")
         print("| loop (go-ipam's) | per second |\n|---|---:|")
         with open_storage(url) as store:
             ipam = Ipamer(storage=store)
@@ -54,6 +65,10 @@ def main(argv: list[str] | None = None) -> None:
                 curve = fill_curve(Ipamer(storage=store), fill, window)
             print(f"| {curve.name} | {curve.early_us:.1f} | {curve.late_us:.1f} | {curve.late_ratio:.2f} | "
                   f"{curve.fragmented_us:.1f} | {curve.fragmented_ratio:.2f} |")
+        if not persistent:
+            filled, fragmented = loops.store_memory(url, fill)
+            print(f"\nstore memory for {fill:,} IPs in a /16: {filled:.2f} MiB as taken, {fragmented:.2f} MiB after "
+                  "releasing every other one")
 
 
 if __name__ == "__main__":

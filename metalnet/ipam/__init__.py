@@ -7,6 +7,7 @@
 '192.168.0.1'
 """
 
+from metalnet.ipam.addresses import prefixes_overlapping
 from metalnet.ipam.errors import (
     AlreadyAllocatedError,
     ConflictError,
@@ -17,7 +18,7 @@ from metalnet.ipam.errors import (
     NoPrefixAvailableError,
     NotFoundError,
 )
-from metalnet.ipam.ipamer import Ipamer, prefixes_overlapping
+from metalnet.ipam.ipamer import Ipamer
 from metalnet.ipam.model import IP, Prefix, Usage
 from metalnet.ipam.session import IpamSession
 

@@ -16,9 +16,6 @@ crosses the tail's start and the two parts together are exactly the maximal bloc
 smallest free block that holds the child (lowest first): the largest stored length not above the requested
 one (O(1) on the mask, one seek) against the tail's smallest fitting block (arithmetic). Taking a child
 splits its block buddy-style, releasing one merges buddies back, or moves the tail's start: O(address width).
-
-Rows written before the tail existed (``free_tail == -1``) are read as "empty tail" and converted on their
-first change by :meth:`FreeBlocks.current`.
 """
 
 from __future__ import annotations
@@ -27,8 +24,9 @@ from msgspec.structs import replace
 
 from metalnet.ipam import layout
 from metalnet.ipam.addresses import Cidr
+from metalnet.ipam.rows import PrefixRow
 from metalnet.storage.base import Key, Transaction
-from metalnet.storage.rows import LEGACY_TAIL, PrefixRow, Value
+from metalnet.storage.rows import Value
 
 #: go-ipam's "smallest prefix" holds four addresses (/30, /126)
 _SMALLEST_SIZE_BITS = 2
@@ -54,27 +52,18 @@ class FreeBlocks:
 
     # -- reading ----------------------------------------------------------------------------------
 
-    def tail_start(self, row: PrefixRow) -> int:
-        """Where the free tail starts (the prefix's end + 1 when it is empty)."""
-        if row.free_tail != LEGACY_TAIL:
-            return row.free_tail
-        return self.prefix.first if not row.blocks_stored else self.prefix.last + 1
-
     def smallest_free(self, row: PrefixRow) -> int:
         """Free (width-2)-length blocks, tail included (go-ipam's ``available_smallest_prefixes``)."""
-        if row.free_tail == LEGACY_TAIL and not row.blocks_stored:
-            return smallest_blocks(self.prefix, self.prefix.length)
-        return row.free_smallest + ((self.prefix.last + 1 - self.tail_start(row)) >> _SMALLEST_SIZE_BITS)
+        return row.free_smallest + ((self.prefix.last + 1 - row.free_tail) >> _SMALLEST_SIZE_BITS)
 
     def listing(self, row: PrefixRow) -> list[Cidr]:
         """Every free block, lowest address first."""
         stored = [Cidr(self.prefix.version, int(key[-1]), int(key[-2])) for key, _ in self._entries(row)]
-        return sorted(stored + self._tail_blocks(self.tail_start(row)), key=lambda block: block.first)
+        return sorted(stored + self._tail_blocks(row.free_tail), key=lambda block: block.first)
 
     def take_best(self, row: PrefixRow, length: int) -> tuple[Cidr, PrefixRow] | None:
         """Acquire a /``length`` at the start of the smallest free block that holds one (lowest first);
         ``None`` when none does. A stored block is taken out with a single pop."""
-        row = self.current(row)
         width, version = self.prefix.width, self.prefix.version
         tail, left = row.free_tail, self.prefix.last + 1 - row.free_tail
         fitting_tail = left & -(1 << (width - length))
@@ -102,7 +91,6 @@ class FreeBlocks:
 
     def containing(self, row: PrefixRow, child: Cidr) -> tuple[Cidr, PrefixRow] | None:
         """The free block that holds all of ``child``; ``None`` when part of it is taken."""
-        row = self.current(row)
         if child.first >= row.free_tail:
             for block in self._tail_blocks(row.free_tail):
                 if block.first <= child.first <= block.last:
@@ -119,18 +107,9 @@ class FreeBlocks:
 
     # -- changing ---------------------------------------------------------------------------------
 
-    def current(self, row: PrefixRow) -> PrefixRow:
-        """``row`` with a free tail (converts a row written with every free block stored)."""
-        if row.free_tail != LEGACY_TAIL:
-            return row
-        if not row.blocks_stored:  # it was fresh: all tail
-            return replace(row, free_tail=self.prefix.first, free_smallest=0, free_lengths=0)
-        return self._absorb(replace(row, free_tail=self.prefix.last + 1))
-
     def split(self, row: PrefixRow, block: Cidr, child: Cidr, *, removed: bool = False) -> PrefixRow:
         """Take ``child`` out of the free ``block`` (from :meth:`take_best` or :meth:`containing`);
         ``removed``: the block's key is gone already, and its blocks counted off."""
-        row = self.current(row)
         free_smallest, free_lengths, stored = row.free_smallest, row.free_lengths, row.blocks_stored
         in_tail = block.first >= row.free_tail
         if removed:
@@ -165,7 +144,6 @@ class FreeBlocks:
 
     def give_back(self, row: PrefixRow, child: Cidr) -> PrefixRow:
         """Return ``child``'s block to the free set: it joins the tail, or merges with free buddies."""
-        row = self.current(row)
         if child.last + 1 == row.free_tail:
             return self._absorb(replace(row, free_tail=child.first))
         length, start = child.length, child.first

@@ -10,9 +10,6 @@ Invariants: the row's range is empty only when the prefix is full (no range keys
 above the row's range, and no two ranges touch (they would have been merged). ``ips_stored`` tells whether
 range keys may exist, so that a prefix without gaps costs no look-up; it is cleared again when the row's range
 holds every free address, so a prefix that returns to its fresh state is again exactly one fresh row.
-
-Rows written before the lowest range moved into the row (``lowest_free_first == -1``) are converted on their
-first use by :meth:`FreeRanges.current`.
 """
 
 from __future__ import annotations
@@ -21,8 +18,8 @@ from msgspec.structs import replace
 
 from metalnet.ipam import layout
 from metalnet.ipam.addresses import Cidr
+from metalnet.ipam.rows import PrefixRow
 from metalnet.storage.base import Key, Transaction
-from metalnet.storage.rows import LEGACY_RANGES, PrefixRow
 
 
 def reserved_count(cidr: Cidr) -> int:
@@ -48,19 +45,8 @@ class FreeRanges:
         """The bucket of the stored ranges (the common operations never need it, so it is not kept)."""
         return layout.range_space(self.namespace, self.prefix)
 
-    def current(self, row: PrefixRow) -> PrefixRow:
-        """``row`` in the current layout (converts a row written with every range stored as a key)."""
-        if row.lowest_free_first != LEGACY_RANGES:
-            return row
-        if not row.ips_stored:  # it was fresh
-            low, high = fresh_range(self.prefix)
-            return replace(row, lowest_free_first=low, lowest_free_last=high)
-        return self._promote(replace(row, lowest_free_first=1, lowest_free_last=0))
-
     def take_lowest(self, row: PrefixRow) -> tuple[int, PrefixRow] | None:
         """Acquire the lowest free address; ``None`` when the prefix is full."""
-        if row.lowest_free_first == LEGACY_RANGES:
-            row = self.current(row)
         low, high = row.lowest_free_first, row.lowest_free_last
         if low < high or (low == high and not row.ips_stored):
             return low, replace(row, acquired_ips=row.acquired_ips + 1, lowest_free_first=low + 1)
@@ -83,7 +69,6 @@ class FreeRanges:
 
     def take(self, row: PrefixRow, address: int) -> PrefixRow | None:
         """Acquire ``address`` (inside the prefix); ``None`` when it is taken already."""
-        row = self.current(row)
         low, high = row.lowest_free_first, row.lowest_free_last
         if address < low or low > high:
             return None  # below the lowest free address everything is taken
@@ -96,10 +81,12 @@ class FreeRanges:
                 row = replace(row, ips_stored=True)
             return replace(row, lowest_free_last=address - 1)
         found = self.tx.first((*self.space, address), self.space) if row.ips_stored else None
-        if found is None or int(found[1]) > address:  # type: ignore[arg-type]
+        if found is None:
             return None
         key, start = found
         assert isinstance(start, int)
+        if start > address:
+            return None
         if start < address:
             self.tx.put((*self.space, address - 1), start)
         if address < int(key[-1]):
@@ -110,7 +97,6 @@ class FreeRanges:
 
     def give_back(self, row: PrefixRow, address: int) -> PrefixRow | None:
         """Release ``address`` (inside the prefix), merging with its neighbours; ``None`` when it is free."""
-        row = self.current(row)
         low, high = row.lowest_free_first, row.lowest_free_last
         row = replace(row, acquired_ips=row.acquired_ips - 1)
         if low > high:  # the prefix was full: the address is its only free range now
@@ -123,9 +109,11 @@ class FreeRanges:
         if address <= high:
             return None
         above = self.tx.first((*self.space, address), self.space) if row.ips_stored else None
-        if above is not None and int(above[1]) <= address:  # type: ignore[arg-type]
+        above_start = above[1] if above is not None else None
+        assert above_start is None or isinstance(above_start, int)
+        if above_start is not None and above_start <= address:
             return None
-        joins_above = above is not None and above[1] == address + 1
+        joins_above = above_start == address + 1
         if address == high + 1:  # grows the lowest range, which may now reach the range above
             if above is not None and joins_above:
                 self.tx.delete(above[0])
@@ -144,11 +132,6 @@ class FreeRanges:
 
     def free(self, row: PrefixRow) -> list[tuple[int, int]]:
         """The free ranges as inclusive (first, last) pairs, lowest first."""
-        if row.lowest_free_first == LEGACY_RANGES:
-            if not row.ips_stored:
-                low, high = fresh_range(self.prefix)
-                return [(low, high)] if low <= high else []
-            return self._stored()
         low, high = row.lowest_free_first, row.lowest_free_last
         if low > high:
             return []
@@ -174,7 +157,13 @@ class FreeRanges:
                 self.tx.delete(key)
 
     def _stored(self) -> list[tuple[int, int]]:
-        return [(int(start), int(key[-1])) for key, start in self.tx.scan(self.space)]  # type: ignore[arg-type]
+        ranges = []
+        for key, start in self.tx.scan(self.space):
+            last = key[-1]
+            assert isinstance(start, int)
+            assert isinstance(last, int)
+            ranges.append((start, last))
+        return ranges
 
     def _promote(self, row: PrefixRow) -> PrefixRow:
         """If the row's range ran empty, move the lowest stored range into the row."""

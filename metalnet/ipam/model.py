@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Final, Protocol
 
 from metalnet.ipam.addresses import IPAddress, format_address
 
@@ -29,34 +29,59 @@ class UsageSource(Protocol):
     def usage_of(self, prefix: Prefix) -> Usage: ...
 
 
-@dataclass(frozen=True, slots=True)
 class Prefix:
     """A prefix of a namespace; ``parent_cidr`` is ``""`` for a top-level prefix.
 
-    ``usage()`` reads the prefix's current usage from the store it came from.
+    ``usage()`` reads the prefix's current usage from the store it came from. A value: equal, and hashed,
+    by cidr, parent and namespace. (A plain class, not a frozen dataclass, whose ``__init__`` costs as much
+    as the allocation that returns it; ``Final`` keeps the fields read-only for the type checker.)
     """
 
-    cidr: str
-    parent_cidr: str = ""
-    namespace: str = "root"
-    # the Ipamer (or session) that made it; one shared reference keeps results cheap to hold in bulk
-    source: UsageSource | None = field(default=None, repr=False, compare=False)
+    def __init__(self, cidr: str, parent_cidr: str = "", namespace: str = "root",
+                 source: UsageSource | None = None) -> None:
+        self.cidr: Final = cidr
+        self.parent_cidr: Final = parent_cidr
+        self.namespace: Final = namespace
+        # the Ipamer (or session) that made it; one shared reference keeps results cheap to hold in bulk
+        self.source: Final = source
 
     def usage(self) -> Usage:
         if self.source is None:
             raise RuntimeError(f"prefix {self.cidr} is detached from its store")
         return self.source.usage_of(self)
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Prefix):
+            return NotImplemented
+        return (self.cidr, self.parent_cidr, self.namespace) == (other.cidr, other.parent_cidr, other.namespace)
+
+    def __hash__(self) -> int:
+        return hash((self.cidr, self.parent_cidr, self.namespace))
+
+    def __repr__(self) -> str:
+        return f"Prefix(cidr={self.cidr!r}, parent_cidr={self.parent_cidr!r}, namespace={self.namespace!r})"
+
     def __str__(self) -> str:
         return self.cidr
 
 
-@dataclass(frozen=True, slots=True)
 class IP:
-    """An acquired address and the prefix it was acquired from."""
+    """An acquired address and the prefix it was acquired from (a value, as :class:`Prefix`)."""
 
-    ip: IPAddress
-    parent_prefix: str
+    def __init__(self, ip: IPAddress, parent_prefix: str) -> None:
+        self.ip: Final = ip
+        self.parent_prefix: Final = parent_prefix
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, IP):
+            return NotImplemented
+        return (self.ip, self.parent_prefix) == (other.ip, other.parent_prefix)
+
+    def __hash__(self) -> int:
+        return hash((self.ip, self.parent_prefix))
+
+    def __repr__(self) -> str:
+        return f"IP(ip={self.ip!r}, parent_prefix={self.parent_prefix!r})"
 
     def __str__(self) -> str:
         return format_address(self.ip.version, int(self.ip))

@@ -30,7 +30,7 @@ def check_writable(name: str) -> None:
         )
 
 
-def check_namespace_name(name: str) -> None:
+def check_namespace_name(name: object) -> None:
     if name == ROOT_NAMESPACE:
         return
     if (

@@ -25,9 +25,9 @@ from metalnet.ipam.free_blocks import FreeBlocks
 from metalnet.ipam.free_ranges import reserved_count
 from metalnet.ipam.model import Prefix, Usage
 from metalnet.ipam.namespaces import ROOT_NAMESPACE
+from metalnet.ipam.rows import PrefixRow
 from metalnet.ipam.session import IpamSession
 from metalnet.storage.base import Storage
-from metalnet.storage.rows import PrefixRow
 
 T = TypeVar("T")
 #: a map has at most 2**MAP_BITS cells (16 x 16): an IPv4 /16 in /24s, an IPv6 /48 in /56s

@@ -1,6 +1,6 @@
 """The IPAM operations, run inside one storage transaction.
 
-Each prefix is a :class:`~metalnet.storage.rows.PrefixRow` with the counters usage is read from, its free
+Each prefix is a :class:`~metalnet.ipam.rows.PrefixRow` with the counters usage is read from, its free
 address ranges (:mod:`metalnet.ipam.free_ranges`) and its free child blocks (:mod:`metalnet.ipam.free_blocks`);
 ``layout`` says where each lives in the key space. This module checks input and state, takes the locks and
 raises the errors; every allocation decision is a few ordered seeks in those two structures, so its cost does
@@ -10,6 +10,7 @@ not grow with what the prefix already holds.
 from __future__ import annotations
 
 from msgspec.structs import replace
+from mypy_extensions import mypyc_attr
 
 from metalnet.ipam import layout
 from metalnet.ipam.addresses import (
@@ -33,8 +34,8 @@ from metalnet.ipam.free_blocks import FreeBlocks
 from metalnet.ipam.free_ranges import FreeRanges, fresh_range, reserved_count
 from metalnet.ipam.model import IP, Prefix, Usage, UsageSource
 from metalnet.ipam.namespaces import ROOT_NAMESPACE, check_namespace_name
+from metalnet.ipam.rows import NamespaceRow, PrefixRow
 from metalnet.storage.base import Transaction
-from metalnet.storage.rows import NamespaceRow, PrefixRow
 
 
 def _has_ips(row: PrefixRow) -> bool:
@@ -46,8 +47,15 @@ def cidr_of(row: PrefixRow) -> Cidr:
     return Cidr(row.version, row.first, row.length)
 
 
+# callers may wrap the session by subclassing it (the network layer's tests inject faults that way)
+@mypyc_attr(allow_interpreted_subclasses=True)
 class IpamSession:
-    """go-ipam's operations on one namespace, inside the caller's transaction ``tx``."""
+    """go-ipam's operations on one namespace, inside the caller's transaction ``tx``.
+
+    Its arguments have the types the signatures say (the compiled build checks them, with a TypeError):
+    :class:`~metalnet.ipam.ipamer.Ipamer` is the edge that takes anything a library user passes.
+    Their values (cidr and address notation, lengths in range) are checked here.
+    """
 
     def __init__(self, tx: Transaction, namespace: str = ROOT_NAMESPACE, source: UsageSource | None = None) -> None:
         if namespace != ROOT_NAMESPACE:
@@ -64,24 +72,26 @@ class IpamSession:
     def new_prefix(self, cidr: str) -> Prefix:
         prefix = parse_cidr(cidr)
         self._require_namespace()
-        self.tx.lock(layout.namespace_lock(self.namespace))
+        if self._locks:
+            self.tx.lock(layout.namespace_lock(self.namespace))
         existing = self._overlapping_top_level(prefix)
         if existing is not None:
             raise ConflictError(f"{prefix} overlaps {existing}")
-        self._create(prefix, parent=None)
+        self._create(prefix, None)
         self.tx.put(layout.top_key(self.namespace, prefix), prefix.length)
         return self._prefix(prefix, "")
 
     def delete_prefix(self, cidr: str) -> Prefix:
         prefix = parse_cidr(cidr)
-        self.tx.lock(layout.namespace_lock(self.namespace))
+        if self._locks:
+            self.tx.lock(layout.namespace_lock(self.namespace))
         row = self._row(prefix)
         if row.parent_cidr:
             # deleting a child means giving its block back to the parent (go-ipam would leak it)
             return self.release_child_prefix(cidr)
-        if self._locks:
+        if self._locks:  # read again under the prefix's lock (a serial store cannot have changed it)
             self.tx.lock(layout.prefix_lock(self.namespace, prefix))
-        row = self._row(prefix)
+            row = self._row(prefix)
         self._check_removable(row, prefix, "delete prefix")
         self.tx.delete(layout.top_key(self.namespace, prefix))
         self._remove(prefix, row)
@@ -131,8 +141,6 @@ class IpamSession:
 
     def acquire_child_prefix(self, parent_cidr: str, length: int) -> Prefix:
         parent = parse_cidr(parent_cidr)
-        if not isinstance(length, int) or isinstance(length, bool):
-            raise InvalidInputError(f"invalid child prefix length {length!r}: not an integer")
         if self._locks:
             self.tx.lock(layout.prefix_lock(self.namespace, parent))
         row = self._row(parent)
@@ -144,7 +152,6 @@ class IpamSession:
         if _has_ips(row):
             raise ConflictError(f"prefix {parent} has ips, acquire child prefix not possible")
         blocks = FreeBlocks(self.tx, self.namespace, parent)
-        row = blocks.current(row)  # converted first, so that a refusal lists the blocks it really has
         taken = blocks.take_best(row, length)
         if taken is None:
             raise NoPrefixAvailableError(self._no_room_message(parent, blocks.listing(row), length))
@@ -188,7 +195,7 @@ class IpamSession:
         parent_row = FreeBlocks(self.tx, self.namespace, parent).give_back(parent_row, child)
         self.tx.put(layout.prefix_key(self.namespace, parent),
                     replace(parent_row, children=parent_row.children - 1))
-        return self._prefix(child, str(parent))
+        return self._prefix(child, cidr_text(parent))
 
     # -- addresses ------------------------------------------------------------------------------
 
@@ -222,7 +229,7 @@ class IpamSession:
         if changed is None:
             raise AlreadyAllocatedError(f"given ip:{format_address(version, address)} is already allocated")
         self.tx.put(layout.prefix_key(self.namespace, prefix), changed)
-        return IP(to_ip_address(version, address), str(prefix))
+        return IP(to_ip_address(version, address), cidr_text(prefix))
 
     def release_ip_from_prefix(self, prefix_cidr: str, ip: str) -> IP:
         prefix = parse_cidr(prefix_cidr)
@@ -231,11 +238,9 @@ class IpamSession:
         row = self._row(prefix)
         version, address = parse_address(ip)
         self._release(prefix, row, version, address, ip)
-        return IP(to_ip_address(version, address), str(prefix))
+        return IP(to_ip_address(version, address), cidr_text(prefix))
 
     def release_ip(self, ip: IP) -> Prefix:
-        if not isinstance(ip, IP):
-            raise InvalidInputError(f"invalid ip {ip!r}: expected an IP returned by acquire_ip")
         prefix = parse_cidr(ip.parent_prefix)
         if self._locks:
             self.tx.lock(layout.prefix_lock(self.namespace, prefix))
@@ -330,12 +335,15 @@ class IpamSession:
         at = layout.top_key(self.namespace, prefix)
         for found in (self.tx.last(at, space), self.tx.first(at, space)):
             if found is not None:
-                existing = Cidr(prefix.version, int(found[0][-1]), int(found[1]))  # type: ignore[arg-type]
+                first, length = found[0][-1], found[1]
+                assert isinstance(first, int)
+                assert isinstance(length, int)
+                existing = Cidr(prefix.version, first, length)
                 if existing.overlaps(prefix):
                     return existing
         return None
 
-    def _create(self, prefix: Cidr, parent: Cidr | None) -> None:
+    def _create(self, prefix: Cidr, parent_cidr: str | None) -> None:
         """Store a fresh prefix: reserved addresses taken, the rest free for IPs and for children.
 
         Its free range and its free tail (the whole prefix) are kept in the row: nothing else is stored.
@@ -347,7 +355,7 @@ class IpamSession:
             version=prefix.version,
             first=prefix.first,
             length=prefix.length,
-            parent_cidr=str(parent) if parent else None,
+            parent_cidr=parent_cidr,
             acquired_ips=reserved,
             children=0,
             free_smallest=0,
@@ -359,8 +367,10 @@ class IpamSession:
         self.tx.insert(layout.prefix_key(self.namespace, prefix), row)
 
     def _remove(self, prefix: Cidr, row: PrefixRow) -> None:
-        FreeRanges(self.tx, self.namespace, prefix).remove_all(row)
-        FreeBlocks(self.tx, self.namespace, prefix).remove_all(row)
+        if row.ips_stored:  # a prefix without gaps (the common case) is its row alone
+            FreeRanges(self.tx, self.namespace, prefix).remove_all(row)
+        if row.blocks_stored:
+            FreeBlocks(self.tx, self.namespace, prefix).remove_all(row)
         self.tx.delete(layout.prefix_key(self.namespace, prefix))
 
     def _check_removable(self, row: PrefixRow, prefix: Cidr, action: str) -> None:
@@ -370,9 +380,10 @@ class IpamSession:
             raise ConflictError(f"prefix {prefix} has {row.children} child prefixes, {action} not possible")
 
     def _attach_child(self, parent: Cidr, row: PrefixRow, child: Cidr) -> Prefix:
-        self._create(child, parent)
+        parent_cidr = cidr_text(parent)
+        self._create(child, parent_cidr)
         self.tx.put(layout.prefix_key(self.namespace, parent), replace(row, children=row.children + 1))
-        return self._prefix(child, str(parent))
+        return self._prefix(child, parent_cidr)
 
     def _usage(self, prefix: Cidr, row: PrefixRow, *, with_blocks: bool) -> Usage:
         listed = []

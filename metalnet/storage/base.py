@@ -8,7 +8,7 @@ The core and the network layer see storage as an *ordered key-value store with t
   last item. Backends may answer other ``within`` values more slowly. Backends that persist keys encode
   them with :mod:`metalnet.storage.keys`, which preserves this order byte for byte (integers become
   fixed-width big-endian items).
-- A value is one of the row types in :mod:`metalnet.storage.rows`, an ``int`` or a ``str``. Values are
+- A value is a row (a registered :class:`~metalnet.storage.rows.Row`), an ``int`` or a ``str``. Values are
   immutable: callers never change a value after ``put`` or one returned by ``get``.
 - ``Storage.run(fn)`` runs ``fn(tx)`` as one transaction: it commits when ``fn`` returns and rolls back when it
   raises, re-raising the error. A backend may call ``fn`` more than once (after a serialisation failure or a

@@ -17,6 +17,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from mypy_extensions import mypyc_attr
+
 from metalnet.storage.base import (
     DeadlineExceededError,
     Key,
@@ -246,6 +248,8 @@ class ReadOnlyMemoryTransaction(RefusesWrites, MemoryTransaction):
     """A transaction of ``run(..., readonly=True)``: reads as any, refuses every write."""
 
 
+# tests (and callers) wrap the store by subclassing it, which a compiled class allows only when it says so
+@mypyc_attr(allow_interpreted_subclasses=True)
 class MemoryStorage(Storage):
     """Process-local storage for tests and library use; thread-safe, transactions run one at a time."""
 

@@ -1,67 +1,74 @@
-"""The value types stored in a :class:`~metalnet.storage.base.Storage`.
+"""The values a :class:`~metalnet.storage.base.Storage` keeps, and their encoding for persistent backends.
 
-They are frozen msgspec Structs so that the memory backend can hand out shared objects safely and the
-persistent backends can encode them as JSON (msgspec's JSON keeps integers of any size, which 128-bit
-addresses and IPv6 block counts need). The ``tag`` lets one decoder read every row type back.
+A value is an ``int``, a ``str`` or a *row*: a frozen msgspec Struct derived from :class:`Row` with a tag of
+its own. Storage defines no row type itself: the layer that stores one declares it and registers it with
+:func:`register_row` (the IPAM core's rows live in ``metalnet/ipam/rows.py``), so that the persistent
+backends can decode it. Rows are immutable, so the memory backend can hand out shared objects safely, and
+msgspec's JSON keeps integers of any size (128-bit addresses, IPv6 block counts). The tag lets one decoder
+read every registered row type back.
 """
 
 from __future__ import annotations
 
+import functools
+import operator
+import threading
+from typing import Any, TypeVar
+
 import msgspec
 
 
-class PrefixRow(msgspec.Struct, frozen=True, tag="prefix", gc=False):
-    """One prefix of the IPAM core with the counters its usage is read from in O(1).
-
-    ``acquired_ips`` counts reserved addresses too; ``children`` the acquired child prefixes.
-    ``free_smallest`` is the number of (width-2)-length blocks in the stored free blocks (the free tail's
-    follow from its size, see ipam/free_blocks.py); it is kept exact (it may exceed 2**64 for IPv6) and
-    capped only when reported.
-    """
-
-    namespace: str
-    version: int
-    first: int
-    length: int
-    parent_cidr: str | None
-    acquired_ips: int
-    children: int
-    free_smallest: int
-    #: bit ``n`` is set while the prefix may have a free block of length ``n`` (best fit in O(1)); a superset,
-    #: cleared lazily
-    free_lengths: int
-    #: whether free address ranges other than the lowest may be stored as keys (see ipam/free_ranges.py)
-    ips_stored: bool = False
-    #: whether free child blocks below the free tail may be stored as keys
-    blocks_stored: bool = False
-    #: the lowest free address range, inclusive (empty, first > last, only when the prefix is full);
-    #: ``LEGACY_RANGES`` in rows written before it was kept here
-    lowest_free_first: int = -1
-    lowest_free_last: int = -1
-    #: start of the free tail: from here to the prefix's end no address is taken by a child;
-    #: ``LEGACY_TAIL`` in rows written before it was kept
-    free_tail: int = -1
+class Row(msgspec.Struct, frozen=True, gc=False):
+    """Base of the row types: subclasses set ``tag="..."`` (unique across the store) and register themselves."""
 
 
-#: ``PrefixRow.lowest_free_first`` of a row from before the lowest free range was kept in the row
-LEGACY_RANGES = -1
-#: ``PrefixRow.free_tail`` of a row from before the free tail was kept in the row
-LEGACY_TAIL = -1
+Value = Row | int | str
+R = TypeVar("R", bound=type[Row])
 
-
-class NamespaceRow(msgspec.Struct, frozen=True, tag="namespace", gc=False):
-    name: str
-
-
-Value = PrefixRow | NamespaceRow | int | str
+#: storage.base.Key (base imports this module, so it is spelled out here)
+_Key = tuple[str | int, ...]
 
 _encoder = msgspec.json.Encoder()
-_decoder = msgspec.json.Decoder(Value)
+_registered: dict[str, type[Row]] = {}
+_lock = threading.Lock()
+
+
+def _decoders(row_types: tuple[type[Row], ...]) -> tuple[msgspec.json.Decoder[Any], msgspec.json.Decoder[Any]]:
+    value_type: Any = functools.reduce(operator.or_, row_types, int | str)
+    return msgspec.json.Decoder(value_type), msgspec.json.Decoder(list[tuple[_Key, value_type | None]])
+
+
+_value_decoder, _entries_decoder = _decoders(())
+
+
+def register_row(row_type: R) -> R:
+    """Make ``row_type`` decodable by every backend (a class decorator; registering twice is a no-op)."""
+    global _value_decoder, _entries_decoder
+    tag = row_type.__struct_config__.tag
+    if not isinstance(tag, str):
+        raise TypeError(f"row type {row_type.__name__} needs a string tag (class ...(Row, tag='name'))")
+    with _lock:
+        known = _registered.get(tag)
+        if known is row_type:
+            return row_type
+        if known is not None:
+            raise TypeError(f"row tag {tag!r} of {row_type.__name__} is taken by {known.__name__}")
+        _registered[tag] = row_type
+        _value_decoder, _entries_decoder = _decoders(tuple(_registered.values()))
+    return row_type
 
 
 def encode_value(value: Value) -> bytes:
     return _encoder.encode(value)
 
 
-def decode_value(data: bytes | memoryview) -> Value:
-    return _decoder.decode(data)
+def decode_value(data: bytes | memoryview | str) -> Value:
+    """The value ``data`` encodes; a row of a type no layer registered is a :class:`msgspec.ValidationError`."""
+    value: Value = _value_decoder.decode(data)
+    return value
+
+
+def decode_entries(data: bytes | memoryview | str) -> list[tuple[_Key, Value | None]]:
+    """A JSON list of ``[key, value or null]`` pairs (as the log-based backends write them)."""
+    entries: list[tuple[_Key, Value | None]] = _entries_decoder.decode(data)
+    return entries

@@ -25,9 +25,9 @@ from metalnet.ipam.addresses import Cidr, capped, format_address, parse_address,
 from metalnet.ipam.free_blocks import FreeBlocks
 from metalnet.ipam.free_ranges import FreeRanges
 from metalnet.ipam.namespaces import ROOT_NAMESPACE
+from metalnet.ipam.rows import PrefixRow
 from metalnet.storage import Storage, open_storage
 from metalnet.storage.base import Transaction
-from metalnet.storage.rows import PrefixRow
 from tests.strategies import (
     UNIVERSES,
     ModelPrefix,

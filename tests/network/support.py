@@ -11,9 +11,9 @@ import msgspec
 import pytest
 import yaml
 
+from metalnet.ipam.rows import PrefixRow
 from metalnet.network import ErrorKind, NetworkCreate, NetworkError
 from metalnet.storage import Storage
-from metalnet.storage.rows import PrefixRow
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = "4b9b17c4-2d7c-4190-ae95-dda44e430fa6"

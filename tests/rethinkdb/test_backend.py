@@ -21,9 +21,9 @@ from metalnet.storage.rethinkdb.config import RethinkUrlError, parse_url
 from metalnet.storage.rethinkdb.log import decode_effects, durable_nonce, encode_effects
 from metalnet.storage.rethinkdb.schema import FORMAT_VERSION
 from metalnet.storage.rethinkdb.storage import FETCH_BATCH, RethinkStorage
-from metalnet.storage.rows import PrefixRow
 from tests.rethinkdb.proxy import LossyProxy
 from tests.servers.rethinkdb import RethinkServer, free_port
+from tests.storage.rows import WideRow
 
 pytestmark = [pytest.mark.rethinkdb]
 r = RethinkDB()
@@ -133,7 +133,7 @@ def test_newer_format_is_refused(rethinkdb_url: str, conn: Any) -> None:
 
 def test_commit_is_one_log_entry_holding_the_effects(rethinkdb_url: str, conn: Any) -> None:
     big = 2**128 - 1  # must survive RethinkDB, whose numbers are doubles
-    row = PrefixRow("root", 6, 2**127, 1, None, 0, 0, 2**126, 3)
+    row = WideRow("root", 2**127, 2**126)
     with open_storage(rethinkdb_url) as storage:
         storage.run(lambda tx: tx.put(("n", 2), 5))
         storage.run(lambda tx: (tx.put(("P", big), row), tx.put(("n", 1), 7), tx.delete(("n", 2))))

@@ -9,10 +9,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+import msgspec
 import pytest
 
 from metalnet.storage import Key, KeyExistsError, Storage, StorageError, Transaction, open_storage
-from metalnet.storage.rows import NamespaceRow, PrefixRow, Value
+from metalnet.storage.rows import Row, Value, decode_value, encode_value, register_row
+from tests.storage.rows import NameRow, WideRow
 
 BIG = 2**128 - 1
 
@@ -106,22 +108,16 @@ def test_key_exists_error_escaping_run_rolls_back(storage: Storage) -> None:
 @pytest.mark.parametrize(
     "value",
     [
-        PrefixRow(
-            namespace="root", version=6, first=0x20010DB8 << 96, length=48, parent_cidr="2001:db8::/32",
-            acquired_ips=2**64 + 1, children=65_536, free_smallest=2**126, free_lengths=BIG,
-        ),
-        PrefixRow(
-            namespace="tenant-ä", version=4, first=10 << 24, length=8, parent_cidr=None,
-            acquired_ips=0, children=0, free_smallest=0, free_lengths=0,
-        ),
-        NamespaceRow("tenant-ü"),
+        WideRow(name="root", first=0x20010DB8 << 96, count=BIG, parent="2001:db8::/32", flag=True),
+        WideRow(name="tenant-ä", first=10 << 24, count=0),
+        NameRow("tenant-ü"),
         "",
         "text with ünïcode and \"quotes\"",
         0,
         -1,
         2**127 + 3,
     ],
-    ids=["prefix-v6-128bit", "prefix-v4", "namespace", "empty-str", "str", "zero", "negative", "big-int"],
+    ids=["row-128bit", "row-small", "row-name", "empty-str", "str", "zero", "negative", "big-int"],
 )
 def test_values_round_trip(storage: Storage, value: Value) -> None:
     storage.run(lambda tx: tx.put(("v",), value))
@@ -318,7 +314,7 @@ def test_concurrent_inserts_of_one_key_admit_exactly_one(storage: Storage) -> No
 
 
 def test_state_survives_close_and_reopen(storage: Storage, persistent_url: str) -> None:
-    row = PrefixRow("root", 6, 1 << 127, 1, None, 3, 2, 2**126, 2**127)
+    row = WideRow("root", 1 << 127, 2**126)
     put_all(storage, {("p", 1): row, ("p", 2): "two", ("p", BIG): BIG})
     storage.run(lambda tx: tx.delete(("p", 2)))
     storage.close()
@@ -380,3 +376,25 @@ def test_a_write_in_a_readonly_transaction_is_refused(storage: Storage, write: s
         storage.run(calls[write], readonly=True)
     assert storage.run(lambda tx: tx.scan(("ro",))) == [(("ro", 1), "one")]  # nothing changed
     assert storage.run(lambda tx: tx.get(("ro", 1)), readonly=True) == "one"  # and reads still work
+
+
+# -- row registry ---------------------------------------------------------------------------------
+
+
+def test_a_row_type_no_layer_registered_is_refused_on_decode() -> None:
+    class Stray(Row, frozen=True, tag="test-stray"):
+        name: str
+
+    with pytest.raises(msgspec.ValidationError, match="test-stray"):
+        decode_value(encode_value(Stray("x")))
+
+
+def test_a_tag_belongs_to_one_row_type() -> None:
+    class Twin(Row, frozen=True, tag="test-wide"):
+        name: str
+
+    assert register_row(WideRow) is WideRow  # again: a no-op
+    with pytest.raises(TypeError, match="test-wide"):
+        register_row(Twin)
+    with pytest.raises(TypeError, match="string tag"):
+        register_row(Row)

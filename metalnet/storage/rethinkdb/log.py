@@ -19,16 +19,15 @@ import socket
 
 import msgspec
 
-from metalnet.storage.base import Key, StorageError
+from metalnet.storage.base import StorageError
 from metalnet.storage.memory import Effect
 from metalnet.storage.rethinkdb.conn import Connection, r
-from metalnet.storage.rows import Value
+from metalnet.storage.rows import decode_entries
 
 #: (id, nonce, effects text) of one log entry
 Entry = tuple[int, str, str]
 
 _encoder = msgspec.json.Encoder()
-_effects_decoder = msgspec.json.Decoder(list[tuple[Key, Value | None]])
 ORIGIN = f"{socket.gethostname()}:{os.getpid()}"
 #: the ``meta`` document ``{id, below}``: log places below ``below`` may have been compacted away
 COMPACTION_MARK = "compacted"
@@ -41,7 +40,7 @@ def encode_effects(effects: list[Effect]) -> str:
 def decode_effects(text: str, entry_id: int = 0) -> list[Effect]:
     """The effects of log entry ``entry_id``; raises :class:`StorageError` naming it if they are unreadable."""
     try:
-        return _effects_decoder.decode(text)
+        return decode_entries(text)
     except msgspec.DecodeError as exc:  # ValidationError included
         raise StorageError(f"log entry {entry_id} is unreadable (written by something else?): {exc}") from exc
 

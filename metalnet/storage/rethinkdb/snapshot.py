@@ -28,7 +28,7 @@ from metalnet.storage.base import Key, StorageError
 from metalnet.storage.memory import MemoryState
 from metalnet.storage.rethinkdb.conn import Connection, Connector, r
 from metalnet.storage.rethinkdb.log import compact, raise_compaction_mark
-from metalnet.storage.rows import Value
+from metalnet.storage.rows import Value, decode_entries
 
 ITEMS_PER_CHUNK = 20_000
 #: chunks sent per insert query
@@ -36,15 +36,14 @@ CHUNKS_PER_QUERY = 8
 Item = tuple[Key, Value]
 
 _encoder = msgspec.json.Encoder()
-_items_decoder = msgspec.json.Decoder(list[tuple[Key, Value]])
 
 
 def encode_items(items: list[Item]) -> bytes:
     return zlib.compress(_encoder.encode(items), 1)
 
 
-def decode_items(data: bytes) -> list[Item]:
-    return _items_decoder.decode(zlib.decompress(data))
+def decode_items(data: bytes) -> list[tuple[Key, Value | None]]:
+    return decode_entries(zlib.decompress(data))
 
 
 def write_snapshot(connector: Connector, log_id: int, items: list[Item], *, retain: int) -> None:
