@@ -1,4 +1,4 @@
-"""The database stopped under a load of ``POST /v1/ip/allocate`` on a real server with a short request deadline.
+"""A database stopped under a load of ``POST /v1/ip/allocate`` on a real server with a short request deadline.
 
 Every request is answered within its deadline + 1 s, with 201 or a 503 carrying ``Retry-After`` and the v1
 error body; every IP in the store afterwards was answered 201 (nothing committed after its client was
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,8 +19,9 @@ import pytest
 from scripts.servers import TEST_DATABASE, PostgresServer, start_server, stop_server
 from tests.api.live import live_server
 from tests.servers.postgres import cluster_or_skip
+from tests.servers.rethinkdb import RethinkServer, require_binary
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.slow]
 
 DEADLINE = 2.0
 #: how much later than its deadline a request may be answered
@@ -37,6 +38,14 @@ class Answer:
     ip: str | None
     retry_after: str | None
     body_keys: frozenset[str]
+
+
+@pytest.fixture
+def rethink(tmp_path: Path) -> Iterator[RethinkServer]:
+    """A single RethinkDB server of this test's own (it is killed with SIGKILL); stopped by its PID at the end."""
+    server = RethinkServer(require_binary(), tmp_path / "r0", "r0").start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
@@ -68,9 +77,10 @@ def _load(url: str, stop: threading.Event, answers: list[Answer]) -> None:
             time.sleep(0.02)  # pacing only: a small, bounded load
 
 
-def test_postgres_stopped_under_load(cluster: PostgresServer, tmp_path: Path) -> None:
-    args = ["--db", cluster.url(TEST_DATABASE), "--request-deadline", str(DEADLINE), "--no-request-log"]
-    with live_server(args, cwd=tmp_path) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+def outage_under_load(db: str, stop_db: Callable[[], None], start_db: Callable[[], None], cwd: Path) -> None:
+    """Allocate under load while the database is away (``stop_db`` .. ``start_db``, :data:`OUTAGE` s); check all."""
+    args = ["--db", db, "--request-deadline", str(DEADLINE), "--no-request-log"]
+    with live_server(args, cwd=cwd) as server, httpx.Client(base_url=server.url, timeout=30) as http:
         _setup(http)
         stop, answers = threading.Event(), []  # type: ignore[var-annotated]
         clients = [threading.Thread(target=_load, args=(server.url, stop, answers)) for _ in range(CLIENTS)]
@@ -78,10 +88,10 @@ def test_postgres_stopped_under_load(cluster: PostgresServer, tmp_path: Path) ->
             client.start()
         try:
             time.sleep(1.0)
-            stop_server(cluster, "immediate")
+            stop_db()
             down = time.monotonic()
             time.sleep(OUTAGE)
-            start_server(cluster)
+            start_db()
             back = time.monotonic()
             time.sleep(4.0)
         finally:
@@ -111,3 +121,14 @@ def test_postgres_stopped_under_load(cluster: PostgresServer, tmp_path: Path) ->
     assert all(a.status == 201 for a in late), [a.status for a in late]
     first = min(a.finished for a in answers if a.status == 201 and a.started >= back)
     assert first - back < 2.0, f"served again {first - back:.2f} s after the database's return"
+
+
+@pytest.mark.postgres
+def test_postgres_stopped_under_load(cluster: PostgresServer, tmp_path: Path) -> None:
+    outage_under_load(cluster.url(TEST_DATABASE), lambda: stop_server(cluster, "immediate"),
+                      lambda: start_server(cluster), tmp_path)
+
+
+@pytest.mark.rethinkdb
+def test_rethinkdb_killed_under_load(rethink: RethinkServer, tmp_path: Path) -> None:
+    outage_under_load(rethink.url("outage"), rethink.kill, rethink.start, tmp_path)
