@@ -18,6 +18,7 @@ import pytest
 
 from scripts.servers import TEST_DATABASE, PostgresServer, start_server, stop_server
 from tests.api.live import live_server
+from tests.api.test_health import _fill, small_disk  # noqa: F401 - the fixture, a small tmpfs
 from tests.servers.postgres import cluster_or_skip
 from tests.servers.rethinkdb import RethinkServer, require_binary
 
@@ -89,6 +90,7 @@ def outage_under_load(db: str, stop_db: Callable[[], None], start_db: Callable[[
             client.start()
         try:
             time.sleep(1.0)
+            stopping = time.monotonic()
             stop_db()
             down = time.monotonic()
             time.sleep(OUTAGE)
@@ -115,7 +117,15 @@ def outage_under_load(db: str, stop_db: Callable[[], None], start_db: Callable[[
     assert all(a.body_keys == {"statuscode", "message"} for a in refused)
     assert any(down < a.finished < back for a in refused), "no 503 during the outage"
     granted = {a.ip for a in answers if a.status == 201}
-    assert in_store == granted, f"orphans (in the store, never answered 201): {sorted(in_store - granted)}"
+    assert granted <= in_store, f"answered 201 but not in the store: {sorted(granted - in_store)}"
+    orphans = in_store - granted
+    # A COMMIT the server made durable just as it was killed, whose answer the crash cut off, is in doubt:
+    # its request was answered 503 (nothing late: it committed before its answer). Only requests in flight
+    # at that instant can be such; anything beyond them is an orphan committed late.
+    in_doubt = [a for a in answers if a.status == 503 and a.started <= down and a.finished >= stopping]
+    assert len(orphans) <= len(in_doubt), f"orphans (in the store, never answered 201): {sorted(orphans)}"
+    if orphans:
+        print(f"{len(orphans)} allocation(s) in doubt at the crash, answered 503 but committed: {sorted(orphans)}")
     # back within 2 s: every request started 2 s after the database's return was served
     late = [a for a in answers if a.started >= back + recovery]
     assert late
@@ -135,3 +145,9 @@ def test_rethinkdb_killed_under_load(rethink: RethinkServer, tmp_path: Path) -> 
     # measured 2.0-2.1 s from the restarted server's "Server ready" to the first commit (its tables become
     # available after it says ready); the 2 s target is not met on RethinkDB yet, 3 s is what holds
     outage_under_load(rethink.url("outage"), rethink.kill, rethink.start, tmp_path, recovery=3.0)
+
+
+def test_sqlite_disk_full_under_load(small_disk: Path) -> None:  # noqa: F811 - the imported fixture
+    filler: list[Path] = []
+    outage_under_load(f"sqlite:///{small_disk / 'metalnet.db'}", lambda: filler.append(_fill(small_disk)),
+                      lambda: filler[0].unlink(), small_disk.parent)
