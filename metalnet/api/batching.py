@@ -15,6 +15,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Generic, TypeVar
 
+from metalnet.storage import deadlines
+
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 #: a submitted item and the future its submitter waits on
@@ -51,6 +53,8 @@ class Batcher(Generic[Item, Result]):
         self._key = key
         self._max = max_batch
         self._pending: list[tuple[Item, asyncio.Future[Result]]] = []
+        #: each waiting request's deadline (the context it was submitted in is not the batch's)
+        self._deadlines: dict[asyncio.Future[Result], float | None] = {}
         self._flushing = False
         self._task: asyncio.Future[None] | None = None
 
@@ -58,6 +62,7 @@ class Batcher(Generic[Item, Result]):
         """Queue ``item`` for the next batch and wait for its result (its exception is raised here)."""
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
+        self._deadlines[future] = deadlines.current()
         if not self._flushing:
             self._flushing = True
             # the flush runs after the callbacks already queued in this turn: their requests join the batch
@@ -101,9 +106,13 @@ class Batcher(Generic[Item, Result]):
         items = [item for item, _ in batch]
         if self._observe is not None:
             self._observe(len(items))
+        # the batch commits by its members' earliest deadline: none of them is ever answered after its own
+        given = [d for d in (self._deadlines.pop(future, None) for _, future in batch) if d is not None]
+        deadline = min(given, default=None)
 
         def run() -> Outcomes[Result]:
-            return self._run_batch(items)
+            with deadlines.deadline_scope(deadline):
+                return self._run_batch(items)
 
         results: Outcomes[Result]
         try:

@@ -22,6 +22,7 @@ from metalnet.api.settings import (
     DEFAULT_BODY_TIMEOUT,
     DEFAULT_IDEMPOTENCY_TTL,
     DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_REQUEST_DEADLINE,
     ApiToken,
     Settings,
 )
@@ -64,6 +65,8 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     max_connections: Annotated[int, msgspec.Meta(ge=1)] = 2048
     #: how long an Idempotency-Key and its answer are kept (up to 30 days)
     idempotency_ttl: Annotated[float, msgspec.Meta(gt=0, le=30 * 86400)] = DEFAULT_IDEMPOTENCY_TTL
+    #: a request's storage work commits within this many seconds of its arrival, else it is rolled back (503)
+    request_deadline: Seconds = DEFAULT_REQUEST_DEADLINE
 
     def __repr__(self) -> str:  # secrets never reach a log line or a traceback
         shown = {name: getattr(self, name) for name in self.__struct_fields__ if name not in SECRET_FIELDS}
@@ -82,7 +85,7 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
         try:
             return Settings.build(self.hmac_keys, self.tokens, max_body_bytes=self.max_body_bytes,
                                   request_log=self.request_log, body_timeout=self.body_timeout,
-                                  idempotency_ttl=self.idempotency_ttl)
+                                  idempotency_ttl=self.idempotency_ttl, request_deadline=self.request_deadline)
         except ValueError as exc:
             raise ConfigError(f"--api-token / METALNET_TOKENS: {exc}") from None
 
@@ -142,6 +145,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("keepalive_timeout", "Seconds an idle keep-alive connection stays open.", "SECONDS"),
     Option("max_connections", "Open connections per worker; a request beyond them gets 503.", "N"),
     Option("idempotency_ttl", "Seconds an Idempotency-Key and its answer are kept.", "SECONDS"),
+    Option("request_deadline", "Seconds from a request's arrival to commit its storage work; else 503.",
+           "SECONDS"),
 )
 CONFIG_FILE_OPTION = Option("config_file", "YAML file with any of these settings (keys as the flags, with _).",
                             "FILE", env_name=CONFIG_FILE_ENV)

@@ -17,10 +17,12 @@ from litestar.exceptions import HTTPException, ValidationException
 from metalnet.api.errors import CONNECT_CODE_BY_STATUS
 from metalnet.api.ipam_errors import connect_for
 from metalnet.api.ipam_service import SERVICE_PATH
-from metalnet.api.v1_errors import v1_status
+from metalnet.api.v1_errors import OUTAGE_STATUS, v1_status
 
 log = logging.getLogger("metalnet.api")
 _encode = msgspec.json.Encoder().encode
+#: seconds a client should wait before retrying after a 503 (a store usually returns within seconds)
+RETRY_AFTER = "1"
 
 
 class ErrorBody(msgspec.Struct):
@@ -85,6 +87,8 @@ def error_parts(path: str, method: str, exc: Exception) -> tuple[int, bytes, dic
     else:
         body = ErrorBody(status, message)
     headers = {"WWW-Authenticate": 'Bearer realm="metalnet"'} if status == 401 else {}
+    if status == OUTAGE_STATUS:  # the store is out or the deadline passed: nothing was written, retrying is safe
+        headers["Retry-After"] = RETRY_AFTER
     if isinstance(exc, HTTPException) and exc.headers:
         headers.update(exc.headers)  # the framework's own, e.g. ``Allow`` on a 405 (HTTP requires it)
     return status, _encode(body), headers

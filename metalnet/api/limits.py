@@ -37,11 +37,9 @@ async def answer(send: Any, scope: dict[str, Any], status: int, detail: str) -> 
     # an HTTPException: the error table answers it with this status, in the route's error body
     _, body, extra = error_parts(scope["path"], scope["method"], HTTPException(status_code=status, detail=detail))
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    headers += [(k.lower().encode(), v.encode()) for k, v in extra.items()]
+    headers += [(k.lower().encode(), v.encode()) for k, v in extra.items()]  # a 503's Retry-After included
     if status == 408:
         headers.append((b"connection", b"close"))
-    if status == 503:
-        headers.append((b"retry-after", b"1"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

@@ -20,6 +20,8 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_BODY_TIMEOUT = 30.0
 #: seconds an Idempotency-Key and its answer are kept (the IETF draft suggests at least 24 hours)
 DEFAULT_IDEMPOTENCY_TTL = 24 * 3600.0
+#: seconds from a request's arrival by which its storage work commits (shorter than any client's usual timeout)
+DEFAULT_REQUEST_DEADLINE = 10.0
 
 
 class Role(enum.IntEnum):
@@ -73,6 +75,8 @@ class Settings:
         body_timeout: seconds a request may take to send its body after its headers (then 408).
         history: whether changes are recorded, and for how long (``METALNET_HISTORY*``, docs/history.md).
         idempotency_ttl: seconds an ``Idempotency-Key`` and its answer are kept (``METALNET_IDEMPOTENCY_TTL``).
+        request_deadline: seconds from a request's arrival by which its storage work commits or is rolled
+            back and answered 503 (:mod:`metalnet.storage.deadlines`).
     """
 
     hmac_keys: Mapping[Role, str] = field(default_factory=dict, repr=False)
@@ -83,6 +87,7 @@ class Settings:
     body_timeout: float = DEFAULT_BODY_TIMEOUT
     history: HistorySettings = field(default_factory=HistorySettings.from_env)
     idempotency_ttl: float = DEFAULT_IDEMPOTENCY_TTL
+    request_deadline: float = DEFAULT_REQUEST_DEADLINE
 
     @property
     def auth_enabled(self) -> bool:
@@ -99,6 +104,7 @@ class Settings:
         request_log: bool = True,
         body_timeout: float = DEFAULT_BODY_TIMEOUT,
         idempotency_ttl: float = DEFAULT_IDEMPOTENCY_TTL,
+        request_deadline: float = DEFAULT_REQUEST_DEADLINE,
     ) -> Settings:
         """Settings from role names and token specs as the CLI and environment give them.
 
@@ -108,7 +114,7 @@ class Settings:
         keys = {Role.parse(name): key for name, key in (hmac_keys or {}).items() if key}
         parsed = tuple(t if isinstance(t, ApiToken) else ApiToken.parse(t) for t in tokens if t)
         return cls(hmac_keys=keys, tokens=parsed, max_body_bytes=max_body_bytes, request_log=request_log,
-                   body_timeout=body_timeout, idempotency_ttl=idempotency_ttl)
+                   body_timeout=body_timeout, idempotency_ttl=idempotency_ttl, request_deadline=request_deadline)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

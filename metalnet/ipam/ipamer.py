@@ -17,6 +17,7 @@ from metalnet.ipam.errors import InvalidInputError
 from metalnet.ipam.model import IP, Prefix, Usage
 from metalnet.ipam.namespaces import ROOT_NAMESPACE, check_namespace_name, check_writable
 from metalnet.ipam.session import IpamSession
+from metalnet.storage import deadlines
 from metalnet.storage.base import Storage, Transaction
 from metalnet.storage.memory import MemoryStorage
 
@@ -70,7 +71,7 @@ class Ipamer:
         check_writable(namespace)
         history = self.history
         if history is None:
-            return self.storage.run(lambda tx: fn(IpamSession(tx, namespace, self)))
+            return self.storage.run(lambda tx: fn(IpamSession(tx, namespace, self)), deadline=deadlines.current())
 
         def unit(tx: Transaction) -> T:
             result = fn(IpamSession(tx, namespace, self))
@@ -81,14 +82,16 @@ class Ipamer:
                                  after=None if removed else state)
             return result
 
-        return self.storage.run(unit)
+        return self.storage.run(unit, deadline=deadlines.current())
 
-    def _run(self, namespace: str, fn: Callable[[IpamSession], T], *, readonly: bool = False) -> T:
+    def _run(self, namespace: str, fn: Callable[[IpamSession], T], *, readonly: bool = False,
+             deadline: float | None = None) -> T:
         namespace = _ns(namespace)
         if not readonly:
             check_writable(namespace)
         # prefixes handed out read their usage through this Ipamer (the store), not a finished transaction
-        return self.storage.run(lambda tx: fn(IpamSession(tx, namespace, self)), readonly=readonly)
+        return self.storage.run(lambda tx: fn(IpamSession(tx, namespace, self)), readonly=readonly,
+                                deadline=deadlines.resolve(deadline))
 
     def usage_of(self, prefix: Prefix) -> Usage:
         return self.prefix_usage(prefix.cidr, namespace=prefix.namespace)

@@ -37,6 +37,7 @@ from metalnet.network.requests import (
 from metalnet.network.typed import TypedNetworkCreate
 from metalnet.network.vrf import DEFAULT_RANGE
 from metalnet.network.work import SessionFactory, Work
+from metalnet.storage import deadlines
 from metalnet.storage.base import Storage, StorageBusyError, StorageUnavailableError, Transaction
 
 T = TypeVar("T")
@@ -104,90 +105,111 @@ class NetworkService:
     def _work(self, tx: Transaction) -> Work:
         return Work.open(tx, self._sessions, self.vrf_range, self.history, count_blocks=self.count_blocks)
 
-    def _run(self, operation: Callable[[Work], T], *, readonly: bool = False) -> T:
+    def _run(self, operation: Callable[[Work], T], *, readonly: bool = False, deadline: float | None = None) -> T:
+        """One transaction, committed by ``deadline`` (else the carried one, :mod:`metalnet.storage.deadlines`)."""
+
         def unit(tx: Transaction) -> T:
             return operation(self._work(tx))
 
         try:
-            return self.storage.run(unit, readonly=readonly)
+            return self.storage.run(unit, readonly=readonly, deadline=deadlines.resolve(deadline))
         except IpamError as exc:  # one an operation let through: still a refusal of this layer, with its kind
             raise from_core(exc) from exc
 
     # -- networks ---------------------------------------------------------------------------------
 
-    def create_network(self, request: NetworkCreate, *, acting_for: str | None = None) -> Network:
-        return self._run(lambda work: networks.create_network(work, request, acting_for))
+    def create_network(
+        self, request: NetworkCreate, *, acting_for: str | None = None, deadline: float | None = None
+    ) -> Network:
+        return self._run(lambda work: networks.create_network(work, request, acting_for), deadline=deadline)
 
-    def get_network(self, ident: str, *, acting_for: str | None = None) -> Network:
-        return self._run(lambda work: _owned(networks.get_network(work, ident), acting_for), readonly=True)
+    def get_network(self, ident: str, *, acting_for: str | None = None, deadline: float | None = None) -> Network:
+        return self._run(
+            lambda work: _owned(networks.get_network(work, ident), acting_for), readonly=True, deadline=deadline)
 
-    def list_networks(self, *, acting_for: str | None = None) -> list[Network]:
-        return _visible(self._run(networks.list_networks, readonly=True), acting_for)
+    def list_networks(self, *, acting_for: str | None = None, deadline: float | None = None) -> list[Network]:
+        return _visible(self._run(networks.list_networks, readonly=True, deadline=deadline), acting_for)
 
-    def find_networks(self, query: NetworkFind, *, acting_for: str | None = None) -> list[Network]:
-        return _visible(self._run(lambda work: networks.find_networks(work, query), readonly=True), acting_for)
+    def find_networks(
+        self, query: NetworkFind, *, acting_for: str | None = None, deadline: float | None = None
+    ) -> list[Network]:
+        return _visible(self._run(
+            lambda work: networks.find_networks(work, query), readonly=True, deadline=deadline), acting_for)
 
-    def pool_usage(self) -> dict[Family, Usage]:
+    def pool_usage(self, *, deadline: float | None = None) -> dict[Family, Usage]:
         """Usage per family summed over the private super networks (the pools child networks come from)."""
-        return self._run(networks.pool_usage, readonly=True)
+        return self._run(networks.pool_usage, readonly=True, deadline=deadline)
 
     def update_network(
-        self, request: NetworkUpdate, *, force: bool = False, acting_for: str | None = None
+        self, request: NetworkUpdate, *, force: bool = False, acting_for: str | None = None,
+        deadline: float | None = None,
     ) -> Network:
-        return self._run(lambda work: networks.update_network(work, request, force=force, acting_for=acting_for))
+        return self._run(
+            lambda work: networks.update_network(work, request, force=force, acting_for=acting_for), deadline=deadline)
 
-    def delete_network(self, ident: str, *, acting_for: str | None = None) -> Network:
-        return self._run(lambda work: networks.delete_network(work, ident, acting_for))
+    def delete_network(self, ident: str, *, acting_for: str | None = None, deadline: float | None = None) -> Network:
+        return self._run(lambda work: networks.delete_network(work, ident, acting_for), deadline=deadline)
 
-    def create_typed_network(self, request: TypedNetworkCreate, *, acting_for: str | None = None) -> Network:
+    def create_typed_network(
+        self, request: TypedNetworkCreate, *, acting_for: str | None = None, deadline: float | None = None
+    ) -> Network:
         """A network of ``request.type`` (metal-stack v2's create; children come from their parent)."""
-        return self._run(lambda work: typed.create_typed_network(work, request, acting_for))
+        return self._run(lambda work: typed.create_typed_network(work, request, acting_for), deadline=deadline)
 
-    def allocate_network(self, request: NetworkAllocate, *, acting_for: str | None = None) -> Network:
-        return self._run(lambda work: children.allocate_network(work, request, acting_for))
+    def allocate_network(
+        self, request: NetworkAllocate, *, acting_for: str | None = None, deadline: float | None = None
+    ) -> Network:
+        return self._run(lambda work: children.allocate_network(work, request, acting_for), deadline=deadline)
 
     def allocate_networks(
-        self, request: NetworkAllocate, count: int, *, acting_for: str | None = None
+        self, request: NetworkAllocate, count: int, *, acting_for: str | None = None, deadline: float | None = None
     ) -> list[Network]:
         """``count`` child networks in one transaction, all or nothing (:mod:`.bulk`)."""
-        return self._run(lambda work: bulk.allocate_networks(work, request, count, acting_for))
+        return self._run(lambda work: bulk.allocate_networks(work, request, count, acting_for), deadline=deadline)
 
-    def free_network(self, ident: str, *, acting_for: str | None = None) -> Network:
-        return self._run(lambda work: children.free_network(work, ident, acting_for))
+    def free_network(self, ident: str, *, acting_for: str | None = None, deadline: float | None = None) -> Network:
+        return self._run(lambda work: children.free_network(work, ident, acting_for), deadline=deadline)
 
     # -- IPs --------------------------------------------------------------------------------------
 
-    def allocate_ip(self, request: IPAllocate, specific_ip: str | None = None, *, acting_for: str | None = None) -> IP:
-        return self._run(lambda work: ips.allocate_ip(work, request, specific_ip, acting_for))
+    def allocate_ip(
+        self, request: IPAllocate, specific_ip: str | None = None, *, acting_for: str | None = None,
+        deadline: float | None = None,
+    ) -> IP:
+        return self._run(lambda work: ips.allocate_ip(work, request, specific_ip, acting_for), deadline=deadline)
 
-    def allocate_ip_bulk(self, request: IPAllocate, count: int, *, acting_for: str | None = None) -> list[IP]:
+    def allocate_ip_bulk(
+        self, request: IPAllocate, count: int, *, acting_for: str | None = None, deadline: float | None = None
+    ) -> list[IP]:
         """The ``count`` lowest free addresses of the network in one transaction, all or nothing (:mod:`.bulk`)."""
-        return self._run(lambda work: bulk.allocate_ips(work, request, count, acting_for))
+        return self._run(lambda work: bulk.allocate_ips(work, request, count, acting_for), deadline=deadline)
 
-    def allocate_ips(self, requests: Sequence[IPRequest]) -> list[IP | NetworkError]:
+    def allocate_ips(self, requests: Sequence[IPRequest], *, deadline: float | None = None) -> list[IP | NetworkError]:
         """Allocate many IPs: one transaction per :func:`allocation_key`, one result or refusal per request, in order.
 
         When a transaction of several requests fails, it is rolled back whole and each of its requests runs
         again alone, so a refused request never takes the others down and nothing is ever half written. An
         outage of the store (:data:`OUTAGES`) is raised at once for the whole call instead: re-running each
-        request would only wait for the store again, request after request.
+        request would only wait for the store again, request after request. Every transaction commits by
+        ``deadline`` (else the carried one) or not at all.
         """
+        deadline = deadlines.resolve(deadline)
         groups: dict[Hashable, list[int]] = {}
         for index, request in enumerate(requests):
             groups.setdefault(allocation_key(request), []).append(index)
         by_index: dict[int, IP | NetworkError] = {}
         for indexes in groups.values():
-            outcomes = self._allocate_together([requests[i] for i in indexes])
+            outcomes = self._allocate_together([requests[i] for i in indexes], deadline)
             by_index.update(zip(indexes, outcomes, strict=True))
         return [by_index[i] for i in range(len(requests))]
 
-    def _allocate_together(self, requests: list[IPRequest]) -> list[IP | NetworkError]:
+    def _allocate_together(self, requests: list[IPRequest], deadline: float | None) -> list[IP | NetworkError]:
         if len(requests) > 1:
             try:
                 return list(self.storage.run(lambda tx: [
                     ips.allocate_ip(self._work(tx), request, specific, acting_for)
                     for request, specific, acting_for in requests
-                ]))
+                ], deadline=deadline))
             except OUTAGES:
                 raise
             except Exception:  # noqa: S110 - one of them failed and the transaction rolled back: each runs alone
@@ -195,62 +217,67 @@ class NetworkService:
         results: list[IP | NetworkError] = []
         for request, specific, acting_for in requests:
             try:
-                results.append(self.allocate_ip(request, specific, acting_for=acting_for))
+                results.append(self.allocate_ip(request, specific, acting_for=acting_for, deadline=deadline))
             except NetworkError as exc:  # a refusal of this request alone; anything else fails the whole call
                 results.append(exc)
         return results
 
-    def get_ip(self, address: str, namespace: str = "", *, acting_for: str | None = None) -> IP:
+    def get_ip(
+        self, address: str, namespace: str = "", *, acting_for: str | None = None, deadline: float | None = None
+    ) -> IP:
         """The IP at ``address``; with ``namespace``, the one in that project namespace (plain ones otherwise)."""
-        return self._run(lambda work: _owned(ips.get_ip(work, address, namespace), acting_for), readonly=True)
+        return self._run(lambda work: _owned(ips.get_ip(work, address, namespace), acting_for), readonly=True,
+                         deadline=deadline)
 
-    def list_ips(self, *, acting_for: str | None = None) -> list[IP]:
-        return _visible(self._run(ips.list_ips, readonly=True), acting_for)
+    def list_ips(self, *, acting_for: str | None = None, deadline: float | None = None) -> list[IP]:
+        return _visible(self._run(ips.list_ips, readonly=True, deadline=deadline), acting_for)
 
-    def find_ips(self, query: IPFind, *, acting_for: str | None = None) -> list[IP]:
-        return _visible(self._run(lambda work: ips.find_ips(work, query), readonly=True), acting_for)
+    def find_ips(self, query: IPFind, *, acting_for: str | None = None, deadline: float | None = None) -> list[IP]:
+        return _visible(self._run(lambda work: ips.find_ips(work, query), readonly=True, deadline=deadline), acting_for)
 
-    def update_ip(self, request: IPUpdate, *, acting_for: str | None = None) -> IP:
-        return self._run(lambda work: ips.update_ip(work, request, acting_for))
+    def update_ip(self, request: IPUpdate, *, acting_for: str | None = None, deadline: float | None = None) -> IP:
+        return self._run(lambda work: ips.update_ip(work, request, acting_for), deadline=deadline)
 
-    def free_ip(self, address: str, *, namespace: str = "", acting_for: str | None = None) -> IP:
+    def free_ip(
+        self, address: str, *, namespace: str = "", acting_for: str | None = None, deadline: float | None = None
+    ) -> IP:
         """Free ``address``; ``namespace``: look in that project namespace first (a namespaced child's IP)."""
-        return self._run(lambda work: ips.free_ip(work, address, acting_for, namespace))
+        return self._run(lambda work: ips.free_ip(work, address, acting_for, namespace), deadline=deadline)
 
     # -- partitions and projects ------------------------------------------------------------------
 
-    def create_partition(self, request: PartitionCreate) -> Partition:
-        return self._run(lambda work: resources.create_partition(work, request))
+    def create_partition(self, request: PartitionCreate, *, deadline: float | None = None) -> Partition:
+        return self._run(lambda work: resources.create_partition(work, request), deadline=deadline)
 
-    def get_partition(self, ident: str) -> Partition:
-        return self._run(lambda work: work.partition(ident), readonly=True)
+    def get_partition(self, ident: str, *, deadline: float | None = None) -> Partition:
+        return self._run(lambda work: work.partition(ident), readonly=True, deadline=deadline)
 
-    def list_partitions(self) -> list[Partition]:
-        return self._run(lambda work: work.records.all(Partition), readonly=True)
+    def list_partitions(self, *, deadline: float | None = None) -> list[Partition]:
+        return self._run(lambda work: work.records.all(Partition), readonly=True, deadline=deadline)
 
-    def update_partition(self, request: PartitionUpdate) -> Partition:
-        return self._run(lambda work: resources.update_partition(work, request))
+    def update_partition(self, request: PartitionUpdate, *, deadline: float | None = None) -> Partition:
+        return self._run(lambda work: resources.update_partition(work, request), deadline=deadline)
 
-    def delete_partition(self, ident: str) -> Partition:
-        return self._run(lambda work: resources.delete_partition(work, ident))
+    def delete_partition(self, ident: str, *, deadline: float | None = None) -> Partition:
+        return self._run(lambda work: resources.delete_partition(work, ident), deadline=deadline)
 
-    def create_project(self, request: ProjectCreate) -> Project:
-        return self._run(lambda work: resources.create_project(work, request))
+    def create_project(self, request: ProjectCreate, *, deadline: float | None = None) -> Project:
+        return self._run(lambda work: resources.create_project(work, request), deadline=deadline)
 
-    def get_project(self, ident: str) -> Project:
-        return self._run(lambda work: work.project(ident), readonly=True)
+    def get_project(self, ident: str, *, deadline: float | None = None) -> Project:
+        return self._run(lambda work: work.project(ident), readonly=True, deadline=deadline)
 
-    def list_projects(self) -> list[Project]:
-        return self._run(lambda work: work.records.all(Project), readonly=True)
+    def list_projects(self, *, deadline: float | None = None) -> list[Project]:
+        return self._run(lambda work: work.records.all(Project), readonly=True, deadline=deadline)
 
-    def find_projects(self, query: ProjectFind) -> list[Project]:
-        return self._run(lambda work: resources.find_projects(work, query), readonly=True)
+    def find_projects(self, query: ProjectFind, *, deadline: float | None = None) -> list[Project]:
+        return self._run(lambda work: resources.find_projects(work, query), readonly=True, deadline=deadline)
 
-    def update_project(self, request: ProjectUpdate) -> Project:
-        return self._run(lambda work: resources.update_project(work, request))
+    def update_project(self, request: ProjectUpdate, *, deadline: float | None = None) -> Project:
+        return self._run(lambda work: resources.update_project(work, request), deadline=deadline)
 
-    def delete_project(self, ident: str) -> Project:
-        return self._run(lambda work: resources.delete_project(work, ident))
+    def delete_project(self, ident: str, *, deadline: float | None = None) -> Project:
+        return self._run(lambda work: resources.delete_project(work, ident), deadline=deadline)
 
 
 def _owned(record: Owned, acting_for: str | None) -> Owned:

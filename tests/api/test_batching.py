@@ -108,11 +108,11 @@ class _DownStorage(MemoryStorage):
         self.down = False
         self.writes = 0
 
-    def run(self, fn, *, readonly=False):  # type: ignore[no-untyped-def]
+    def run(self, fn, *, readonly=False, deadline=None):  # type: ignore[no-untyped-def]
         if self.down and not readonly:
             self.writes += 1
             raise StorageUnavailableError("the store is unreachable")
-        return super().run(fn, readonly=readonly)
+        return super().run(fn, readonly=readonly, deadline=deadline)
 
 
 @pytest.mark.memory

@@ -44,6 +44,7 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "keepalive_timeout": ("1.5", 1.5),
     "max_connections": ("77", 77),
     "idempotency_ttl": ("600", 600.0),
+    "request_deadline": ("2.5", 2.5),
 }
 
 
@@ -137,6 +138,7 @@ def test_each_setting_reaches_the_server_or_the_app() -> None:
     assert [(t.role, t.token) for t in settings.tokens] == [(Role.ADMIN, "t1")]
     assert (settings.max_body_bytes, settings.request_log, settings.body_timeout) == (1000, False, 3.5)
     assert settings.idempotency_ttl == 600.0
+    assert settings.request_deadline == 2.5
 
 
 def test_docs_name_every_flag_and_variable() -> None:

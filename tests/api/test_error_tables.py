@@ -26,7 +26,7 @@ class BuggyStorage(MemoryStorage):
         super().__init__()
         self.error = error
 
-    def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False) -> T:
+    def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False, deadline: float | None = None) -> T:
         raise self.error
 
 

@@ -44,12 +44,12 @@ class WritesFail(MemoryStorage):
         self.failing = False
         self.writes = 0
 
-    def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False) -> T:
+    def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False, deadline: float | None = None) -> T:
         if not readonly:
             self.writes += 1
             if self.failing:
                 raise StorageUnavailableError(f"{WHERE}: could not write: no space left on device")
-        return super().run(fn, readonly=readonly)
+        return super().run(fn, readonly=readonly, deadline=deadline)
 
 
 @pytest.fixture

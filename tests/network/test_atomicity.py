@@ -99,8 +99,8 @@ class FailingStorage(Storage):
         self.inner = inner
         self.kind = kind
 
-    def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False) -> T:
-        return self.inner.run(lambda tx: fn(FailingRecords(tx, self.kind)), readonly=readonly)
+    def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False, deadline: float | None = None) -> T:
+        return self.inner.run(lambda tx: fn(FailingRecords(tx, self.kind)), readonly=readonly, deadline=deadline)
 
 
 def _allocate(service: NetworkService) -> Network:

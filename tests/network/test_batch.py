@@ -34,9 +34,9 @@ class CountingStorage(Storage):
         self.inner, self.runs = inner, 0
         self.name = inner.name
 
-    def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False) -> T:
+    def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False, deadline: float | None = None) -> T:
         self.runs += 1
-        return self.inner.run(fn, readonly=readonly)
+        return self.inner.run(fn, readonly=readonly, deadline=deadline)
 
 
 def _child(service: NetworkService) -> Network:

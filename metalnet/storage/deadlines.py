@@ -1,0 +1,55 @@
+"""The deadline of the work a caller is doing, carried along with it (a :class:`contextvars.ContextVar`).
+
+A server sets it once per request, at arrival (:func:`deadline_scope`); the layers above storage resolve it
+in their one run path (:func:`resolve`: an explicit ``deadline`` argument wins) and hand it to
+``Storage.run(fn, deadline=t)``. Carried, not threaded through every signature, because a request's work
+crosses worker threads and batches whose code knows nothing of requests.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+T = TypeVar("T")
+
+_CURRENT: contextvars.ContextVar[float | None] = contextvars.ContextVar("metalnet_deadline", default=None)
+
+
+def current() -> float | None:
+    """The deadline (a :func:`time.monotonic` instant) of the work in progress, if it has one."""
+    return _CURRENT.get()
+
+
+def resolve(deadline: float | None) -> float | None:
+    """``deadline`` if given, else the one carried by the current context."""
+    return deadline if deadline is not None else _CURRENT.get()
+
+
+def after(seconds: float) -> float:
+    """The deadline ``seconds`` from now."""
+    return time.monotonic() + seconds
+
+
+@contextmanager
+def deadline_scope(deadline: float | None) -> Iterator[None]:
+    """Run the enclosed work under ``deadline`` (``None``: without one)."""
+    token = _CURRENT.set(deadline)
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)
+
+
+def carried(fn: Callable[[], T]) -> Callable[[], T]:
+    """``fn`` bound to the current deadline, for another thread (executors do not copy the context)."""
+    deadline = _CURRENT.get()
+
+    def bound() -> T:
+        with deadline_scope(deadline):
+            return fn()
+
+    return bound
