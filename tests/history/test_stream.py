@@ -61,8 +61,9 @@ def read_stream(server: Running, count: int, headers: dict[str, str], **query: s
 
 def test_retention_prunes_in_the_background_and_a_late_reader_learns_of_the_gap(server: Running) -> None:
     make_projects(server, *(f"r{n}" for n in range(KEEP + 3)))
+    # the pruner runs while the projects are made: wait until it has caught up with the last of them
     deadline = time.monotonic() + 20
-    while page(server)["oldest"] == 1 and time.monotonic() < deadline:
+    while page(server)["oldest"] != KEEP + 3 - KEEP + 1 and time.monotonic() < deadline:
         time.sleep(0.1)
     first = page(server)
     assert first["newest"] == KEEP + 3
