@@ -94,6 +94,7 @@ def main() -> None:
     parser.add_argument("--db")
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args()
+    args.route = "ip-allocate"  # the load benchmark's route (scripts/loadbench.py --route)
     rates: dict[bool, list[int]] = {False: [], True: []}
     for index in range(args.rounds):
         for history in ((False, True) if index % 2 == 0 else (True, False)):
