@@ -108,3 +108,60 @@ def output_option(func: F) -> F:
 def file_option(help_text: str) -> Callable[[F], F]:
     """A ``-f/--file PATH`` option (``-`` reads stdin), opened in binary mode."""
     return click.option("-f", "--file", "file", type=click.File("rb"), metavar="FILE", help=help_text)
+
+
+def _address(text: str) -> bool:
+    import ipaddress  # imported here: only a --reserve option needs it
+
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def parse_range(text: str) -> dict[str, str] | None:
+    """``FROM-TO[:DESCRIPTION]`` as the API's reserved range, ``None`` when it is not one.
+
+    An IPv6 ``TO`` holds colons itself: it is the longest part before a colon that is an address, so a
+    description that could be read as the address's last group is written after a bracketed ``[TO]``.
+    """
+    first, sep, rest = text.partition("-")
+    first, rest = first.strip().removeprefix("[").removesuffix("]"), rest.lstrip()
+    if not sep or not _address(first):
+        return None
+    if rest.startswith("["):
+        last, closed, after = rest[1:].partition("]")
+        if not closed or (after and not after.startswith(":")) or not _address(last):
+            return None
+        return {"from": first, "to": last, "description": after[1:]}
+    cuts = [len(rest)] + [i for i in range(len(rest) - 1, -1, -1) if rest[i] == ":"]
+    for cut in cuts:
+        if _address(rest[:cut]):
+            return {"from": first, "to": rest[:cut], "description": rest[cut + 1:]}
+    return None
+
+
+def parse_ranges(ctx: click.Context, param: click.Parameter,
+                 values: tuple[str, ...] | None) -> list[dict[str, str]] | None:
+    """``--reserve FROM-TO[:DESCRIPTION]`` (repeatable) → the API's ``reservedranges``; ``None`` when not given.
+
+    Raises:
+        click.BadParameter: a value that is not two addresses joined by ``-`` (naming it).
+    """
+    if not values:
+        return None
+    ranges = []
+    for value in values:
+        parsed = parse_range(value)
+        if parsed is None:
+            raise click.BadParameter(f"{value!r} is not FROM-TO[:DESCRIPTION] (two addresses joined by '-')",
+                                     ctx=ctx, param=param)
+        ranges.append(parsed)
+    return ranges
+
+
+def reserve_option(help_text: str) -> Callable[[F], F]:
+    """A repeatable ``--reserve FROM-TO[:DESCRIPTION]`` option (``None`` when absent)."""
+    return click.option("--reserve", "reserve", multiple=True, callback=parse_ranges,
+                        metavar="FROM-TO[:DESCRIPTION]", help=help_text)

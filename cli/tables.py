@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from cli.output import ratio, render_table, yes
+from cli.output import compact, ratio, render_table, yes
 
 
 def as_list(data: Any) -> list[dict[str, Any]]:
@@ -36,12 +36,22 @@ def text(value: Any) -> str:
 
 
 def family_usage(network: dict[str, Any], family: str) -> str:
-    """``used/available (pct)`` of the IPs of one family (``ipv4``/``ipv6``), empty when it has none."""
+    """``used/available (pct)`` of the IPs of one family (``ipv4``/``ipv6``), empty when it has none; with
+    ``+N reserved`` when addresses of reserved ranges are not allocated."""
     consumption = network.get("consumption") or {}
     usage = consumption.get(family) if isinstance(consumption, dict) else None
     if not isinstance(usage, dict):
         return ""
-    return ratio(int(usage.get("used_ips") or 0), int(usage.get("available_ips") or 0))
+    shown = ratio(int(usage.get("used_ips") or 0), int(usage.get("available_ips") or 0))
+    reserved = int(usage.get("reserved_ips") or 0)
+    return f"{shown} +{compact(reserved)} reserved" if reserved else shown
+
+
+def reserved_ranges(network: dict[str, Any]) -> str:
+    """The network's reserved ranges as ``FROM-TO`` (the description after a colon), comma-separated."""
+    ranges = [r for r in network.get("reservedranges") or [] if isinstance(r, dict)]
+    return ",".join(f"{r.get('from')}-{r.get('to')}" + (f":{r['description']}" if r.get("description") else "")
+                    for r in ranges)
 
 
 def network_tree(networks: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -86,7 +96,7 @@ def networks_table(data: Any, wide: bool) -> str:
     """ID, Name, Project, Partition, Nat, Shared, Prefixes, IP usage per family (+ wide columns)."""
     headers = ["ID", "NAME", "PROJECT", "PARTITION", "NAT", "SHARED", "PREFIXES", "IPV4 USE", "IPV6 USE"]
     if wide:
-        headers += ["DESCRIPTION", "PRIVATE SUPER", "VRF", "LABELS"]
+        headers += ["DESCRIPTION", "PRIVATE SUPER", "VRF", "LABELS", "RESERVED"]
     rows = []
     for drawn, n in network_tree(as_list(data)):
         row = [drawn + text(n.get("id")), text(n.get("name")), text(n.get("projectid")),
@@ -95,7 +105,7 @@ def networks_table(data: Any, wide: bool) -> str:
         if wide:
             vrf = n.get("vrf")
             row += [text(n.get("description")), yes(n.get("privatesuper")), str(vrf) if vrf else "",
-                    text(n.get("labels"))]
+                    text(n.get("labels")), reserved_ranges(n)]
         rows.append(row)
     return render_table(headers, rows)
 

@@ -11,7 +11,15 @@ from cli.commands.common import apply_documents, id_command
 from cli.commands.network_ip import ip_group
 from cli.documents import load_documents
 from cli.errors import InputError
-from cli.options import PrefixLength, family_option, file_option, labels_option, list_option, output_option
+from cli.options import (
+    PrefixLength,
+    family_option,
+    file_option,
+    labels_option,
+    list_option,
+    output_option,
+    reserve_option,
+)
 from cli.output import emit
 from cli.specs import NetworkSpec, given
 from cli.state import state
@@ -55,6 +63,7 @@ def read_networks(file: IO[bytes]) -> list[NetworkSpec]:
               help="Length of IPv6 child prefixes (private super networks).")
 @list_option("--additional-announcable-cidrs", help_text="Additional announcable CIDRs (private super networks).")
 @labels_option("--labels")
+@reserve_option("Keep addresses FROM to TO of a prefix out of next-free allocation (repeatable).")
 @output_option
 @click.pass_context
 def create(ctx: click.Context, file: IO[bytes] | None, id_: str | None, name: str | None,
@@ -62,13 +71,14 @@ def create(ctx: click.Context, file: IO[bytes] | None, id_: str | None, name: st
            destination_prefixes: list[str] | None, privatesuper: bool, nat: bool, underlay: bool,
            vrf: int | None, vrfshared: bool, default_ipv4_child_prefix_length: int | None,
            default_ipv6_child_prefix_length: int | None, additional_announcable_cidrs: list[str] | None,
-           labels: dict[str, str] | None) -> None:
+           labels: dict[str, str] | None, reserve: list[dict[str, str]] | None) -> None:
     """Create networks from -f FILE (one document, a list or a YAML stream) or from flags."""
     lengths = given(IPv4=default_ipv4_child_prefix_length, IPv6=default_ipv6_child_prefix_length)
     body = given(id=id_, name=name, description=description, partitionid=partition, projectid=project,
                  labels=labels, prefixes=prefixes, destinationprefixes=destination_prefixes,
                  defaultchildprefixlength=lengths or None, privatesuper=privatesuper, nat=nat, underlay=underlay,
-                 vrf=vrf, vrfshared=vrfshared, additionalAnnouncableCIDRs=additional_announcable_cidrs)
+                 vrf=vrf, vrfshared=vrfshared, additionalAnnouncableCIDRs=additional_announcable_cidrs,
+                 reservedranges=reserve)
     st = state(ctx)
     if file is not None:
         if body:
@@ -96,16 +106,19 @@ def create(ctx: click.Context, file: IO[bytes] | None, id_: str | None, name: st
 @click.option("--shared", is_flag=True, help="Other projects may allocate IPs in it.")
 @click.option("--count", type=click.IntRange(1), metavar="N",
               help="Allocate N child networks in one request, all or nothing (at most 10000).")
+@reserve_option("Keep addresses FROM to TO of the child's prefixes out of next-free allocation (repeatable; "
+                "refused, allocating nothing, when they are not in the prefixes the child gets).")
 @output_option
 @click.pass_context
 def allocate(ctx: click.Context, name: str, partition: str, project: str, description: str | None,
              labels: dict[str, str] | None, addressfamily: str | None, ipv4_prefix_length: int | None,
-             ipv6_prefix_length: int | None, shared: bool, count: int | None) -> None:
+             ipv6_prefix_length: int | None, shared: bool, count: int | None,
+             reserve: list[dict[str, str]] | None) -> None:
     """Allocate a child network (one child prefix per family and a VRF) from a partition's super network."""
     length = given(IPv4=ipv4_prefix_length, IPv6=ipv6_prefix_length)
     body: dict[str, object] = {"partitionid": partition, "projectid": project, "name": name}
     body |= given(description=description, labels=labels, addressfamily=addressfamily, length=length or None,
-                  shared=shared)
+                  shared=shared, reservedranges=reserve)
     st = state(ctx)
     if count is not None:
         emit(st.api.post("/v1/network/allocate/bulk", {**body, "count": count}), st.output, networks_table)
@@ -174,18 +187,25 @@ def changed_list(current: list[str], add: list[str] | None, remove: list[str] | 
 @labels_option("--labels", help_text="Replace the labels (KEY=VALUE, comma-separated).")
 @click.option("--shared", is_flag=True, help="Mark the network shared (cannot be undone).")
 @click.option("--force", is_flag=True, help="Allow removing additional announcable CIDRs.")
+@reserve_option("The reserved ranges from now on: they replace the current ones (repeatable).")
+@click.option("--unreserve-all", is_flag=True, help="Remove every reserved range.")
 @output_option
 @click.pass_context
 def update(ctx: click.Context, network_id: str | None, file: IO[bytes] | None, name: str | None,
            description: str | None, add_prefixes: list[str] | None, remove_prefixes: list[str] | None,
            add_destination_prefixes: list[str] | None, remove_destination_prefixes: list[str] | None,
-           labels: dict[str, str] | None, shared: bool, force: bool) -> None:
+           labels: dict[str, str] | None, shared: bool, force: bool, reserve: list[dict[str, str]] | None,
+           unreserve_all: bool) -> None:
     """Update network ID from flags, or apply -f FILE (then ID, if given, must match the document)."""
     st = state(ctx)
     params = {"force": "true"} if force else None
+    if reserve and unreserve_all:
+        raise click.UsageError("give either --reserve or --unreserve-all, not both")
+    ranges = [] if unreserve_all else reserve
     flags = given(name=name, description=description, add_prefixes=add_prefixes,
                   remove_prefixes=remove_prefixes, add_destination_prefixes=add_destination_prefixes,
-                  remove_destination_prefixes=remove_destination_prefixes, labels=labels, shared=shared)
+                  remove_destination_prefixes=remove_destination_prefixes, labels=labels, shared=shared,
+                  reserve=ranges)
     if file is not None:
         if flags:
             raise click.UsageError(f"give either -f FILE or flags, not both (got {', '.join(flags)})")
@@ -203,7 +223,7 @@ def update(ctx: click.Context, network_id: str | None, file: IO[bytes] | None, n
     destinations = changed_list(current.get("destinationprefixes") or [], add_destination_prefixes,
                                 remove_destination_prefixes, "destination prefixes")
     body = {"id": network_id} | given(name=name, description=description, labels=labels, shared=shared,
-                                      prefixes=prefixes, destinationprefixes=destinations)
+                                      prefixes=prefixes, destinationprefixes=destinations, reservedranges=ranges)
     if current.get("additionalAnnouncableCIDRs"):
         # the API removes CIDRs left out of an update; send the current ones so a rename keeps them
         body["additionalAnnouncableCIDRs"] = current["additionalAnnouncableCIDRs"]

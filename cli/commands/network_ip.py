@@ -39,14 +39,16 @@ def ip_group() -> None:
 @list_option("--tags", help_text="Tags, comma-separated (repeatable).")
 @click.option("--count", type=click.IntRange(1), metavar="N",
               help="Allocate the N next free addresses in one request, all or nothing (at most 10000).")
+@click.option("--reserved", is_flag=True,
+              help="The --ipaddress lies in a reserved range and is meant (refused otherwise, naming the range).")
 @output_option
 @click.pass_context
 def create(ctx: click.Context, network: str, project: str, ipaddress: str | None, addressfamily: str | None,
            name: str | None, description: str | None, type_: str, tags: list[str] | None,
-           count: int | None) -> None:
+           count: int | None, reserved: bool) -> None:
     """Allocate an IP address in a network (or --count of them)."""
     body: dict[str, object] = {"networkid": network, "projectid": project, "type": type_}
-    body |= given(name=name, description=description, tags=tags, addressfamily=addressfamily)
+    body |= given(name=name, description=description, tags=tags, addressfamily=addressfamily, reserved=reserved)
     if count is not None and ipaddress:
         raise click.UsageError("--count allocates the next free addresses: it cannot be combined with --ipaddress")
     if count is not None:

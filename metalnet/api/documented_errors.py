@@ -31,7 +31,7 @@ _WHY = {
     401: "Missing, malformed, unknown or expired credentials",
     403: "The caller's role or project does not allow this",
     404: "No such resource",
-    409: "Conflict: the id, address or child prefix is taken",
+    409: "Conflict: the id, address or child prefix is taken, or the address is reserved",
     413: "Request body too large",
     422: "Refused: overlap, exhausted, still in use, or a rule metal-api answers with 422",
     503: "The database is unavailable or busy; retry later",

@@ -8,20 +8,31 @@ import msgspec
 
 from metalnet.api import v1_wire as w
 from metalnet.api.errors import BadRequestError
-from metalnet.network import IP, Consumption, Network, Partition, Project, Usage
+from metalnet.network import IP, Consumption, Network, Partition, Project, ReservedRange, Usage
 from metalnet.network.requests import PartitionCreate, PartitionUpdate, ProjectCreate, ProjectUpdate
 
 D = TypeVar("D", bound=msgspec.Struct)
 EMPTY_CONSUMPTION = Consumption()
-ZERO_USAGE = w.V1NetworkUsage(available_ips=0, used_ips=0, available_prefixes=0, used_prefixes=0)
+ZERO_USAGE = w.V1NetworkUsage(available_ips=0, used_ips=0, available_prefixes=0, used_prefixes=0, reserved_ips=0)
 EMPTY_BOOT = w.V1PartitionBootConfiguration(commandline="", imageurl="", kernelurl="")
 
 
 def to_domain(wire: msgspec.Struct, domain: type[D], **overrides: Any) -> D:
     """The network-layer request with the same field names as ``wire`` (extra wire fields are dropped)."""
     values = {name: getattr(wire, name) for name in domain.__struct_fields__ if hasattr(wire, name)}
+    ranges = values.get("reservedranges")
+    if ranges is not None:  # the one field whose items are structs of their own on each side
+        values["reservedranges"] = reserved_ranges(ranges)
     values.update(overrides)
     return domain(**values)
+
+
+def reserved_ranges(ranges: list[w.V1ReservedRange]) -> list[ReservedRange]:
+    return [ReservedRange(first=r.first, last=r.last, description=r.description) for r in ranges]
+
+
+def _ranges_response(ranges: list[ReservedRange]) -> list[w.V1ReservedRange]:
+    return [w.V1ReservedRange(first=r.first, last=r.last, description=r.description) for r in ranges]
 
 
 def require(value: str | None, name: str) -> str:
@@ -37,6 +48,7 @@ def _usage(usage: Usage | None) -> w.V1NetworkUsage | None:
     return w.V1NetworkUsage(
         available_ips=usage.available_ips, used_ips=usage.used_ips,
         available_prefixes=usage.available_prefixes, used_prefixes=usage.used_prefixes,
+        reserved_ips=usage.reserved_ips,
     )
 
 
@@ -55,6 +67,7 @@ def network_response(network: Network, *, consumption: Consumption | None = None
         networktype=network.networktype, nattype=network.nattype,
         consumption=w.V1NetworkConsumption(ipv4=ipv4, ipv6=_usage(used.ipv6)),
         usage=ipv4 or ZERO_USAGE, created=network.created, changed=network.changed,
+        reservedranges=_ranges_response(network.reservedranges),
     )
 
 

@@ -18,6 +18,7 @@ STATUS_BY_KIND: dict[ErrorKind, int] = {
     ErrorKind.CONFLICT: 409,
     ErrorKind.REFUSED: 422,
     ErrorKind.STALE: 409,  # v1 sends no version to compare; only other callers' updates can be stale
+    ErrorKind.RESERVED: 409,  # as a taken address: the request can be repeated with "reserved": true
 }
 #: the store cannot serve now: the client may retry
 OUTAGE_STATUS = 503

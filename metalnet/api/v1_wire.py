@@ -30,6 +30,15 @@ class Request(msgspec.Struct, kw_only=True):
 # --- networks ---------------------------------------------------------------------------------------------
 
 
+class V1ReservedRange(msgspec.Struct, kw_only=True):
+    """metalnet's extension: addresses ``from`` to ``to`` (inclusive) of one of the network's prefixes, kept out
+    of next-free allocation (a specific allocation of one needs ``"reserved": true``)."""
+
+    first: str = msgspec.field(name="from")
+    last: str = msgspec.field(name="to")
+    description: str = ""
+
+
 class V1NetworkCreateRequest(Request):
     id: str | None = None
     name: str | None = None
@@ -50,6 +59,8 @@ class V1NetworkCreateRequest(Request):
     additional_announcable_cidrs: list[str] | None = msgspec.field(default=None, name="additionalAnnouncableCIDRs")
     networktype: str | None = None
     nattype: str | None = None
+    #: metalnet's extension
+    reservedranges: list[V1ReservedRange] | None = None
 
 
 class V1NetworkAllocateRequest(Request):
@@ -63,6 +74,8 @@ class V1NetworkAllocateRequest(Request):
     nat: bool | None = None
     length: dict[str, Uint8] | None = None
     addressfamily: str | None = None
+    #: metalnet's extension: ranges of the prefixes the child gets
+    reservedranges: list[V1ReservedRange] | None = None
 
 
 class V1NetworkBulkAllocateRequest(V1NetworkAllocateRequest):
@@ -81,6 +94,8 @@ class V1NetworkUpdateRequest(Request):
     shared: bool | None = None
     additional_announcable_cidrs: list[str] | None = msgspec.field(default=None, name="additionalAnnouncableCIDRs")
     defaultchildprefixlength: dict[str, Uint8] | None = None
+    #: metalnet's extension: the reserved ranges from now on (``[]`` removes all; absent or null keeps them)
+    reservedranges: list[V1ReservedRange] | None = None
 
 
 class V1NetworkFindRequest(Request):
@@ -99,11 +114,14 @@ class V1NetworkFindRequest(Request):
     addressfamily: str | None = None
 
 
-class V1NetworkUsage(msgspec.Struct, kw_only=True):
+class V1NetworkUsage(msgspec.Struct, kw_only=True, omit_defaults=True):
     available_ips: int
     used_ips: int
     available_prefixes: int
     used_prefixes: int
+    #: metalnet's extension: addresses of reserved ranges not allocated (not counted in ``used_ips``); left out
+    #: when 0, so that a network without reservations is metal-api's JSON exactly
+    reserved_ips: int = 0
 
 
 class V1NetworkConsumption(msgspec.Struct, kw_only=True):
@@ -112,7 +130,8 @@ class V1NetworkConsumption(msgspec.Struct, kw_only=True):
 
 
 class V1NetworkResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Only ``additionalAnnouncableCIDRs`` has a default: it is the one key metal-api leaves out (empty)."""
+    """Only ``additionalAnnouncableCIDRs`` and ``reservedranges`` (metalnet's) have a default: they are left out
+    when empty (the first as metal-api does)."""
 
     id: str
     name: str
@@ -137,6 +156,8 @@ class V1NetworkResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
     usage: V1NetworkUsage
     created: datetime
     changed: datetime
+    #: metalnet's extension, in address order per prefix
+    reservedranges: list[V1ReservedRange] = msgspec.field(default_factory=list)
 
 
 # --- IPs --------------------------------------------------------------------------------------------------
@@ -151,6 +172,8 @@ class V1IPAllocateRequest(Request):
     tags: list[str] | None = None
     machineid: str | None = None
     addressfamily: str | None = None
+    #: metalnet's extension: the specific ip may lie in a reserved range (refused otherwise, naming the range)
+    reserved: bool | None = None
 
 
 class V1IPBulkAllocateRequest(V1IPAllocateRequest):

@@ -7,7 +7,7 @@ operation (records, IPAM prefixes and VRF ids together) in one storage transacti
 
 from metalnet.network.errors import ErrorKind, NetworkError
 from metalnet.network.meta import Freshness, LabelChange
-from metalnet.network.model import IP, Consumption, Network, Partition, Project, Usage
+from metalnet.network.model import IP, Consumption, Network, Partition, Project, ReservedRange, Usage
 from metalnet.network.requests import (
     IPAllocate,
     IPFind,
@@ -49,6 +49,7 @@ __all__ = [
     "ProjectCreate",
     "ProjectFind",
     "ProjectUpdate",
+    "ReservedRange",
     "TypedNetworkCreate",
     "Usage",
     "allocation_key",

@@ -108,6 +108,9 @@ def allocate_networks(
 ) -> list[Network]:
     """``POST /v1/network/allocate/bulk``: ``count`` child networks, each with its own VRF id and prefixes."""
     check_count(count)
+    if request.reservedranges and count > 1:
+        raise invalid(f"reservedranges cannot be given for {count} child networks: each gets prefixes of its own "
+                      "(reserve in each of them with an update)")
     result = []
     for index in range(count):
         try:

@@ -16,6 +16,7 @@ from metalnet.network.model import NAT_IPV4_MASQ, NAT_NONE, Network, Partition, 
 from metalnet.network.networks import check_no_ips, remove_network
 from metalnet.network.records import index_key
 from metalnet.network.requests import NetworkAllocate
+from metalnet.network.reservations import reserve_in_new
 from metalnet.network.rules import canonical_cidrs, check_minimum, family_lengths
 from metalnet.network.work import NETWORKS_LOCK, Work, network_lock
 
@@ -55,6 +56,7 @@ def allocate_network(work: Work, request: NetworkAllocate, acting_for: str | Non
         created=stamp,
         changed=stamp,
     )
+    reserve_in_new(work.ipam, network, request.reservedranges)
     work.records.insert(network)
     work.link(network)
     return work.with_consumption(network)

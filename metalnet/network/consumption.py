@@ -13,7 +13,8 @@ from metalnet.network.model import Consumption, Network, Usage
 
 
 def prefix_consumption(session: IpamSession, cidr: str, *, blocks: bool = False) -> Usage:
-    """metal-api's mapping of go-ipam's usage: used_ips counts the reserved addresses too.
+    """metal-api's mapping of go-ipam's usage: used_ips counts the network (and broadcast) address too; the
+    addresses of reserved ranges that are not allocated are counted apart, in reserved_ips (metalnet's).
 
     ``blocks``: ``available_prefixes`` is the number of free blocks (metal-stack v2's meaning, a scan of the
     free blocks) rather than the number of smallest prefixes that fit (v1's, O(1)).
@@ -24,7 +25,8 @@ def prefix_consumption(session: IpamSession, cidr: str, *, blocks: bool = False)
         except IpamError as exc:
             raise from_ipam(exc, f"cannot read usage of prefix {cidr} in ipam") from exc
         return Usage(available_ips=full.available_ips, used_ips=full.acquired_ips,
-                     available_prefixes=len(full.available_prefixes), used_prefixes=full.acquired_prefixes)
+                     available_prefixes=len(full.available_prefixes), used_prefixes=full.acquired_prefixes,
+                     reserved_ips=full.reserved_ips)
     # a plain try (free when nothing is raised) rather than a context manager: this runs for every prefix
     # of every network read
     try:
@@ -41,6 +43,7 @@ def usage_of(counters: IpamUsage) -> Usage:
         used_ips=counters.acquired_ips,
         available_prefixes=counters.available_smallest_prefixes,
         used_prefixes=counters.acquired_prefixes,
+        reserved_ips=counters.reserved_ips,
     )
 
 

@@ -8,6 +8,7 @@
         kind CONFLICT   id exists, specific IP taken, VRF taken
         kind REFUSED    overlap, children or IPs present, exhausted, IPAM refusals
         kind STALE      an update based on an older version of the record (optimistic locking)
+        kind RESERVED   a specific address inside a reserved range, asked for without saying it is meant
         kind FORBIDDEN  the caller may not act on the resource's project, or outside what the caller
                         restricted the operation to (IPAllocate.networktypes)
 
@@ -22,7 +23,13 @@ import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from metalnet.ipam.errors import AlreadyAllocatedError, InvalidInputError, IpamError, NotFoundError
+from metalnet.ipam.errors import (
+    AlreadyAllocatedError,
+    InvalidInputError,
+    IpamError,
+    NotFoundError,
+    ReservedAddressError,
+)
 
 
 class ErrorKind(enum.Enum):
@@ -34,6 +41,7 @@ class ErrorKind(enum.Enum):
     REFUSED = "refused"
     STALE = "stale"
     FORBIDDEN = "forbidden"
+    RESERVED = "reserved"
 
 
 class NetworkError(Exception):
@@ -68,6 +76,10 @@ def forbidden(message: str) -> NetworkError:
     return NetworkError(ErrorKind.FORBIDDEN, message)
 
 
+def reserved(message: str) -> NetworkError:
+    return NetworkError(ErrorKind.RESERVED, message)
+
+
 def stale(message: str) -> NetworkError:
     return NetworkError(ErrorKind.STALE, message)
 
@@ -79,6 +91,8 @@ def from_ipam(exc: IpamError, context: str = "") -> NetworkError:
         return NetworkError(ErrorKind.CONFLICT, message)
     if isinstance(exc, NotFoundError):
         return NetworkError(ErrorKind.NOT_FOUND, message)
+    if isinstance(exc, ReservedAddressError):
+        return NetworkError(ErrorKind.RESERVED, message)
     # metal-api answers every other go-ipam refusal (invalid argument, has children, exhausted) alike: refused
     return NetworkError(ErrorKind.REFUSED, message)
 

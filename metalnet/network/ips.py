@@ -7,7 +7,13 @@ from datetime import datetime
 import msgspec
 
 from metalnet.ipam import model as ipam_model
-from metalnet.ipam.errors import AlreadyAllocatedError, InvalidInputError, IpamError, NoIPAvailableError
+from metalnet.ipam.errors import (
+    AlreadyAllocatedError,
+    InvalidInputError,
+    IpamError,
+    NoIPAvailableError,
+    ReservedAddressError,
+)
 from metalnet.ipam.session import IpamSession
 from metalnet.network.access import check_network_use, check_owner
 from metalnet.network.addresses import (
@@ -20,7 +26,16 @@ from metalnet.network.addresses import (
     families,
     parse_family,
 )
-from metalnet.network.errors import conflict, forbidden, from_ipam, invalid, ipam_errors, not_found, refused
+from metalnet.network.errors import (
+    conflict,
+    forbidden,
+    from_ipam,
+    invalid,
+    ipam_errors,
+    not_found,
+    refused,
+    reserved,
+)
 from metalnet.network.ids import new_id
 from metalnet.network.meta import changed_labels, check_fresh, labels_of_tags, tags_of_labels
 from metalnet.network.model import IP, MACHINE_TAG, Family, IPType, Network, Project, now
@@ -43,7 +58,7 @@ def allocate_ip(work: Work, request: IPAllocate, specific: str | None = None, ac
     # a child of a super-namespaced network takes its addresses from its project's namespace
     session = work.ipam_in(network.namespace)
     if specific:
-        acquired = _acquire_specific(session, network, specific)
+        acquired = _acquire_specific(session, network, specific, meant=bool(request.reserved))
     else:
         acquired = _acquire_next(session, network, family or default_family(network))
     return store_ip(work, network, request, acquired, now())
@@ -57,6 +72,8 @@ def allocation_target(
         raise invalid("networkid should not be empty")
     if not request.projectid:
         raise invalid("projectid should not be empty")
+    if request.reserved and not specific:
+        raise invalid("reserved applies to a specific ip: the next free ip is never a reserved one")
     check_owner(acting_for, request.projectid)
     work.tx.lock(project_lock(request.projectid))
     work.tx.lock(network_lock(request.networkid))
@@ -147,7 +164,9 @@ def _acquire_next(session: IpamSession, network: Network, family: Family) -> ipa
     raise refused(f"cannot allocate free ip in ipam, no ips left: no free {family} address in network {network.id}")
 
 
-def _acquire_specific(session: IpamSession, network: Network, specific: str) -> ipam_model.IP:
+def _acquire_specific(session: IpamSession, network: Network, specific: str, *, meant: bool) -> ipam_model.IP:
+    """``specific`` from the prefix holding it; one inside a reserved range only when ``meant`` (the request's
+    ``reserved``; the refusal names the range)."""
     try:
         address = canonical_address(specific)
     except InvalidInputError as exc:
@@ -156,9 +175,11 @@ def _acquire_specific(session: IpamSession, network: Network, specific: str) -> 
         if not contains(cidr, address):
             continue
         try:
-            return session.acquire_specific_ip(cidr, address)
+            return session.acquire_specific_ip(cidr, address, reserved=meant)
         except AlreadyAllocatedError:
             raise conflict(f"ip already allocated: {address}") from None
+        except ReservedAddressError as exc:
+            raise reserved(f"ip {address} is reserved: {exc} (allocate it as a reserved ip if it is meant)") from None
         except IpamError as exc:
             raise from_ipam(exc, f"cannot allocate ip {address} in network {network.id}") from exc
     raise refused(

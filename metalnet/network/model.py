@@ -32,6 +32,8 @@ class Usage(msgspec.Struct, frozen=True, kw_only=True):
     used_ips: int = 0
     available_prefixes: int = 0
     used_prefixes: int = 0
+    #: addresses in reserved ranges that are not allocated (counted apart from ``used_ips``)
+    reserved_ips: int = 0
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -39,6 +41,7 @@ class Usage(msgspec.Struct, frozen=True, kw_only=True):
             used_ips=self.used_ips + other.used_ips,
             available_prefixes=self.available_prefixes + other.available_prefixes,
             used_prefixes=self.used_prefixes + other.used_prefixes,
+            reserved_ips=self.reserved_ips + other.reserved_ips,
         )
 
 
@@ -49,6 +52,18 @@ class Consumption(msgspec.Struct, frozen=True, kw_only=True):
     ipv6: Usage | None = None
 
 
+class ReservedRange(msgspec.Struct, frozen=True, kw_only=True):
+    """Addresses ``first`` to ``last`` (inclusive, canonical text) of one of a network's prefixes, kept out of
+    next-free allocation; encoded as metal-api style ``{"from", "to", "description"}``."""
+
+    first: str = msgspec.field(name="from")
+    last: str = msgspec.field(name="to")
+    description: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.first}-{self.last}"
+
+
 class Network(msgspec.Struct, kw_only=True):
     """A network: prefixes of one or both families plus metal-api's flags.
 
@@ -56,7 +71,8 @@ class Network(msgspec.Struct, kw_only=True):
     ``networktype`` is external, underlay, super, super-namespaced, child or child-shared. A child of a
     super-namespaced network has ``namespace`` = its project: its prefixes come from that project's own copy
     of the parent's prefixes. ``minchildprefixlength`` bounds the child lengths a caller may ask for;
-    ``generation`` counts updates. ``consumption`` is computed on every read and is not stored.
+    ``generation`` counts updates. ``consumption`` and ``reservedranges`` are computed on every read (the
+    reservations are the IPAM core's, read back from the network's prefixes) and are not stored.
     """
 
     id: str
@@ -86,6 +102,7 @@ class Network(msgspec.Struct, kw_only=True):
     created: datetime = msgspec.field(default_factory=now)
     changed: datetime = msgspec.field(default_factory=now)
     consumption: Consumption = msgspec.field(default_factory=Consumption)
+    reservedranges: list[ReservedRange] = msgspec.field(default_factory=list)
 
 
 class IP(msgspec.Struct, kw_only=True):

@@ -24,6 +24,14 @@ from metalnet.network.model import (
 )
 from metalnet.network.records import index_key, prefix_space
 from metalnet.network.requests import NetworkCreate, NetworkFind, NetworkUpdate, apply_given
+from metalnet.network.reservations import (
+    check_may_reserve,
+    check_ranges,
+    read_placed,
+    read_ranges,
+    reserve,
+    unreserve,
+)
 from metalnet.network.rules import (
     canonical_cidrs,
     check_announcable,
@@ -54,6 +62,8 @@ def create_network(work: Work, request: NetworkCreate, acting_for: str | None = 
     check_prefixes_and_families(prefixes, families(destinations), lengths, privatesuper)
     announcable = check_announcable(request.additional_announcable_cidrs or [], privatesuper)
     ident = check_id(request.id or str(uuid4()), "network")
+    check_may_reserve(ident, privatesuper, request.reservedranges)
+    placed = check_ranges(ident, prefixes, request.reservedranges or [])
     if work.records.get(Network, ident) is not None:
         raise conflict(f'entity already exists: network with id "{ident}"')
     work.ipam.create_namespace(work.ipam.namespace)  # idempotent; the first network creates it
@@ -62,6 +72,7 @@ def create_network(work: Work, request: NetworkCreate, acting_for: str | None = 
         # a later refusal rolls these back with the rest of the transaction
         with ipam_errors():
             work.ipam.new_prefix(cidr)
+    reserve(work.ipam, ident, placed)
     partitionid = request.partitionid or ""
     if partitionid:
         _check_partition(work, partitionid, privatesuper=privatesuper, underlay=underlay)
@@ -92,6 +103,8 @@ def create_network(work: Work, request: NetworkCreate, acting_for: str | None = 
         created=stamp,
         changed=stamp,
     )
+    if placed:  # the event of the create shows them as the core holds them
+        network.reservedranges = read_ranges(work.ipam, network)
     work.records.insert(network)
     work.link(network)
     return work.with_consumption(network)
@@ -114,6 +127,9 @@ def update_network(
     old = work.network(request.id)
     check_owner(acting_for, old.projectid)
     check_fresh("network", old.id, old.changed, request.fresh)
+    session = work.ipam_in(old.namespace)
+    held = read_placed(session, old.prefixes)
+    old.reservedranges = [found for _, found in held]  # the event's "before" shows them
     new = msgspec.structs.replace(old, changed=now(), generation=old.generation + 1)
     apply_given(new, request, "name", "description", "labels")
     if request.label_change is not None:
@@ -146,7 +162,17 @@ def update_network(
         minimum = family_lengths(request.minchildprefixlength, "minchildprefixlength")
         _check_lengths_present(new.prefixes, minimum)
         new.minchildprefixlength = minimum
+    if request.reservedranges is not None:
+        check_may_reserve(old.id, old.privatesuper, request.reservedranges)
+        wanted = check_ranges(old.id, new.prefixes, request.reservedranges)
+    else:  # kept, except those of a prefix the update removes: they go with it
+        wanted = [placed for placed in held if placed[0] in new.prefixes]
+    # the given set replaces the old one: ranges no longer wanted (or with a new description) are unreserved
+    # before their prefix can go and before a new range may take their place; new ones after new prefixes exist
+    unreserve(session, old.id, [placed for placed in held if placed not in wanted])
     _apply_prefix_changes(work, old.prefixes, new.prefixes)
+    reserve(session, old.id, [placed for placed in wanted if placed not in held])
+    new.reservedranges = read_ranges(session, new) if wanted else []
     new.additional_announcable_cidrs = check_announcable(
         request.additional_announcable_cidrs or [], old.privatesuper, ErrorKind.REFUSED
     )
@@ -154,7 +180,7 @@ def update_network(
         for cidr in old.additional_announcable_cidrs:
             if cidr not in new.additional_announcable_cidrs:
                 raise invalid(f'you cannot remove "{cidr}" from additionalannouncablecidrs without force flag set')
-    work.records.put(new)
+    work.records.put(new, previous=old)
     return work.with_consumption(new)
 
 
@@ -197,8 +223,10 @@ def delete_network(work: Work, ident: str, acting_for: str | None = None) -> Net
 
 
 def remove_network(work: Work, network: Network) -> Network:
-    """Give back the network's prefixes (a child's to its parent) and VRF; delete the record."""
+    """Give back the network's reserved ranges, prefixes (a child's to its parent) and VRF; delete the record."""
     session = work.ipam_in(network.namespace)
+    held = read_placed(session, network.prefixes)
+    unreserve(session, network.id, held)
     for cidr in network.prefixes:
         with ipam_errors(f"cannot release prefix {cidr} of network {network.id} in ipam"):
             session.delete_prefix(cidr)
@@ -214,7 +242,8 @@ def remove_network(work: Work, network: Network) -> Network:
     if network.vrf:
         work.vrfs.release(network.vrf)
     work.unlink(network)
-    work.records.delete(Network, network.id)
+    work.records.delete(Network, network.id,
+                        previous=msgspec.structs.replace(network, reservedranges=[found for _, found in held]))
     return msgspec.structs.replace(network, consumption=Consumption())
 
 

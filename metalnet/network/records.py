@@ -1,6 +1,6 @@
 """How network-layer records live in the storage key space.
 
-- ("network", id) → Network as msgspec JSON (without consumption)
+- ("network", id) → Network as msgspec JSON (without consumption and reserved ranges: both are the IPAM core's)
 - ("ip", address) → IP as msgspec JSON; the key makes an address unique across the whole store, except in the
   per-project namespaces of super-namespaced networks: there the key is ``<namespace>-<address>``
 - ("partition", id) → Partition JSON, ("project", id) → Project JSON
@@ -74,9 +74,18 @@ def ip_prefix_key(cidr: str, address: int) -> Key:
 
 
 def encode(record: Record) -> str:
+    """The stored JSON of ``record``."""
     if isinstance(record, Network):
-        record = msgspec.structs.replace(record, consumption=_EMPTY)
+        record = msgspec.structs.replace(record, consumption=_EMPTY, reservedranges=[])
     return _encoder.encode(record).decode()
+
+
+def history_state(record: Record, stored: str) -> str:
+    """The state an event shows of ``record`` (whose stored JSON is ``stored``): the stored JSON, except that a
+    network shows the reserved ranges it was read or written with (they live in the IPAM core, not the record)."""
+    if isinstance(record, Network) and record.reservedranges:
+        return _encoder.encode(msgspec.structs.replace(record, consumption=_EMPTY)).decode()
+    return stored
 
 
 class Records:
@@ -114,7 +123,7 @@ class Records:
         key, stored = record_key(type(record), _ident(record)), encode(record)
         self.tx.insert(key, stored)
         if self.history is not None:
-            self._changed(key, "insert", None, stored, record)
+            self._changed(key, "insert", None, history_state(record, stored), record)
 
     def insert_many(self, records: Sequence[Record]) -> None:
         """Store new records with one storage call (:meth:`insert` for each, as far as the history sees)."""
@@ -124,25 +133,32 @@ class Records:
             for (key, stored), record in zip(entries, records, strict=True):
                 self._changed(key, "insert", None, stored, record)
 
-    def put(self, record: Record) -> None:
+    def put(self, record: Record, previous: Record | None = None) -> None:
+        """Store ``record``; ``previous``: the record as the operation read it, so that the event's "before"
+        shows what the stored JSON does not hold (a network's reserved ranges)."""
         key, stored = record_key(type(record), _ident(record)), encode(record)
-        before = self._before(key) if self.history is not None else None
+        before = self._before(key, previous) if self.history is not None else None
         self.tx.put(key, stored)
         if self.history is not None:
-            self._changed(key, "put" if before is not None else "insert", before, stored, record)
+            self._changed(key, "put" if before is not None else "insert", before, history_state(record, stored),
+                          record)
 
-    def delete(self, kind: type[R], ident: str) -> None:
+    def delete(self, kind: type[R], ident: str, previous: Record | None = None) -> None:
+        """Delete the record; ``previous`` as in :meth:`put`."""
         key = record_key(kind, ident)
-        before = self._before(key) if self.history is not None else None
+        before = self._before(key, previous) if self.history is not None else None
         self.tx.delete(key)
         if before is not None:
             self._changed(key, "delete", before, None)
 
-    def _before(self, key: Key) -> str | None:
+    def _before(self, key: Key, previous: Record | None = None) -> str | None:
         if key in self._read:
-            return self._read[key]
-        value = self.tx.get(key)
-        return value if isinstance(value, str) else None
+            value: object = self._read[key]
+        else:
+            value = self.tx.get(key)
+        if not isinstance(value, str):
+            return None
+        return history_state(previous, value) if previous is not None else value
 
     def _changed(self, key: Key, change: str, before: str | None, after: str | None,
                  record: Record | None = None) -> None:

@@ -11,6 +11,7 @@ from copy import copy
 import msgspec
 
 from metalnet.network.meta import Freshness, LabelChange
+from metalnet.network.model import ReservedRange
 
 
 def apply_given(record: msgspec.Struct, request: msgspec.Struct, *names: str) -> None:
@@ -46,6 +47,8 @@ class NetworkCreate(msgspec.Struct, kw_only=True):
     )
     networktype: str | None = None
     nattype: str | None = None
+    #: address ranges of the prefixes kept out of next-free allocation
+    reservedranges: list[ReservedRange] | None = None
 
 
 class NetworkAllocate(msgspec.Struct, kw_only=True):
@@ -61,6 +64,8 @@ class NetworkAllocate(msgspec.Struct, kw_only=True):
     nat: bool | None = None
     addressfamily: str | None = None
     length: dict[str, int] | None = None
+    #: ranges of the child prefixes the network gets (refused, allocating nothing, outside them)
+    reservedranges: list[ReservedRange] | None = None
 
 
 class NetworkUpdate(msgspec.Struct, kw_only=True):
@@ -83,6 +88,8 @@ class NetworkUpdate(msgspec.Struct, kw_only=True):
     fresh: Freshness | None = None
     #: a replace or patch of the labels (instead of ``labels``)
     label_change: LabelChange | None = None
+    #: the network's reserved ranges from now on (removed ones are unreserved, new ones reserved); None: kept
+    reservedranges: list[ReservedRange] | None = None
 
 
 class NetworkFind(msgspec.Struct, kw_only=True):
@@ -120,6 +127,8 @@ class IPAllocate(msgspec.Struct, kw_only=True):
     addressfamily: str | None = None
     #: the network types the caller may take an address from (None: every type); others are FORBIDDEN
     networktypes: list[str] | None = None
+    #: a specific address inside a reserved range is meant (refused otherwise, naming the range)
+    reserved: bool | None = None
 
 
 class IPUpdate(msgspec.Struct, kw_only=True):

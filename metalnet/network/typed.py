@@ -19,10 +19,11 @@ from metalnet.network.addresses import FAMILIES, canonical_cidr, cidr_family, fa
 from metalnet.network.children import acquire_child
 from metalnet.network.errors import invalid, refused
 from metalnet.network.ids import new_id
-from metalnet.network.model import NAT_IPV4_MASQ, NAT_NONE, Network, Project, now
+from metalnet.network.model import NAT_IPV4_MASQ, NAT_NONE, Network, Project, ReservedRange, now
 from metalnet.network.networks import NAMESPACE_COPIES, create_network
 from metalnet.network.records import index_key
 from metalnet.network.requests import NetworkCreate
+from metalnet.network.reservations import reserve_in_new
 from metalnet.network.rules import check_minimum, family_lengths
 from metalnet.network.work import NETWORKS_LOCK, Work
 
@@ -53,6 +54,8 @@ class TypedNetworkCreate(msgspec.Struct, kw_only=True):
     length: dict[str, int] | None = None
     #: ``IPv4``, ``IPv6`` or ``dual-stack`` (children only)
     addressfamily: str | None = None
+    #: address ranges of the prefixes kept out of next-free allocation (a child's must lie in the prefixes it gets)
+    reservedranges: list[ReservedRange] | None = None
 
 
 # per type: fields that must be given, fields that must not be (metal-stack's order and names)
@@ -159,16 +162,16 @@ def create_typed_network(work: Work, request: TypedNetworkCreate, acting_for: st
             raise invalid("nattype may only be nil or none")
         if any(":" in cidr for cidr in prefixes):
             raise invalid("underlay can only contain ipv4 prefixes")
-    network = create_network(work, NetworkCreate(
+    created = create_network(work, NetworkCreate(
         id=request.id, name=request.name, description=request.description, partitionid=request.partitionid,
         projectid=request.projectid, prefixes=prefixes, destinationprefixes=request.destinationprefixes,
         defaultchildprefixlength=request.defaultchildprefixlength, privatesuper=is_super,
         underlay=request.type == "underlay", nat=request.nattype == NAT_IPV4_MASQ, vrf=request.vrf,
         labels=request.labels, additional_announcable_cidrs=request.additional_announcable_cidrs,
+        reservedranges=request.reservedranges,
     ))
-    network.networktype = request.type
-    network.minchildprefixlength = minimum
-    work.records.put(network)
+    network = msgspec.structs.replace(created, networktype=request.type, minchildprefixlength=minimum)
+    work.records.put(network, previous=created)
     return network
 
 
@@ -251,6 +254,7 @@ def allocate_child(work: Work, request: TypedNetworkCreate) -> Network:
         shared=request.type == "child-shared", nat=parent.nat, vrf=vrf, labels=dict(request.labels or {}),
         networktype=request.type, nattype=parent.nattype, created=stamp, changed=stamp,
     )
+    reserve_in_new(session, network, request.reservedranges)
     work.records.insert(network)
     work.link(network)
     return work.with_consumption(network)

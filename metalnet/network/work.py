@@ -26,6 +26,7 @@ from metalnet.network.consumption import consumption
 from metalnet.network.errors import NetworkError, not_found
 from metalnet.network.model import IP, Network, Partition, Project
 from metalnet.network.records import R, Record, Records, index_key, kind_name
+from metalnet.network.reservations import read_ranges
 from metalnet.network.vrf import VrfPool
 from metalnet.storage.base import Transaction
 
@@ -104,8 +105,11 @@ class Work:
         return record
 
     def with_consumption(self, network: Network) -> Network:
-        usage = consumption(self.ipam_in(network.namespace), network, blocks=self.count_blocks)
-        return msgspec.structs.replace(network, consumption=usage)
+        """The network with what a read shows besides the record, both from its prefixes in the IPAM core: its
+        consumption and its reserved ranges."""
+        session = self.ipam_in(network.namespace)
+        usage = consumption(session, network, blocks=self.count_blocks)
+        return msgspec.structs.replace(network, consumption=usage, reservedranges=read_ranges(session, network))
 
     def link(self, network: Network) -> None:
         """Write the secondary keys of a new network."""

@@ -165,3 +165,26 @@ def test_ipam_service_curl_example(server: Running) -> None:
     unauthenticated = httpx.post(f"{url}/api.v1.IpamService/ListPrefixes", json={})
     assert unauthenticated.status_code == 401
     assert unauthenticated.json()["code"] == "unauthenticated"
+
+
+def test_metal_python_reads_networks_with_reserved_ranges(server: Running) -> None:
+    """metalnet's extensions (``reservedranges``, ``reserved_ips``) do not break the published client's parsing;
+    a reserved address it asks for is a 409."""
+    from tests.api.conftest import hmac_headers
+
+    url, admin, edit = server.url, driver(server.url), driver(server.url, "edit")
+    ProjectApi(admin).create_project(models.V1ProjectCreateRequest(meta=models.V1Meta(id="reserving"), name="r"))
+    body = {"id": "reserving", "projectid": "reserving", "prefixes": ["10.30.0.0/24"],
+            "reservedranges": [{"from": "10.30.0.1", "to": "10.30.0.9", "description": "gateways"}]}
+    created = httpx.put(f"{url}/v1/network", json=body, headers=hmac_headers("PUT", "Metal-Admin", KEYS["admin"]))
+    assert created.status_code == 201, created.text
+    network = NetworkApi(edit).find_network("reserving")
+    assert network.consumption.ipv4.used_ips == 2
+    assert network.usage.available_ips == 256
+    ips = IpApi(edit)
+    request = models.V1IPAllocateRequest(networkid="reserving", projectid="reserving", type="ephemeral")
+    assert ips.allocate_ip(request).ipaddress == "10.30.0.10"
+    assert status_of(lambda: ips.allocate_specific_ip("10.30.0.5", request)) == 409
+    ips.free_ip("10.30.0.10")
+    NetworkApi(admin).delete_network("reserving")
+    ProjectApi(admin).delete_project("reserving")

@@ -36,17 +36,19 @@ def test_a_parent_cycle_neither_hangs_nor_hides_networks() -> None:
 def test_usage_per_family_and_wide_columns() -> None:
     child = net("c", "s", name="my-node-network", prefixes=["10.0.0.0/22", "2001:db8:0:10::/96"], vrf=20,
                 labels={"b": "2", "a": "1"}, description="d", consumption={
-                    "ipv4": {"available_ips": 1024, "used_ips": 2, "available_prefixes": 256, "used_prefixes": 0},
+                    "ipv4": {"available_ips": 1024, "used_ips": 2, "available_prefixes": 256, "used_prefixes": 0,
+                             "reserved_ips": 9},
                     "ipv6": {"available_ips": 2147483647, "used_ips": 1, "available_prefixes": 1, "used_prefixes": 0},
-                })
+                }, reservedranges=[{"from": "10.0.0.1", "to": "10.0.0.9", "description": "gw"},
+                                   {"from": "2001:db8:0:10::1", "to": "2001:db8:0:10::2", "description": ""}])
     table = networks_table([child], True)
     header, row = table.splitlines()
     assert header.split() == ["ID", "NAME", "PROJECT", "PARTITION", "NAT", "SHARED", "PREFIXES", "IPV4", "USE",
-                              "IPV6", "USE", "DESCRIPTION", "PRIVATE", "SUPER", "VRF", "LABELS"]
+                              "IPV6", "USE", "DESCRIPTION", "PRIVATE", "SUPER", "VRF", "LABELS", "RESERVED"]
     assert "10.0.0.0/22,2001:db8:0:10::/96" in row
-    assert "2/1024 (<1%)" in row
-    assert "1/2.1G (<1%)" in row
-    assert row.endswith("20   a=1,b=2")
+    assert "2/1024 (<1%) +9 reserved" in row
+    assert "1/2.1G (<1%)  " in row
+    assert row.endswith("20   a=1,b=2  10.0.0.1-10.0.0.9:gw,2001:db8:0:10::1-2001:db8:0:10::2")
 
 
 def test_family_without_prefixes_is_empty() -> None:

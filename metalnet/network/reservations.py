@@ -1,0 +1,97 @@
+"""Reserved ranges of a network: address ranges of its prefixes that next-free allocation never hands out.
+
+The IPAM core owns the reservations (one set per prefix, :meth:`~metalnet.ipam.session.IpamSession.reserve_range`);
+the network record keeps no copy, and a network read gets them back from its prefixes (:func:`read_ranges`). This
+module holds the network layer's rules: each range lies inside one of the network's prefixes (both families),
+a private super network carries none (its prefixes are given out as child networks, which the core refuses
+from a prefix with reservations), and an update replaces the whole set in the update's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from metalnet.ipam.errors import InvalidInputError
+from metalnet.ipam.session import IpamSession
+from metalnet.network.addresses import address_value, canonical_address, contains
+from metalnet.network.errors import invalid, ipam_errors
+from metalnet.network.model import Network, ReservedRange
+
+#: a checked range and the network prefix holding it
+Placed = tuple[str, ReservedRange]
+
+
+def check_ranges(network_id: str, prefixes: Sequence[str], ranges: Sequence[ReservedRange]) -> list[Placed]:
+    """Each range in canonical form with the prefix of ``prefixes`` that holds it, in the given order.
+
+    Raises:
+        NetworkError: INVALID, naming the range, for an unparsable address, ends of two families, a first
+            address after the last, or a range that no single prefix of the network holds.
+    """
+    placed = []
+    for given in ranges:
+        name = f"{given.first}-{given.last}"
+        try:
+            first, last = canonical_address(given.first), canonical_address(given.last)
+        except InvalidInputError as exc:
+            raise invalid(f"reserved range {name} is invalid: {exc}") from None
+        (first_version, first_value), (last_version, last_value) = address_value(first), address_value(last)
+        if first_version != last_version:
+            raise invalid(f"reserved range {name} mixes IPv{first_version} and IPv{last_version} addresses")
+        if first_value > last_value:
+            raise invalid(f"reserved range {name} is invalid: its first address is after its last")
+        cidr = next((c for c in prefixes if contains(c, first) and contains(c, last)), None)
+        if cidr is None:
+            raise invalid(
+                f"reserved range {name} is not within one of the prefixes of network {network_id}: {list(prefixes)}")
+        placed.append((cidr, ReservedRange(first=first, last=last, description=given.description)))
+    return placed
+
+
+def check_may_reserve(network_id: str, privatesuper: bool, ranges: Sequence[ReservedRange] | None) -> None:
+    """INVALID when ``ranges`` are given for a private super network (its prefixes are split into children)."""
+    if ranges and privatesuper:
+        raise invalid(
+            f"reserved ranges cannot be set on private super network {network_id}: its prefixes are given out "
+            "as child networks (reserve addresses in a child network instead)")
+
+
+def read_placed(session: IpamSession, prefixes: Sequence[str]) -> list[Placed]:
+    """The reservations of ``prefixes`` in the core, in prefix order and, within a prefix, in address order."""
+    placed = []
+    for cidr in prefixes:
+        with ipam_errors(f"cannot read reserved ranges of prefix {cidr} in ipam"):
+            found = session.reserved_ranges(cidr)
+        placed.extend(
+            (cidr, ReservedRange(first=r.first, last=r.last, description=r.description)) for r in found)
+    return placed
+
+
+def read_ranges(session: IpamSession, network: Network) -> list[ReservedRange]:
+    """The network's reserved ranges, read back from its prefixes in the core."""
+    return [found for _, found in read_placed(session, network.prefixes)]
+
+
+def reserve(session: IpamSession, network_id: str, placed: Sequence[Placed]) -> None:
+    """Reserve each range in its prefix; the core refuses (and the caller's transaction rolls back) overlap
+    with another reservation and ranges holding allocated addresses, naming them."""
+    for cidr, wanted in placed:
+        with ipam_errors(f"cannot reserve {wanted} in network {network_id}"):
+            session.reserve_range(cidr, wanted.first, wanted.last, description=wanted.description)
+
+
+def unreserve(session: IpamSession, network_id: str, placed: Sequence[Placed]) -> None:
+    for cidr, held in placed:
+        with ipam_errors(f"cannot unreserve {held} in network {network_id}"):
+            session.unreserve_range(cidr, held.first, held.last)
+
+
+def reserve_in_new(session: IpamSession, network: Network, ranges: Sequence[ReservedRange] | None) -> None:
+    """Reserve ``ranges`` in the prefixes of ``network``, a network being created whose prefixes exist in the
+    core but whose record is not written yet (a child network: its prefixes are known only now), and set them on
+    it as the core holds them, for the event of its create."""
+    check_may_reserve(network.id, network.privatesuper, ranges)
+    placed = check_ranges(network.id, network.prefixes, ranges or [])
+    reserve(session, network.id, placed)
+    if placed:
+        network.reservedranges = read_ranges(session, network)
