@@ -16,7 +16,6 @@ CONNECT_TABLE: tuple[tuple[type[BaseException], str, int], ...] = (
     (ipam.ProtectedNamespaceError, "permission_denied", 403),
     (ipam.NotFoundError, "not_found", 404),
     (ipam.AlreadyAllocatedError, "already_exists", 409),
-    (ipam.ReservedAddressError, "failed_precondition", 400),
     (ipam.NoIPAvailableError, "not_found", 404),
     (ipam.ExhaustedError, "failed_precondition", 400),
     (ipam.ConflictError, "failed_precondition", 400),
