@@ -179,7 +179,7 @@ def _acquire_specific(session: IpamSession, network: Network, specific: str, *, 
         except AlreadyAllocatedError:
             raise conflict(f"ip already allocated: {address}") from None
         except ReservedAddressError as exc:
-            raise reserved(f"ip {address} is reserved: {exc} (allocate it as a reserved ip if it is meant)") from None
+            raise reserved(str(exc)) from None  # the core's message names the range and how to ask for it
         except IpamError as exc:
             raise from_ipam(exc, f"cannot allocate ip {address} in network {network.id}") from exc
     raise refused(

@@ -85,8 +85,8 @@ def test_allocate_with_reserve(run: Cli) -> None:
 
 def test_the_example_document_and_its_round_trip(run: Cli, tmp_path: Path) -> None:
     created = run.json("network", "create", "-f", str(EXAMPLE))
-    assert [r["description"] for r in created[0]["reservedranges"]] == ["routers and VRRP", "DHCP pool", "routers"]
-    assert created[0]["consumption"]["ipv4"]["reserved_ips"] == 9 + 55
+    assert [r["description"] for r in created["reservedranges"]] == ["routers and VRRP", "DHCP pool", "routers"]
+    assert created["consumption"]["ipv4"]["reserved_ips"] == 9 + 55
     run("project", "create", "--id", PROJECT, "--name", "p")
     ip = run.json("network", "ip", "create", "--network", "edge-mini-lab", "--project", PROJECT)
     assert ip["ipaddress"] == "185.1.2.10"
@@ -97,4 +97,4 @@ def test_the_example_document_and_its_round_trip(run: Cli, tmp_path: Path) -> No
     described = tmp_path / "described.yaml"
     described.write_text(run("network", "describe", "edge-mini-lab", "-o", "yaml").stdout)
     updated = run.json("network", "update", "-f", str(described))
-    assert updated[0]["reservedranges"] == created[0]["reservedranges"]
+    assert updated["reservedranges"] == created["reservedranges"]

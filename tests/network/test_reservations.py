@@ -121,7 +121,8 @@ def test_a_private_super_network_carries_no_reservations(lab: Network, service: 
     unchanged(storage, INVALID, "cannot be set on private super network",
               lambda: service.update_network(NetworkUpdate(id=lab.id, reservedranges=inside)))
     unchanged(storage, INVALID, "cannot be set on private super network", lambda: service.create_network(
-        NetworkCreate(id="super2", prefixes=["10.200.0.0/16"], privatesuper=True, reservedranges=inside)))
+        NetworkCreate(id="super2", prefixes=["10.200.0.0/16"], privatesuper=True, defaultchildprefixlength={"IPv4": 24},
+                      reservedranges=inside)))
 
 
 def test_update_replaces_the_set_in_one_transaction(project: NetworkService, storage: Storage) -> None:
@@ -175,12 +176,14 @@ def test_child_networks_carry_reservations_of_their_prefixes(lab: Network, servi
     child = service.allocate_network(NetworkAllocate(partitionid=PARTITION, projectid=PROJECT, name="second",
                                                      addressfamily="IPv4", reservedranges=ranges))
     assert child.reservedranges == ranges
-    assert service.allocate_ip(IPAllocate(networkid=child.id, projectid=PROJECT)).ipaddress == str(following + 11)
+    ip = service.allocate_ip(IPAllocate(networkid=child.id, projectid=PROJECT)).ipaddress
+    assert ip == str(following + 11)
     unchanged(storage, INVALID, "is not within one of the prefixes", lambda: service.allocate_network(
         NetworkAllocate(partitionid=PARTITION, projectid=PROJECT, name="third", reservedranges=ranges)))
     with refused(INVALID, "cannot be given for 2 child networks"):
         service.allocate_networks(
             NetworkAllocate(partitionid=PARTITION, projectid=PROJECT, name="many", reservedranges=ranges), 2)
+    service.free_ip(ip)
     freed = service.free_network(child.id)  # reservations go with the child prefix
     assert freed.id == child.id
     again = service.allocate_network(NetworkAllocate(partitionid=PARTITION, projectid=PROJECT, name="again",
