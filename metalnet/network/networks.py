@@ -223,10 +223,10 @@ def delete_network(work: Work, ident: str, acting_for: str | None = None) -> Net
 
 
 def remove_network(work: Work, network: Network) -> Network:
-    """Give back the network's reserved ranges, prefixes (a child's to its parent) and VRF; delete the record."""
+    """Give back the network's prefixes (a child's to its parent; their reserved ranges go with them) and VRF;
+    delete the record."""
     session = work.ipam_in(network.namespace)
-    held = read_placed(session, network.prefixes)
-    unreserve(session, network.id, held)
+    held = read_placed(session, network.prefixes)  # for the event's "before" only
     for cidr in network.prefixes:
         with ipam_errors(f"cannot release prefix {cidr} of network {network.id} in ipam"):
             session.delete_prefix(cidr)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from metalnet.ipam.errors import InvalidInputError
+from metalnet.ipam.errors import InvalidInputError, IpamError
 from metalnet.ipam.session import IpamSession
 from metalnet.network.addresses import address_value, canonical_address, contains
-from metalnet.network.errors import invalid, ipam_errors
+from metalnet.network.errors import from_ipam, invalid, ipam_errors
 from metalnet.network.model import Network, ReservedRange
 
 #: a checked range and the network prefix holding it
@@ -76,8 +76,13 @@ def reserve(session: IpamSession, network_id: str, placed: Sequence[Placed]) -> 
     """Reserve each range in its prefix; the core refuses (and the caller's transaction rolls back) overlap
     with another reservation and ranges holding allocated addresses, naming them."""
     for cidr, wanted in placed:
-        with ipam_errors(f"cannot reserve {wanted} in network {network_id}"):
+        context = f"cannot reserve {wanted} in network {network_id}"
+        try:
             session.reserve_range(cidr, wanted.first, wanted.last, description=wanted.description)
+        except InvalidInputError as exc:  # the range is checked already: a description too long
+            raise invalid(f"{context}: {exc}") from exc
+        except IpamError as exc:
+            raise from_ipam(exc, context) from exc
 
 
 def unreserve(session: IpamSession, network_id: str, placed: Sequence[Placed]) -> None:

@@ -110,6 +110,11 @@ def test_a_range_outside_the_prefixes_is_refused_naming_it(
               lambda: project.update_network(NetworkUpdate(id="ext", name="renamed", reservedranges=ranges)))
 
 
+def test_a_description_too_long_is_invalid(project: NetworkService, storage: Storage) -> None:
+    unchanged(storage, INVALID, "cannot reserve 10.1.0.1-10.1.0.2 in network ext",
+              lambda: external(project, [rr("10.1.0.1", "10.1.0.2", "x" * 1000)]))
+
+
 def test_overlapping_ranges_are_refused_and_nothing_is_created(project: NetworkService, storage: Storage) -> None:
     overlapping = [rr("10.1.0.1", "10.1.0.10"), rr("10.1.0.10", "10.1.0.20")]
     unchanged(storage, REFUSED, "10.1.0.10", lambda: external(project, overlapping))
