@@ -25,6 +25,7 @@ COMPILED_MODULES = (
     "metalnet.ipam.free_ranges",
     "metalnet.ipam.layout",
     "metalnet.ipam.model",
+    "metalnet.ipam.reservations",
     "metalnet.ipam.session",
     "metalnet.storage.keys",
     "metalnet.storage.memory",

@@ -16,6 +16,8 @@ CONNECT_TABLE: tuple[tuple[type[BaseException], str, int], ...] = (
     (ipam.ProtectedNamespaceError, "permission_denied", 403),
     (ipam.NotFoundError, "not_found", 404),
     (ipam.AlreadyAllocatedError, "already_exists", 409),
+    # metalnet's reserved ranges: the request holds only when it says it means a reserved address
+    (ipam.ReservedAddressError, "failed_precondition", 400),
     (ipam.NoIPAvailableError, "not_found", 404),
     (ipam.ExhaustedError, "failed_precondition", 400),
     (ipam.ConflictError, "failed_precondition", 400),

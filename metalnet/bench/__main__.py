@@ -1,4 +1,4 @@
-"""``python -m metalnet.bench [--storage URL] [--quick]``: go-ipam's benchmark loops and fill curves.
+"""``python -m metalnet.bench [--storage URL] [--quick] [--reserved N]``: go-ipam's benchmark loops and fill curves.
 
 It measures the build that runs: the compiled one where ``pip install`` could compile it, the pure-Python one
 with ``METALNET_PURE=1`` (the first line says which).
@@ -10,6 +10,7 @@ second (each go-ipam loop iteration is an acquire plus a release, or a create pl
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import platform
 import tempfile
@@ -29,6 +30,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pairs", type=int, default=None, help="iterations per loop")
     parser.add_argument("--fill", type=int, default=None, help="allocations per fill curve (default 60000)")
     parser.add_argument("--window", type=int, default=2000, help="ops timed at each end of a fill curve")
+    parser.add_argument("--reserved", type=int, default=100,
+                        help="reserved ranges in the extra IP fill curve (default 100; 0: no such curve)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks that the benchmark runs")
     parser.add_argument("--wall", action="store_true",
                         help="time memory:// by wall time (default there: this process's CPU time)")
@@ -58,13 +61,23 @@ def main(argv: list[str] | None = None) -> None:
               f"and {window} more after releasing every other one\n")
         print("| curve | early µs | late µs | late/early | fragmented µs | fragmented/early |")
         print("|---|---:|---:|---:|---:|---:|")
-        for fill_curve in (loops.ip_fill_curve, loops.child_fill_curve):
+        curves: list[loops.FillCurve] = []
+        fill_curves = [loops.ip_fill_curve, loops.child_fill_curve]
+        if args.reserved:
+            fill_curves.insert(1, functools.partial(loops.ip_fill_curve, reserved=args.reserved))
+        for fill_curve in fill_curves:
             # each curve on a store of its own (memory:// opens an empty one), so that what one curve left
             # behind does not decide where the next one's dictionary resizes fall
             with open_storage(url) as store:
                 curve = fill_curve(Ipamer(storage=store), fill, window)
+            curves.append(curve)
             print(f"| {curve.name} | {curve.early_us:.1f} | {curve.late_us:.1f} | {curve.late_ratio:.2f} | "
                   f"{curve.fragmented_us:.1f} | {curve.fragmented_ratio:.2f} |")
+        if args.reserved:
+            plain, reserved = curves[0], curves[1]
+            print(f"\nper IP with {args.reserved} reserved ranges / without: early "
+                  f"{reserved.early_us / plain.early_us:.2f}, late {reserved.late_us / plain.late_us:.2f}, "
+                  f"fragmented {reserved.fragmented_us / plain.fragmented_us:.2f}")
         if not persistent:
             filled, fragmented = loops.store_memory(url, fill)
             print(f"\nstore memory for {fill:,} IPs in a /16: {filled:.2f} MiB as taken, {fragmented:.2f} MiB after "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import ipaddress
 import sys
 import time
 import tracemalloc
@@ -115,11 +116,21 @@ def fill_curve(name: str, acquire: Callable[[], object], release: Callable[[obje
     return FillCurve(name, early_us, late_us, fragmented_us)
 
 
-def ip_fill_curve(ipam: Ipamer, total: int, window: int) -> FillCurve:
+def ip_fill_curve(ipam: Ipamer, total: int, window: int, reserved: int = 0) -> FillCurve:
+    """The fill curve of a /16; with ``reserved``, that many reserved ranges of 5 addresses spread evenly over
+    it first (the fill crosses every one: next-free allocation must skip them at no extra cost)."""
     prefix = "172.20.0.0/16"
     ipam.new_prefix(prefix)
+    name = "IPv4 /16: acquire IP"
+    if reserved:
+        name += f", {reserved} reserved ranges"
+        step = 65_536 // reserved
+        for index in range(reserved):
+            start = 0xAC140000 + index * step + step // 2
+            ipam.reserve_range(prefix, str(ipaddress.IPv4Address(start)), str(ipaddress.IPv4Address(start + 4)),
+                               description=f"bench {index}")
     # keep only the address text of each result, as a caller storing allocations would
-    return fill_curve("IPv4 /16: acquire IP", lambda: str(ipam.acquire_ip(prefix)),
+    return fill_curve(name, lambda: str(ipam.acquire_ip(prefix)),
                       lambda ip: ipam.release_ip_from_prefix(prefix, ip),  # type: ignore[arg-type]
                       total, window)
 

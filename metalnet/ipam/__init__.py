@@ -17,9 +17,10 @@ from metalnet.ipam.errors import (
     NoIPAvailableError,
     NoPrefixAvailableError,
     NotFoundError,
+    ReservedAddressError,
 )
 from metalnet.ipam.ipamer import Ipamer
-from metalnet.ipam.model import IP, Prefix, Usage
+from metalnet.ipam.model import IP, Prefix, ReservedRange, Usage
 from metalnet.ipam.session import IpamSession
 
 __all__ = [
@@ -35,6 +36,8 @@ __all__ = [
     "NoPrefixAvailableError",
     "NotFoundError",
     "Prefix",
+    "ReservedAddressError",
+    "ReservedRange",
     "Usage",
     "prefixes_overlapping",
 ]

@@ -2,11 +2,14 @@
 
 metalnet writes::
 
-    {"format": "metalnet-ipam", "version": 1, "namespace": "root",
-     "prefixes": [{"cidr": "10.0.0.0/16", "parent_cidr": "", "ips": ["10.0.0.0", "10.0.255.255"]}, ...]}
+    {"format": "metalnet-ipam", "version": 2, "namespace": "root",
+     "prefixes": [{"cidr": "10.0.0.0/16", "parent_cidr": "", "ips": ["10.0.0.0", "10.0.255.255"],
+                   "reserved": [{"first": "10.0.0.1", "last": "10.0.0.9", "description": "gateways"}]}, ...]}
 
-``ips`` lists every acquired address, reserved ones included; children follow their parents. ``load``
-also reads go-ipam's dump (a JSON array of ``{"Cidr", "ParentCidr", "IPs": {address: true}}`` or ``null``).
+``ips`` lists every acquired address (network and broadcast included, and addresses acquired inside reserved
+ranges); ``reserved`` the prefix's reserved ranges. A dump without any reserved range is written as version 1
+(without ``reserved``), which older readers know. Children follow their parents. ``load`` also reads
+go-ipam's dump (a JSON array of ``{"Cidr", "ParentCidr", "IPs": {address: true}}`` or ``null``).
 """
 
 from __future__ import annotations
@@ -20,13 +23,36 @@ from metalnet.ipam.errors import ConflictError, InvalidInputError
 from metalnet.ipam.session import IpamSession
 
 FORMAT = "metalnet-ipam"
-VERSION = 1
+#: the newest version written (2: reserved ranges); a dump without reserved ranges is written as version 1
+VERSION = 2
+
+
+class DumpedRange(msgspec.Struct, forbid_unknown_fields=True):
+    first: str
+    last: str
+    description: str = ""
 
 
 class DumpedPrefix(msgspec.Struct, forbid_unknown_fields=True):
     cidr: str
     parent_cidr: str = ""
     ips: list[str] = []
+    reserved: list[DumpedRange] = []
+
+
+class _DumpedPrefixV1(msgspec.Struct):
+    """A prefix as version 1 writes it (no ``reserved`` field, which version 1 readers refuse)."""
+
+    cidr: str
+    parent_cidr: str
+    ips: list[str]
+
+
+class _DumpV1(msgspec.Struct):
+    format: str
+    version: int
+    namespace: str
+    prefixes: list[_DumpedPrefixV1]
 
 
 class Dump(msgspec.Struct, forbid_unknown_fields=True):
@@ -51,8 +77,12 @@ def dump_namespace(session: IpamSession) -> str:
             for first, last in session.acquired_ip_ranges(prefix.cidr)
             for address in range(first, last + 1)
         ]
-        prefixes.append(DumpedPrefix(prefix.cidr, prefix.parent_cidr, ips))
-    return msgspec.json.encode(Dump(FORMAT, VERSION, session.namespace, prefixes)).decode()
+        reserved = [DumpedRange(r.first, r.last, r.description) for r in session.reserved_ranges(prefix.cidr)]
+        prefixes.append(DumpedPrefix(prefix.cidr, prefix.parent_cidr, ips, reserved))
+    if any(prefix.reserved for prefix in prefixes):
+        return msgspec.json.encode(Dump(FORMAT, VERSION, session.namespace, prefixes)).decode()
+    plain = [_DumpedPrefixV1(prefix.cidr, prefix.parent_cidr, prefix.ips) for prefix in prefixes]
+    return msgspec.json.encode(_DumpV1(FORMAT, 1, session.namespace, plain)).decode()
 
 
 def _decode(text: str) -> list[DumpedPrefix]:
@@ -96,3 +126,7 @@ def load_namespace(session: IpamSession, text: str) -> None:
                 raise InvalidInputError(f"ip {ip} is not in {cidr}")
             addresses.append(address)
         session.set_acquired_ips(prefix.cidr, addresses)
+        for reserved in prefix.reserved:
+            # addresses acquired inside a reserved range were acquired with ``reserved``: they stay acquired
+            session.reserve_range(prefix.cidr, reserved.first, reserved.last, reserved.description,
+                                  keep_acquired=True)

@@ -6,6 +6,7 @@
     ├── InvalidInputError      (also a ValueError) unparsable CIDR/address, bad length or name
     ├── NotFoundError          unknown prefix, namespace, or an address that is not acquired
     ├── AlreadyAllocatedError  the specific address or child prefix is taken
+    ├── ReservedAddressError   the specific address lies in a reserved range and was not asked for as such
     ├── ConflictError          overlap, or the prefix's state forbids the operation (has IPs, has children)
     ├── ProtectedNamespaceError  a write to a namespace another layer owns (see ``namespaces``)
     └── ExhaustedError         nothing left of the requested kind
@@ -32,6 +33,10 @@ class NotFoundError(IpamError):
 
 class AlreadyAllocatedError(IpamError):
     """The specific address or child prefix is already taken."""
+
+
+class ReservedAddressError(IpamError):
+    """A specific address inside a reserved range, asked for without ``reserved`` (the message names the range)."""
 
 
 class ConflictError(IpamError):

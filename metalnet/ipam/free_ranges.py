@@ -153,6 +153,87 @@ class FreeRanges:
         self.tx.put(merged_key, start)
         return replace(row, ips_stored=True)
 
+    def within(self, row: PrefixRow, first: int, last: int) -> list[tuple[int, int]]:
+        """The free addresses in ``first``-``last`` as inclusive ranges, lowest first (one seek per range)."""
+        low, high = row.lowest_free_first, row.lowest_free_last
+        found: list[tuple[int, int]] = []
+        if low <= high and low <= last and first <= high:
+            found.append((max(low, first), min(high, last)))
+        if not row.ips_stored or last <= high:
+            return found
+        entry = self.tx.first((*self.space, max(first, high + 1)), self.space)
+        while entry is not None:
+            key, start = entry
+            end = int(key[-1])
+            assert isinstance(start, int)
+            if start > last:
+                break
+            found.append((max(start, first), min(end, last)))
+            entry = self.tx.first((*self.space, end + 1), self.space) if end < last else None
+        return found
+
+    def take_span(self, row: PrefixRow, first: int, last: int) -> PrefixRow:
+        """Take every free address in ``first``-``last`` out of the free ranges (counted in ``acquired_ips``)."""
+        low, high = row.lowest_free_first, row.lowest_free_last
+        taken = 0
+        if row.ips_stored and last > high:  # stored ranges first: the row's remainder may become one
+            entry = self.tx.first((*self.space, max(first, high + 1)), self.space)
+            while entry is not None:
+                key, start = entry
+                end = int(key[-1])
+                assert isinstance(start, int)
+                if start > last:
+                    break
+                self.tx.delete(key)
+                if start < first:
+                    self.tx.put((*self.space, first - 1), start)
+                if end > last:
+                    self.tx.put(key, last + 1)
+                taken += min(end, last) - max(start, first) + 1
+                entry = self.tx.first((*self.space, end + 1), self.space) if end < last else None
+        if low <= high and low <= last and first <= high:
+            taken += min(high, last) - max(low, first) + 1
+            if low < first:
+                if last < high:
+                    self.tx.put((*self.space, high), last + 1)
+                    row = replace(row, ips_stored=True)
+                row = replace(row, lowest_free_last=first - 1)
+            elif last < high:
+                row = replace(row, lowest_free_first=last + 1)
+            else:
+                row = replace(row, lowest_free_first=high + 1)
+        return self._tidy(self._promote(replace(row, acquired_ips=row.acquired_ips + taken)))
+
+    def give_back_span(self, row: PrefixRow, first: int, last: int) -> PrefixRow:
+        """Make ``first``-``last`` (no address of it free) free again, merging with its neighbours."""
+        low, high = row.lowest_free_first, row.lowest_free_last
+        row = replace(row, acquired_ips=row.acquired_ips - (last - first + 1))
+        if low > high:  # the prefix was full: the span is its only free range now
+            return replace(row, lowest_free_first=first, lowest_free_last=last)
+        if last < low - 1:  # a new lowest range; the old one becomes a stored range
+            self.tx.put((*self.space, high), low)
+            return replace(row, lowest_free_first=first, lowest_free_last=last, ips_stored=True)
+        if last == low - 1:
+            return replace(row, lowest_free_first=first)
+        assert first > high, "give_back_span of free addresses"
+        above = self.tx.first((*self.space, last + 1), self.space) if row.ips_stored else None
+        joins_above = above is not None and above[1] == last + 1
+        if first == high + 1:  # grows the lowest range, which may now reach the range above
+            if above is not None and joins_above:
+                self.tx.delete(above[0])
+                return self._tidy(replace(row, lowest_free_last=int(above[0][-1])))
+            return self._tidy(replace(row, lowest_free_last=last))
+        start = first
+        below_key = (*self.space, first - 1)
+        below_start = self.tx.get(below_key) if row.ips_stored else None
+        if below_start is not None:
+            assert isinstance(below_start, int)
+            self.tx.delete(below_key)
+            start = below_start
+        merged_key = above[0] if above is not None and joins_above else (*self.space, last)
+        self.tx.put(merged_key, start)
+        return replace(row, ips_stored=True)
+
     def free(self, row: PrefixRow) -> list[tuple[int, int]]:
         """The free ranges as inclusive (first, last) pairs, lowest first."""
         low, high = row.lowest_free_first, row.lowest_free_last

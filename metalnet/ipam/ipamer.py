@@ -14,7 +14,7 @@ from metalnet.history.recorder import History
 from metalnet.ipam.addresses import parse_address, parse_cidr
 from metalnet.ipam.dump import dump_namespace, load_namespace
 from metalnet.ipam.errors import InvalidInputError
-from metalnet.ipam.model import IP, Prefix, Usage
+from metalnet.ipam.model import IP, Prefix, ReservedRange, Usage
 from metalnet.ipam.namespaces import ROOT_NAMESPACE, check_namespace_name, check_writable
 from metalnet.ipam.session import IpamSession
 from metalnet.storage import deadlines
@@ -38,6 +38,22 @@ def _cidr(value: object) -> str:
 
 def _ns(value: object) -> str:
     return _text(value, check_namespace_name)
+
+
+def _address(value: object) -> str:
+    return _text(value, parse_address)
+
+
+def _description(value: object) -> str:
+    if not isinstance(value, str):
+        raise InvalidInputError(f"invalid description {value!r}: not a string")
+    return value
+
+
+def _flag(value: object, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInputError(f"invalid {name} {value!r}: not a boolean")
+    return value
 
 
 def _length(value: object) -> int:
@@ -137,9 +153,13 @@ class Ipamer:
         """The ``count`` lowest free addresses, all or nothing, in one transaction (metalnet's extension)."""
         return self._run(namespace, lambda s: s.acquire_ips(prefix_cidr, count))
 
-    def acquire_specific_ip(self, prefix_cidr: str, ip: str, *, namespace: str = ROOT_NAMESPACE) -> IP:
-        prefix_cidr, ip = _cidr(prefix_cidr), _text(ip, parse_address)
-        return self._change(namespace, lambda s: s.acquire_specific_ip(prefix_cidr, ip), _ip_event("acquire"))
+    def acquire_specific_ip(self, prefix_cidr: str, ip: str, *, namespace: str = ROOT_NAMESPACE,
+                            reserved: bool = False) -> IP:
+        """Acquire ``ip``; an address inside a reserved range only with ``reserved=True``
+        (:class:`~metalnet.ipam.errors.ReservedAddressError` otherwise)."""
+        prefix_cidr, ip, wanted = _cidr(prefix_cidr), _text(ip, parse_address), _flag(reserved, "reserved")
+        return self._change(namespace, lambda s: s.acquire_specific_ip(prefix_cidr, ip, wanted),
+                            _ip_event("acquire"))
 
     def release_ip(self, ip: IP, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
         if not isinstance(ip, IP):
@@ -150,6 +170,26 @@ class Ipamer:
     def release_ip_from_prefix(self, prefix_cidr: str, ip: str, *, namespace: str = ROOT_NAMESPACE) -> IP:
         prefix_cidr, ip = _cidr(prefix_cidr), _text(ip, parse_address)
         return self._change(namespace, lambda s: s.release_ip_from_prefix(prefix_cidr, ip), _ip_event("release"))
+
+    def reserve_range(self, prefix_cidr: str, first: str, last: str, *, description: str = "",
+                      namespace: str = ROOT_NAMESPACE) -> ReservedRange:
+        """Keep ``first``-``last`` of the prefix out of next-free allocation (see ``IpamSession.reserve_range``)."""
+        prefix_cidr, first, last = _cidr(prefix_cidr), _address(first), _address(last)
+        description = _description(description)
+        return self._change(namespace, lambda s: s.reserve_range(prefix_cidr, first, last, description),
+                            _reserved_event(prefix_cidr, "create"))
+
+    def unreserve_range(self, prefix_cidr: str, first: str, last: str, *,
+                        namespace: str = ROOT_NAMESPACE) -> ReservedRange:
+        """Remove the reserved range ``first``-``last``: its addresses not acquired become free."""
+        prefix_cidr, first, last = _cidr(prefix_cidr), _address(first), _address(last)
+        return self._change(namespace, lambda s: s.unreserve_range(prefix_cidr, first, last),
+                            _reserved_event(prefix_cidr, "delete"))
+
+    def reserved_ranges(self, prefix_cidr: str, *, namespace: str = ROOT_NAMESPACE) -> list[ReservedRange]:
+        """The reserved ranges of the prefix, lowest first."""
+        prefix_cidr = _cidr(prefix_cidr)
+        return self._run(namespace, lambda s: s.reserved_ranges(prefix_cidr), readonly=True)
 
     def read_all_prefix_cidrs(self, *, namespace: str = ROOT_NAMESPACE) -> list[str]:
         return self._run(namespace, lambda s: s.read_all_prefix_cidrs(), readonly=True)
@@ -195,3 +235,14 @@ def _ip_event(action: str) -> Describe[IP]:
 
     return describe
 
+
+
+def _reserved_event(prefix_cidr: str, action: str) -> Describe[ReservedRange]:
+    prefix = str(parse_cidr(prefix_cidr))  # as the core prints it
+
+    def describe(reserved: ReservedRange) -> tuple[str, str, str, dict[str, str]]:
+        state = {"prefix": prefix, "first": reserved.first, "last": reserved.last,
+                 "description": reserved.description}
+        return "ipam-reserved-range", f"{prefix} {reserved.first}-{reserved.last}", action, state
+
+    return describe

@@ -1,10 +1,12 @@
-"""Where the IPAM core keeps its state in the key space (first key items "N", "P", "T", "R", "B").
+"""Where the IPAM core keeps its state in the key space (first key items "N", "P", "T", "R", "B", "V", "H").
 
 - ("N", namespace) → NamespaceRow                                   namespaces other than root
 - ("P", ns, version, pid) → PrefixRow                    every prefix, children included
 - ("T", ns, version, first) → length                     top-level prefixes, for overlap checks
 - ("R", ns, version, pid, range_last) → range_first      free address ranges of a prefix but its lowest
 - ("B", ns, version, pid, block_length, block_start) → 1 free child blocks of a prefix below its free tail
+- ("V", ns, version, pid, range_last) → ReservationRow     reserved address ranges of a prefix
+- ("H", ns, version, pid, range_last) → range_first      the parts of them that are not acquired ("held")
 
 ``pid`` = ``first << 8 | length`` names a prefix in one integer (ordered by address, then length). Every
 ordered look-up asks within one bucket (a key without its last item), as the storage contract prefers.
@@ -61,6 +63,14 @@ def block_space(ns: str, prefix: Cidr, block_length: int) -> Key:
 
 def block_key(ns: str, prefix: Cidr, block_length: int, start: int) -> Key:
     return ("B", ns, prefix.version, prefix.first << 8 | prefix.length, block_length, start)
+
+
+def reservation_space(ns: str, prefix: Cidr) -> Key:
+    return ("V", ns, prefix.version, prefix.first << 8 | prefix.length)
+
+
+def held_space(ns: str, prefix: Cidr) -> Key:
+    return ("H", ns, prefix.version, prefix.first << 8 | prefix.length)
 
 
 def namespace_lock(ns: str) -> str:

@@ -1,11 +1,11 @@
-"""Result types of the IPAM core: :class:`Prefix`, :class:`IP` and :class:`Usage`."""
+"""Result types of the IPAM core: :class:`Prefix`, :class:`IP`, :class:`Usage` and :class:`ReservedRange`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Final, Protocol
 
-from metalnet.ipam.addresses import IPAddress, format_address
+from metalnet.ipam.addresses import IPAddress, format_address, parse_address
 
 
 @dataclass(frozen=True)
@@ -17,12 +17,34 @@ class Usage:
     available_smallest_prefixes: int
     available_prefixes: list[str]
     acquired_prefixes: int
+    #: addresses of reserved ranges that are not acquired (neither free nor counted in ``acquired_ips``)
+    reserved_ips: int = 0
 
     def __str__(self) -> str:
         text = f"ip:{self.acquired_ips}/{self.available_ips}"
+        if self.reserved_ips:
+            text += f" reserved:{self.reserved_ips}"
         if self.acquired_prefixes:
             text += f" prefixes alloc:{self.acquired_prefixes} avail:{self.available_smallest_prefixes}"
         return text
+
+
+@dataclass(frozen=True)
+class ReservedRange:
+    """An inclusive address range of a prefix kept out of next-free allocation (``first``-``last``)."""
+
+    first: str
+    last: str
+    description: str = ""
+
+    @property
+    def size(self) -> int:
+        """How many addresses the range holds."""
+        return parse_address(self.last)[1] - parse_address(self.first)[1] + 1
+
+    def __str__(self) -> str:
+        text = f"{self.first}-{self.last}"
+        return f'{text} ("{self.description}")' if self.description else text
 
 
 class UsageSource(Protocol):

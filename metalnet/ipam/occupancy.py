@@ -5,8 +5,8 @@ most ``2**MAP_BITS`` equal cells and counts, per cell, the addresses taken and r
 child prefixes or IPs, never both (go-ipam's rule), so a map is in one of two modes:
 
 - ``children``: taken = addresses inside child prefixes (the complement of the free blocks);
-- ``addresses``: taken = acquired addresses, reserved = the reserved ones (IPv4 network and broadcast
-  address, IPv6 network address) while acquired.
+- ``addresses``: taken = acquired addresses, reserved = the prefix's own ones (IPv4 network and broadcast
+  address, IPv6 network address) while acquired, and the addresses of reserved ranges that are not acquired.
 
 Both come from the structures the allocator decides with (free ranges, free blocks), so the map shows what
 the next allocation will see. The cost is one pass over the free ranges or blocks plus one step per cell.
@@ -25,6 +25,7 @@ from metalnet.ipam.free_blocks import FreeBlocks
 from metalnet.ipam.free_ranges import reserved_count
 from metalnet.ipam.model import Prefix, Usage
 from metalnet.ipam.namespaces import ROOT_NAMESPACE
+from metalnet.ipam.reservations import Reservations
 from metalnet.ipam.rows import PrefixRow
 from metalnet.ipam.session import IpamSession
 from metalnet.storage.base import Storage
@@ -120,7 +121,8 @@ def child_addresses(session: IpamSession, cidr: str) -> int:
 def allocated_ips(session: IpamSession, cidr: str) -> int:
     """Acquired addresses of the prefix ``cidr`` beyond the ones reserved at its creation."""
     prefix = parse_cidr(cidr)
-    return max(0, _row(session, prefix).acquired_ips - reserved_count(prefix))
+    row = _row(session, prefix)
+    return max(0, row.acquired_ips - row.reserved_free - reserved_count(prefix))
 
 
 def _reserved_points(prefix: Cidr) -> tuple[int, ...]:
@@ -152,15 +154,10 @@ def occupancy(session: IpamSession, cidr: str, block: str | None = None) -> Occu
     mode: MapMode = "children" if row.children else "addresses"
     used = _children_taken(session, prefix, row) if mode == "children" else session.acquired_ip_ranges(str(prefix))
     points = _reserved_points(prefix) if mode == "addresses" else ()
-    for first, last in used:
-        first, last = max(first, window.first), min(last, window.last)
-        if first > last:
-            continue
-        index = (first - window.first) // cell_size
-        while first <= last:
-            end = min(last, window.first + (index + 1) * cell_size - 1)
-            taken[index] += end - first + 1
-            first, index = end + 1, index + 1
+    _count(used, window.first, window.last, cell_size, taken)
+    if mode == "addresses" and row.reservations:  # held addresses of reserved ranges: neither free nor taken
+        _count(Reservations(session.tx, session.namespace, prefix).held(), window.first, window.last, cell_size,
+               reserved)
     for point in points:
         if window.first <= point <= window.last and _inside(used, point):
             index = (point - window.first) // cell_size
@@ -176,6 +173,19 @@ def occupancy(session: IpamSession, cidr: str, block: str | None = None) -> Occu
         up = max(prefix.length, window.length - MAP_BITS)
         parent = cidr_text(Cidr(window.version, window.first & ~((1 << (window.width - up)) - 1), up))
     return Occupancy(str(prefix), cidr_text(window), mode, cell_length, 1 << ((bits + 1) // 2), cells, parent)
+
+
+def _count(ranges: list[tuple[int, int]], low: int, high: int, cell_size: int, counts: list[int]) -> None:
+    """Add the addresses of ``ranges`` within ``low``-``high`` to the counts of the cells they fall in."""
+    for first, last in ranges:
+        first, last = max(first, low), min(last, high)
+        if first > last:
+            continue
+        index = (first - low) // cell_size
+        while first <= last:
+            end = min(last, low + (index + 1) * cell_size - 1)
+            counts[index] += end - first + 1
+            first, index = end + 1, index + 1
 
 
 def _inside(ranges: list[tuple[int, int]], point: int) -> bool:

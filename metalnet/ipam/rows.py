@@ -14,7 +14,9 @@ from metalnet.storage.rows import Row, register_row
 class PrefixRow(Row, frozen=True, tag="prefix", gc=False):
     """One prefix of the IPAM core with the counters its usage is read from in O(1).
 
-    ``acquired_ips`` counts reserved addresses too; ``children`` the acquired child prefixes.
+    ``acquired_ips`` counts every address that is not free: the acquired ones (the network/broadcast addresses
+    taken at creation included) and the ``reserved_free`` ones (in a reserved range and not acquired), so that
+    the free ranges alone decide next-free allocation; ``children`` counts the acquired child prefixes.
     ``free_smallest`` is the number of (width-2)-length blocks in the stored free blocks (the free tail's
     follow from its size, see ipam/free_blocks.py); it is kept exact (it may exceed 2**64 for IPv6) and
     capped only when reported.
@@ -40,6 +42,18 @@ class PrefixRow(Row, frozen=True, tag="prefix", gc=False):
     ips_stored: bool = False
     #: whether free child blocks below the free tail may be stored as keys
     blocks_stored: bool = False
+    #: how many reserved ranges the prefix has (0: no reservation look-up on any path, see ipam/reservations.py)
+    reservations: int = 0
+    #: addresses in reserved ranges that are not acquired (part of ``acquired_ips``, reported apart)
+    reserved_free: int = 0
+
+
+@register_row
+class ReservationRow(Row, frozen=True, tag="reservation", gc=False):
+    """A reserved address range of a prefix, stored under its last address (``layout.reservation_key``)."""
+
+    first: int
+    description: str
 
 
 @register_row

@@ -4,7 +4,8 @@ Each prefix is a :class:`~metalnet.ipam.rows.PrefixRow` with the counters usage 
 address ranges (:mod:`metalnet.ipam.free_ranges`) and its free child blocks (:mod:`metalnet.ipam.free_blocks`);
 ``layout`` says where each lives in the key space. This module checks input and state, takes the locks and
 raises the errors; every allocation decision is a few ordered seeks in those two structures, so its cost does
-not grow with what the prefix already holds.
+not grow with what the prefix already holds. Reserved ranges (:mod:`metalnet.ipam.reservations`) are absent
+from the free ranges; a prefix without any never looks them up.
 """
 
 from __future__ import annotations
@@ -31,21 +32,28 @@ from metalnet.ipam.errors import (
     NoIPAvailableError,
     NoPrefixAvailableError,
     NotFoundError,
+    ReservedAddressError,
 )
 from metalnet.ipam.free_blocks import FreeBlocks
 from metalnet.ipam.free_ranges import FreeRanges, fresh_range, reserved_count
-from metalnet.ipam.model import IP, Prefix, Usage, UsageSource
+from metalnet.ipam.model import IP, Prefix, ReservedRange, Usage, UsageSource
 from metalnet.ipam.namespaces import ROOT_NAMESPACE, check_namespace_name
+from metalnet.ipam.reservations import Reservations
 from metalnet.ipam.rows import NamespaceRow, PrefixRow
 from metalnet.storage.base import Transaction
 
 #: the most addresses one :meth:`IpamSession.acquire_ips` takes (one transaction holds them all)
 MAX_ACQUIRE = 10_000
+#: the longest description of a reserved range
+MAX_DESCRIPTION = 256
+#: how many acquired addresses a refused reservation names before "and N more"
+NAMED_CONFLICTS = 10
 
 
 def _has_ips(row: PrefixRow) -> bool:
-    # go-ipam's threshold: more than 2 (IPv4) or 1 (IPv6) acquired addresses, reserved ones included
-    return row.acquired_ips > (2 if row.version == 4 else 1)
+    # go-ipam's threshold: more than 2 (IPv4) or 1 (IPv6) acquired addresses, network/broadcast included
+    # (held addresses of reserved ranges are not acquired)
+    return row.acquired_ips - row.reserved_free > (2 if row.version == 4 else 1)
 
 
 def _address_type(version: int) -> type[IPv4Address] | type[IPv6Address]:
@@ -158,8 +166,7 @@ class IpamSession:
                 f"given length:{length} must be greater than prefix length:{parent.length}"
                 f" and at most {parent.width} (parent {parent})"
             )
-        if _has_ips(row):
-            raise ConflictError(f"prefix {parent} has ips, acquire child prefix not possible")
+        self._check_no_ips(parent, row)
         blocks = FreeBlocks(self.tx, self.namespace, parent)
         taken = blocks.take_best(row, length)
         if taken is None:
@@ -177,8 +184,7 @@ class IpamSession:
             parent.first <= child.first <= parent.last
         ):
             raise InvalidInputError(f"specific prefix {child_cidr} is not a child prefix of {parent}")
-        if _has_ips(row):
-            raise ConflictError(f"prefix {parent} has ips, acquire child prefix not possible")
+        self._check_no_ips(parent, row)
         blocks = FreeBlocks(self.tx, self.namespace, parent)
         found = blocks.containing(row, child)
         if found is None:
@@ -214,7 +220,7 @@ class IpamSession:
         taken = FreeRanges(self.tx, self.namespace, prefix).take_lowest(row)
         if taken is None:
             raise NoIPAvailableError(
-                f"no more ips in prefix: {prefix} left, length of prefix.ips: {row.acquired_ips}"
+                f"no more ips in prefix: {prefix} left, length of prefix.ips: {row.acquired_ips - row.reserved_free}"
             )
         start, row = taken
         self.tx.put(layout.prefix_key(self.namespace, prefix), row)
@@ -241,11 +247,16 @@ class IpamSession:
         return [IP(make(address), parent) for first, last in runs for address in range(first, last + 1)]
 
     def free_ip_count(self, prefix_cidr: str) -> int:
-        """How many addresses of the prefix are free, uncapped (usage caps its counts as go-ipam does)."""
+        """How many addresses of the prefix are free, uncapped (usage caps its counts as go-ipam does); held
+        addresses of reserved ranges are not free."""
         prefix = parse_cidr(prefix_cidr)
         return FreeRanges(self.tx, self.namespace, prefix).free_count(self._row(prefix))
 
-    def acquire_specific_ip(self, prefix_cidr: str, ip: str) -> IP:
+    def acquire_specific_ip(self, prefix_cidr: str, ip: str, reserved: bool = False) -> IP:
+        """Acquire ``ip``; inside a reserved range only with ``reserved`` (else :class:`ReservedAddressError`).
+
+        ``reserved`` outside every reserved range changes nothing; an empty ``ip`` is the next free address.
+        """
         if not ip:
             return self.acquire_ip(prefix_cidr)
         prefix = parse_cidr(prefix_cidr)
@@ -255,6 +266,20 @@ class IpamSession:
         version, address = self._parse_ip_in(prefix, ip)
         if row.children:
             raise ConflictError(f"prefix {prefix} has childprefixes, acquire ip not possible")
+        if row.reservations:
+            reservations = Reservations(self.tx, self.namespace, prefix)
+            found = reservations.containing(address)
+            if found is not None:
+                text = format_address(version, address)
+                if not reserved:
+                    raise ReservedAddressError(
+                        f"ip {text} is in reserved range {self._range(version, found)}; ask for it with reserved"
+                    )
+                if not reservations.take(address):
+                    raise AlreadyAllocatedError(f"given ip:{text} is already allocated")
+                self.tx.put(layout.prefix_key(self.namespace, prefix),
+                            replace(row, reserved_free=row.reserved_free - 1))
+                return IP(to_ip_address(version, address), cidr_text(prefix))
         changed = FreeRanges(self.tx, self.namespace, prefix).take(row, address)
         if changed is None:
             raise AlreadyAllocatedError(f"given ip:{format_address(version, address)} is already allocated")
@@ -280,6 +305,17 @@ class IpamSession:
 
     def _release(self, prefix: Cidr, row: PrefixRow, version: int, address: int, text: object) -> None:
         # ``text``: what the caller gave (a string or an IP), printed only in the error
+        if row.reservations and prefix.contains(version, address):
+            reservations = Reservations(self.tx, self.namespace, prefix)
+            found = reservations.containing(address)
+            if found is not None:  # back to its reservation, not to the free ranges
+                if not reservations.give_back(address, found[0], found[1]):
+                    raise NotFoundError(
+                        f"unable to release ip:{text} because it is not allocated in prefix:{prefix}"
+                    )
+                self.tx.put(layout.prefix_key(self.namespace, prefix),
+                            replace(row, reserved_free=row.reserved_free + 1))
+                return
         changed = (FreeRanges(self.tx, self.namespace, prefix).give_back(row, address)
                    if prefix.contains(version, address) else None)
         if changed is None:
@@ -287,9 +323,13 @@ class IpamSession:
         self.tx.put(layout.prefix_key(self.namespace, prefix), changed)
 
     def acquired_ip_ranges(self, prefix_cidr: str) -> list[tuple[int, int]]:
-        """The acquired addresses of a prefix as inclusive (first, last) ranges: the gaps between free ranges."""
+        """The acquired addresses of a prefix as inclusive (first, last) ranges: the gaps between free ranges
+        (and held ranges of its reservations)."""
         prefix = parse_cidr(prefix_cidr)
-        free = FreeRanges(self.tx, self.namespace, prefix).free(self._row(prefix))
+        row = self._row(prefix)
+        free = FreeRanges(self.tx, self.namespace, prefix).free(row)
+        if row.reservations:
+            free = sorted(free + Reservations(self.tx, self.namespace, prefix).held())
         acquired, cursor = [], prefix.first
         for start, last in free:
             if start > cursor:
@@ -300,15 +340,137 @@ class IpamSession:
         return acquired
 
     def set_acquired_ips(self, prefix_cidr: str, addresses: list[int]) -> None:
-        """Replace the acquired set of a prefix (used by load): free ranges become the complement."""
+        """Replace the acquired set of a prefix (used by load, before its reservations): free ranges become the
+        complement."""
         prefix = parse_cidr(prefix_cidr)
         row = self._row(prefix)
+        if row.reservations:
+            raise ConflictError(f"prefix {prefix} has reserved ranges, set acquired ips not possible")
         taken = sorted(set(addresses))
         for address in taken:
             if not prefix.first <= address <= prefix.last:
                 raise InvalidInputError(f"ip {format_address(prefix.version, address)} is not in {prefix}")
         row = FreeRanges(self.tx, self.namespace, prefix).replace_all(row, taken)
         self.tx.put(layout.prefix_key(self.namespace, prefix), row)
+
+    # -- reserved ranges ------------------------------------------------------------------------
+
+    def reserve_range(self, prefix_cidr: str, first: str, last: str, description: str = "", *,
+                      keep_acquired: bool = False) -> ReservedRange:
+        """Reserve the addresses ``first``-``last`` of a prefix: next-free allocation skips them from now on.
+
+        The prefix's own network (and IPv4 broadcast) address may lie in the range: taken at creation, it
+        stays taken. ``keep_acquired`` (for load): acquired addresses in the range stay acquired instead of
+        refusing the range.
+
+        Raises:
+            InvalidInputError: an address outside the prefix, ``first`` above ``last``, a long description.
+            ConflictError: the prefix has child prefixes, the range overlaps a reserved one, or it holds
+                acquired addresses (named).
+        """
+        prefix = parse_cidr(prefix_cidr)
+        if self._locks:
+            self.tx.lock(layout.prefix_lock(self.namespace, prefix))
+        row = self._row(prefix)
+        low, high = self._range_in(prefix, first, last)
+        if len(description) > MAX_DESCRIPTION:
+            raise InvalidInputError(
+                f"description of reserved range {first}-{last} is longer than {MAX_DESCRIPTION} characters"
+            )
+        wanted = f"{format_address(prefix.version, low)}-{format_address(prefix.version, high)}"
+        if row.children:
+            raise ConflictError(f"prefix {prefix} has child prefixes, reserve range {wanted} not possible")
+        reservations = Reservations(self.tx, self.namespace, prefix)
+        clash = reservations.overlapping(low, high) if row.reservations else None
+        if clash is not None:
+            raise ConflictError(
+                f"range {wanted} overlaps reserved range {self._range(prefix.version, clash)} in prefix {prefix}"
+            )
+        ranges = FreeRanges(self.tx, self.namespace, prefix)
+        free = ranges.within(row, low, high)
+        if not keep_acquired:
+            self._check_none_acquired(prefix, wanted, low, high, free)
+        row = ranges.take_span(row, low, high)
+        reservations.add(low, high, description, free)
+        held = sum(end - start + 1 for start, end in free)
+        self.tx.put(layout.prefix_key(self.namespace, prefix),
+                    replace(row, reservations=row.reservations + 1, reserved_free=row.reserved_free + held))
+        return self._reserved(prefix.version, (low, high, description))
+
+    def unreserve_range(self, prefix_cidr: str, first: str, last: str) -> ReservedRange:
+        """Remove the reserved range ``first``-``last`` (exactly); its held addresses become free, its acquired
+        ones stay acquired (released later, they become free).
+
+        Raises:
+            NotFoundError: the prefix has no reserved range ``first``-``last``.
+        """
+        prefix = parse_cidr(prefix_cidr)
+        if self._locks:
+            self.tx.lock(layout.prefix_lock(self.namespace, prefix))
+        row = self._row(prefix)
+        low, high = self._range_in(prefix, first, last)
+        reservations = Reservations(self.tx, self.namespace, prefix)
+        found = reservations.exact(low, high) if row.reservations else None
+        if found is None:
+            message = f"no reserved range {first}-{last} in prefix {prefix}"
+            clash = reservations.overlapping(low, high) if row.reservations else None
+            if clash is not None:
+                message += f", but {self._range(prefix.version, clash)} overlaps it"
+            raise NotFoundError(message)
+        held = reservations.remove(low, high)
+        ranges = FreeRanges(self.tx, self.namespace, prefix)
+        for start, end in held:
+            row = ranges.give_back_span(row, start, end)
+        count = sum(end - start + 1 for start, end in held)
+        self.tx.put(layout.prefix_key(self.namespace, prefix),
+                    replace(row, reservations=row.reservations - 1, reserved_free=row.reserved_free - count))
+        return self._reserved(prefix.version, found)
+
+    def reserved_ranges(self, prefix_cidr: str) -> list[ReservedRange]:
+        """The reserved ranges of a prefix, lowest first."""
+        prefix = parse_cidr(prefix_cidr)
+        if not self._row(prefix).reservations:
+            return []
+        return [self._reserved(prefix.version, found)
+                for found in Reservations(self.tx, self.namespace, prefix).listing()]
+
+    def _range_in(self, prefix: Cidr, first: str, last: str) -> tuple[int, int]:
+        """``first`` and ``last`` as addresses inside ``prefix``, ``first`` not above ``last``."""
+        _, low = self._parse_ip_in(prefix, first)
+        _, high = self._parse_ip_in(prefix, last)
+        if low > high:
+            raise InvalidInputError(f"invalid range {first}-{last}: {first} is above {last}")
+        return low, high
+
+    def _check_none_acquired(self, prefix: Cidr, wanted: str, low: int, high: int,
+                             free: list[tuple[int, int]]) -> None:
+        """Refuse ``low``-``high`` when it holds acquired addresses (the ones not free), naming them; the
+        prefix's own network and broadcast addresses do not count."""
+        own = {prefix.first, prefix.last} if prefix.version == 4 else {prefix.first}
+        named: list[str] = []
+        count, cursor = 0, low
+        for start, end in [*free, (high + 1, high + 1)]:
+            if start > cursor:  # cursor..start-1 is not free
+                gap = start - cursor - sum(1 for point in own if cursor <= point < start)
+                count += gap
+                address = cursor
+                while len(named) < NAMED_CONFLICTS and address < start:
+                    if address not in own:
+                        named.append(format_address(prefix.version, address))
+                    address += 1
+            cursor = end + 1
+        if count:
+            listed = ", ".join(named) + (f" and {count - len(named)} more" if count > len(named) else "")
+            raise ConflictError(f"range {wanted} of prefix {prefix} holds acquired ips: {listed}")
+
+    @staticmethod
+    def _range(version: int, found: tuple[int, int, str]) -> str:
+        return str(IpamSession._reserved(version, found))
+
+    @staticmethod
+    def _reserved(version: int, found: tuple[int, int, str]) -> ReservedRange:
+        first, last, description = found
+        return ReservedRange(format_address(version, first), format_address(version, last), description)
 
     # -- namespaces -----------------------------------------------------------------------------
 
@@ -408,9 +570,21 @@ class IpamSession:
     def _remove(self, prefix: Cidr, row: PrefixRow) -> None:
         if row.ips_stored:  # a prefix without gaps (the common case) is its row alone
             FreeRanges(self.tx, self.namespace, prefix).remove_all(row)
+        if row.reservations:
+            Reservations(self.tx, self.namespace, prefix).remove_all()
         if row.blocks_stored:
             FreeBlocks(self.tx, self.namespace, prefix).remove_all(row)
         self.tx.delete(layout.prefix_key(self.namespace, prefix))
+
+    def _check_no_ips(self, parent: Cidr, row: PrefixRow) -> None:
+        """A prefix holds IPs or child prefixes, not both (go-ipam's rule): reserved ranges count as IPs."""
+        if _has_ips(row):
+            raise ConflictError(f"prefix {parent} has ips, acquire child prefix not possible")
+        if row.reservations:
+            lowest = Reservations(self.tx, self.namespace, parent).overlapping(parent.first, parent.last)
+            assert lowest is not None
+            raise ConflictError(f"prefix {parent} has reserved range {self._range(parent.version, lowest)},"
+                                " acquire child prefix not possible")
 
     def _check_removable(self, row: PrefixRow, prefix: Cidr, action: str) -> None:
         if _has_ips(row):
@@ -432,10 +606,11 @@ class IpamSession:
             listed = [str(block) for block in blocks.listing(row) if block.length <= prefix.width - 2]
         return Usage(
             available_ips=capped(prefix.size),
-            acquired_ips=capped(row.acquired_ips),
+            acquired_ips=capped(row.acquired_ips - row.reserved_free),
             available_smallest_prefixes=capped(blocks.smallest_free(row)),
             available_prefixes=listed,
             acquired_prefixes=row.children,
+            reserved_ips=capped(row.reserved_free),
         )
 
     @staticmethod

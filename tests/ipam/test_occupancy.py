@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from metalnet.ipam import InvalidInputError, Ipamer, IpamSession, NoPrefixAvailableError, NotFoundError
-from metalnet.ipam.occupancy import MAP_BITS, IpamReader, Occupancy
+from metalnet.ipam.occupancy import MAP_BITS, IpamReader, Occupancy, allocated_ips
 from metalnet.storage import MemoryStorage, Storage
 
 
@@ -196,3 +196,16 @@ def test_uses_read_one_by_one_or_in_one_scan_agree(ipam: Ipamer, count: int) -> 
     for use in reader(ipam).namespaces()["root"]:
         assert use.usage == ipam.storage.run(
             lambda tx, cidr=use.prefix.cidr: IpamSession(tx).prefix_counters(cidr), readonly=True)
+
+
+def test_reserved_ranges_show_as_reserved_until_acquired(ipam: Ipamer) -> None:
+    ipam.new_prefix("10.0.0.0/16")
+    ipam.reserve_range("10.0.0.0/16", "10.0.1.0", "10.0.2.255", description="dhcp")
+    ipam.acquire_specific_ip("10.0.0.0/16", "10.0.1.7", reserved=True)
+    ipam.acquire_ip("10.0.0.0/16")
+    found = reader(ipam).occupancy("10.0.0.0/16")
+    assert [(c.taken, c.reserved, c.state) for c in found.cells[:4]] == [
+        (1, 1, "partial"), (1, 255, "taken"), (0, 256, "reserved"), (0, 0, "free")]
+    zoomed = reader(ipam).occupancy("10.0.0.0/16", "10.0.1.0/24")
+    assert [c.state for c in zoomed.cells[6:9]] == ["reserved", "taken", "reserved"]
+    assert ipam.storage.run(lambda tx: allocated_ips(IpamSession(tx), "10.0.0.0/16"), readonly=True) == 2
