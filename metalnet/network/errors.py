@@ -5,7 +5,7 @@
     NetworkError(kind, message)
         kind INVALID    bad input, or a rule metal-api answers with "bad request"
         kind NOT_FOUND  unknown network, IP, partition or project
-        kind CONFLICT   id exists, specific IP taken or reserved, VRF taken
+        kind CONFLICT   id exists, specific IP taken, VRF taken
         kind REFUSED    overlap, children or IPs present, exhausted, IPAM refusals
         kind STALE      an update based on an older version of the record (optimistic locking)
         kind RESERVED   a specific address inside a reserved range, asked for without saying it is meant
@@ -87,7 +87,7 @@ def stale(message: str) -> NetworkError:
 def from_ipam(exc: IpamError, context: str = "") -> NetworkError:
     """The network-layer error for an IPAM core error; ``context`` prefixes the core's message."""
     message = f"{context}: {exc}" if context else str(exc)
-    if isinstance(exc, AlreadyAllocatedError | ReservedAddressError):  # the specific address is not to be had
+    if isinstance(exc, AlreadyAllocatedError):
         return NetworkError(ErrorKind.CONFLICT, message)
     if isinstance(exc, NotFoundError):
         return NetworkError(ErrorKind.NOT_FOUND, message)

@@ -58,7 +58,7 @@ def check_may_reserve(network_id: str, privatesuper: bool, ranges: Sequence[Rese
 
 def read_placed(session: IpamSession, prefixes: Sequence[str]) -> list[Placed]:
     """The reservations of ``prefixes`` in the core, in prefix order and, within a prefix, in address order."""
-    placed = []
+    placed: list[Placed] = []
     for cidr in prefixes:
         with ipam_errors(f"cannot read reserved ranges of prefix {cidr} in ipam"):
             found = session.reserved_ranges(cidr)
