@@ -103,6 +103,10 @@ class Network(msgspec.Struct, kw_only=True):
     changed: datetime = msgspec.field(default_factory=now)
     consumption: Consumption = msgspec.field(default_factory=Consumption)
     reservedranges: list[ReservedRange] = msgspec.field(default_factory=list)
+    #: how many reserved ranges the core holds in the network's prefixes (stored; not the ranges): a read asks
+    #: the core for them only when there are some, which saves a prefix-row read per prefix (a third of
+    #: ``get_network``'s rate on SQLite)
+    reservations: int = 0
 
 
 class IP(msgspec.Struct, kw_only=True):

@@ -103,8 +103,8 @@ def create_network(work: Work, request: NetworkCreate, acting_for: str | None = 
         created=stamp,
         changed=stamp,
     )
-    if placed:  # the event of the create shows them as the core holds them
-        network.reservedranges = read_ranges(work.ipam, network)
+    network.reservations = len(placed)
+    network.reservedranges = read_ranges(work.ipam, network)  # the create's event shows them as the core holds them
     work.records.insert(network)
     work.link(network)
     return work.with_consumption(network)
@@ -128,7 +128,7 @@ def update_network(
     check_owner(acting_for, old.projectid)
     check_fresh("network", old.id, old.changed, request.fresh)
     session = work.ipam_in(old.namespace)
-    held = read_placed(session, old.prefixes)
+    held = read_placed(session, old)
     old.reservedranges = [found for _, found in held]  # the event's "before" shows them
     new = msgspec.structs.replace(old, changed=now(), generation=old.generation + 1)
     apply_given(new, request, "name", "description", "labels")
@@ -172,7 +172,8 @@ def update_network(
     unreserve(session, old.id, [placed for placed in held if placed not in wanted])
     _apply_prefix_changes(work, old.prefixes, new.prefixes)
     reserve(session, old.id, [placed for placed in wanted if placed not in held])
-    new.reservedranges = read_ranges(session, new) if wanted else []
+    new.reservations = len(wanted)
+    new.reservedranges = read_ranges(session, new)
     new.additional_announcable_cidrs = check_announcable(
         request.additional_announcable_cidrs or [], old.privatesuper, ErrorKind.REFUSED
     )
@@ -226,7 +227,7 @@ def remove_network(work: Work, network: Network) -> Network:
     """Give back the network's prefixes (a child's to its parent; their reserved ranges go with them) and VRF;
     delete the record."""
     session = work.ipam_in(network.namespace)
-    held = read_placed(session, network.prefixes)  # for the event's "before" only
+    held = read_placed(session, network)  # for the event's "before" only
     for cidr in network.prefixes:
         with ipam_errors(f"cannot release prefix {cidr} of network {network.id} in ipam"):
             session.delete_prefix(cidr)

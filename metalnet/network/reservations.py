@@ -56,10 +56,13 @@ def check_may_reserve(network_id: str, privatesuper: bool, ranges: Sequence[Rese
             "as child networks (reserve addresses in a child network instead)")
 
 
-def read_placed(session: IpamSession, prefixes: Sequence[str]) -> list[Placed]:
-    """The reservations of ``prefixes`` in the core, in prefix order and, within a prefix, in address order."""
+def read_placed(session: IpamSession, network: Network) -> list[Placed]:
+    """The network's reservations in the core, in prefix order and, within a prefix, in address order (no read
+    when its record says it has none)."""
     placed: list[Placed] = []
-    for cidr in prefixes:
+    if not network.reservations:
+        return placed
+    for cidr in network.prefixes:
         with ipam_errors(f"cannot read reserved ranges of prefix {cidr} in ipam"):
             found = session.reserved_ranges(cidr)
         placed.extend(
@@ -69,7 +72,7 @@ def read_placed(session: IpamSession, prefixes: Sequence[str]) -> list[Placed]:
 
 def read_ranges(session: IpamSession, network: Network) -> list[ReservedRange]:
     """The network's reserved ranges, read back from its prefixes in the core."""
-    return [found for _, found in read_placed(session, network.prefixes)]
+    return [found for _, found in read_placed(session, network)]
 
 
 def reserve(session: IpamSession, network_id: str, placed: Sequence[Placed]) -> None:
@@ -98,5 +101,5 @@ def reserve_in_new(session: IpamSession, network: Network, ranges: Sequence[Rese
     check_may_reserve(network.id, network.privatesuper, ranges)
     placed = check_ranges(network.id, network.prefixes, ranges or [])
     reserve(session, network.id, placed)
-    if placed:
-        network.reservedranges = read_ranges(session, network)
+    network.reservations = len(placed)
+    network.reservedranges = read_ranges(session, network)
