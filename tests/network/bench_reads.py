@@ -12,18 +12,9 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
-from metalnet.network import (
-    NetworkAllocate,
-    NetworkCreate,
-    NetworkService,
-    NetworkUpdate,
-    PartitionCreate,
-    ProjectCreate,
-    ReservedRange,
-)
-from metalnet.storage import open_storage
+from metalnet.network import NetworkAllocate, NetworkService, NetworkUpdate, ReservedRange
+from tests.network.bench_service import lab
 
 ROUNDS = 5
 GETS = 5000
@@ -37,14 +28,7 @@ def _rate(service: NetworkService, ident: str) -> float:
 
 
 def main(url: str) -> str:
-    if url.startswith("sqlite:///"):
-        for suffix in ("", "-wal", "-shm"):
-            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
-    service = NetworkService(open_storage(url))
-    service.create_partition(PartitionCreate(id="p"))
-    service.create_project(ProjectCreate(id="x"))
-    service.create_network(NetworkCreate(id="super", partitionid="p", prefixes=["10.0.0.0/8", "2001:db8::/48"],
-                                         privatesuper=True, defaultchildprefixlength={"IPv4": 16, "IPv6": 64}))
+    service = lab(url)
     plain = service.allocate_network(NetworkAllocate(partitionid="p", projectid="x", name="plain"))
     reserved = service.allocate_network(NetworkAllocate(partitionid="p", projectid="x", name="reserved"))
     ranges = []

@@ -36,7 +36,9 @@ def _rate(operation: Callable[[], object], count: int) -> float:
     return count / (time.perf_counter() - start)
 
 
-def main(url: str, count: int) -> str:
+def lab(url: str) -> NetworkService:
+    """A fresh store at ``url`` (a SQLite file is removed first) with partition p, project x and a /8 + /48
+    private super network that gives /16 + /64 children."""
     if url.startswith("sqlite:///"):
         for suffix in ("", "-wal", "-shm"):
             Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
@@ -45,6 +47,11 @@ def main(url: str, count: int) -> str:
     service.create_project(ProjectCreate(id="x"))
     service.create_network(NetworkCreate(id="super", partitionid="p", prefixes=["10.0.0.0/8", "2001:db8::/48"],
                                          privatesuper=True, defaultchildprefixlength={"IPv4": 16, "IPv6": 64}))
+    return service
+
+
+def main(url: str, count: int) -> str:
+    service = lab(url)
     child = service.allocate_network(NetworkAllocate(partitionid="p", projectid="x", name="c"))
     ipv4 = IPAllocate(networkid=child.id, projectid="x")
     ipv6 = IPAllocate(networkid=child.id, projectid="x", addressfamily="IPv6")
