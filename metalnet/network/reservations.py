@@ -1,7 +1,8 @@
 """Reserved ranges of a network: address ranges of its prefixes that next-free allocation never hands out.
 
 The IPAM core owns the reservations (one set per prefix, :meth:`~metalnet.ipam.session.IpamSession.reserve_range`);
-the network record keeps no copy, and a network read gets them back from its prefixes (:func:`read_ranges`). This
+the network record keeps only their number (``Network.reservations``: a network without any reads none), and a
+network read gets them back from its prefixes (:func:`read_ranges`). This
 module holds the network layer's rules: each range lies inside one of the network's prefixes (both families),
 a private super network carries none (its prefixes are given out as child networks, which the core refuses
 from a prefix with reservations), and an update replaces the whole set in the update's transaction.
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 
 from metalnet.ipam.errors import InvalidInputError, IpamError
 from metalnet.ipam.session import IpamSession
-from metalnet.network.addresses import address_value, canonical_address, contains
+from metalnet.network.addresses import canonical_address, contains
 from metalnet.network.errors import from_ipam, invalid, ipam_errors
 from metalnet.network.model import Network, ReservedRange
 
@@ -22,11 +23,12 @@ Placed = tuple[str, ReservedRange]
 
 
 def check_ranges(network_id: str, prefixes: Sequence[str], ranges: Sequence[ReservedRange]) -> list[Placed]:
-    """Each range in canonical form with the prefix of ``prefixes`` that holds it, in the given order.
+    """Each range in canonical form with the prefix of ``prefixes`` that holds it, in the given order (the
+    core checks the rest when it reserves: a first address above the last, the description's length).
 
     Raises:
-        NetworkError: INVALID, naming the range, for an unparsable address, ends of two families, a first
-            address after the last, or a range that no single prefix of the network holds.
+        NetworkError: INVALID, naming the range, for an unparsable address or a range that no single prefix of
+            the network holds (ends of two families included).
     """
     placed = []
     for given in ranges:
@@ -35,11 +37,6 @@ def check_ranges(network_id: str, prefixes: Sequence[str], ranges: Sequence[Rese
             first, last = canonical_address(given.first), canonical_address(given.last)
         except InvalidInputError as exc:
             raise invalid(f"reserved range {name} is invalid: {exc}") from None
-        (first_version, first_value), (last_version, last_value) = address_value(first), address_value(last)
-        if first_version != last_version:
-            raise invalid(f"reserved range {name} mixes IPv{first_version} and IPv{last_version} addresses")
-        if first_value > last_value:
-            raise invalid(f"reserved range {name} is invalid: its first address is after its last")
         cidr = next((c for c in prefixes if contains(c, first) and contains(c, last)), None)
         if cidr is None:
             raise invalid(
@@ -82,7 +79,7 @@ def reserve(session: IpamSession, network_id: str, placed: Sequence[Placed]) -> 
         context = f"cannot reserve {wanted} in network {network_id}"
         try:
             session.reserve_range(cidr, wanted.first, wanted.last, description=wanted.description)
-        except InvalidInputError as exc:  # the range is checked already: a description too long
+        except InvalidInputError as exc:  # bad input only the core checks (first above last, description length)
             raise invalid(f"{context}: {exc}") from exc
         except IpamError as exc:
             raise from_ipam(exc, context) from exc
