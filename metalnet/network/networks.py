@@ -29,8 +29,8 @@ from metalnet.network.reservations import (
     check_ranges,
     read_placed,
     read_ranges,
+    replace_ranges,
     reserve,
-    unreserve,
 )
 from metalnet.network.rules import (
     canonical_cidrs,
@@ -167,11 +167,7 @@ def update_network(
         wanted = check_ranges(old.id, new.prefixes, request.reservedranges)
     else:  # kept, except those of a prefix the update removes: they go with it
         wanted = [placed for placed in held if placed[0] in new.prefixes]
-    # the given set replaces the old one: ranges no longer wanted (or with a new description) are unreserved
-    # before their prefix can go and before a new range may take their place; new ones after new prefixes exist
-    unreserve(session, old.id, [placed for placed in held if placed not in wanted])
-    _apply_prefix_changes(work, old.prefixes, new.prefixes)
-    reserve(session, old.id, [placed for placed in wanted if placed not in held])
+    replace_ranges(session, old.id, held, wanted, lambda: _apply_prefix_changes(work, old.prefixes, new.prefixes))
     new.reservations = len(wanted)
     new.reservedranges = read_ranges(session, new)
     new.additional_announcable_cidrs = check_announcable(

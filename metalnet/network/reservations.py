@@ -10,7 +10,7 @@ from a prefix with reservations), and an update replaces the whole set in the up
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from metalnet.ipam.errors import InvalidInputError, IpamError
 from metalnet.ipam.session import IpamSession
@@ -72,17 +72,37 @@ def read_ranges(session: IpamSession, network: Network) -> list[ReservedRange]:
     return [found for _, found in read_placed(session, network)]
 
 
-def reserve(session: IpamSession, network_id: str, placed: Sequence[Placed]) -> None:
+def reserve(session: IpamSession, network_id: str, placed: Sequence[Placed], *, keep_acquired: bool = False) -> None:
     """Reserve each range in its prefix; the core refuses (and the caller's transaction rolls back) overlap
-    with another reservation and ranges holding allocated addresses, naming them."""
+    with another reservation and, unless ``keep_acquired``, ranges holding allocated addresses, naming them."""
     for cidr, wanted in placed:
         context = f"cannot reserve {wanted} in network {network_id}"
         try:
-            session.reserve_range(cidr, wanted.first, wanted.last, description=wanted.description)
+            session.reserve_range(cidr, wanted.first, wanted.last, description=wanted.description,
+                                  keep_acquired=keep_acquired)
         except InvalidInputError as exc:  # bad input only the core checks (first above last, description length)
             raise invalid(f"{context}: {exc}") from exc
         except IpamError as exc:
             raise from_ipam(exc, context) from exc
+
+
+def replace_ranges(session: IpamSession, network_id: str, held: Sequence[Placed], wanted: Sequence[Placed],
+                   between: Callable[[], None]) -> None:
+    """Make ``wanted`` the network's reservations where ``held`` are, running ``between`` (the prefix changes of
+    an update) after the ranges no longer wanted are unreserved and before new ones are reserved, so that a
+    range of a removed prefix is gone before its prefix and a new range may take the place of one it overlaps.
+
+    A range kept with the same addresses and another description is reserved again keeping its allocated
+    addresses (taken as reserved ones, they belong to it); any other new range holding allocated addresses is
+    refused by the core, naming them.
+    """
+    unreserve(session, network_id, [placed for placed in held if placed not in wanted])
+    between()
+    added = [placed for placed in wanted if placed not in held]
+    bounds = {(cidr, found.first, found.last) for cidr, found in held}
+    renamed = [(cidr, found) for cidr, found in added if (cidr, found.first, found.last) in bounds]
+    reserve(session, network_id, renamed, keep_acquired=True)
+    reserve(session, network_id, [placed for placed in added if placed not in renamed])
 
 
 def unreserve(session: IpamSession, network_id: str, placed: Sequence[Placed]) -> None:

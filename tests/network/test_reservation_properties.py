@@ -45,16 +45,16 @@ def address(offset: int) -> str:
 
 
 @st.composite
-def range_sets(draw: st.DrawFn) -> list[tuple[int, int]]:
-    """Up to three disjoint ranges of host offsets."""
+def range_sets(draw: st.DrawFn) -> list[tuple[int, int, str]]:
+    """Up to three disjoint ranges of host offsets, each with a description."""
     cuts = sorted(draw(st.sets(st.sampled_from(HOSTS), max_size=6)))
-    pairs = list(zip(cuts[::2], cuts[1::2], strict=False))
-    return pairs[: draw(st.integers(0, 3))]
+    pairs = list(zip(cuts[::2], cuts[1::2], strict=False))[: draw(st.integers(0, 3))]
+    return [(a, b, draw(st.sampled_from(["", "gw", "dhcp"]))) for a, b in pairs]
 
 
 class ReservationMachine(RuleBasedStateMachine):
     @initialize(ranges=range_sets())
-    def setup(self, ranges: list[tuple[int, int]]) -> None:
+    def setup(self, ranges: list[tuple[int, int, str]]) -> None:
         self.service = NetworkService(MemoryStorage())
         self.service.create_project(ProjectCreate(id="p"))
         self.ranges = ranges
@@ -62,11 +62,11 @@ class ReservationMachine(RuleBasedStateMachine):
         self.service.create_network(NetworkCreate(id="n", prefixes=[str(PREFIX)], reservedranges=self._wire(ranges)))
 
     @staticmethod
-    def _wire(ranges: list[tuple[int, int]]) -> list[ReservedRange]:
-        return [ReservedRange(first=address(a), last=address(b), description=f"r{a}") for a, b in ranges]
+    def _wire(ranges: list[tuple[int, int, str]]) -> list[ReservedRange]:
+        return [ReservedRange(first=address(a), last=address(b), description=d) for a, b, d in ranges]
 
     def reserved(self) -> set[int]:
-        return {offset for a, b in self.ranges for offset in range(a, b + 1)}
+        return {offset for a, b, _ in self.ranges for offset in range(a, b + 1)}
 
     @rule()
     def allocate_next(self) -> None:
@@ -92,7 +92,7 @@ class ReservationMachine(RuleBasedStateMachine):
                 assert offset in self.reserved(), error
                 assert not meant, error
                 assert error.kind is ErrorKind.RESERVED
-                holder = next((a, b) for a, b in self.ranges if a <= offset <= b)
+                holder = next((a, b) for a, b, _ in self.ranges if a <= offset <= b)
                 assert f"{address(holder[0])}-{address(holder[1])}" in error.message
             return
         assert offset not in self.taken
@@ -108,10 +108,11 @@ class ReservationMachine(RuleBasedStateMachine):
         self.taken.discard(offset)
 
     @rule(ranges=range_sets())
-    def replace_ranges(self, ranges: list[tuple[int, int]]) -> None:
-        wanted = {offset for a, b in ranges for offset in range(a, b + 1)}
-        # a range that is kept as it was may hold addresses taken while it was reserved
-        kept = {offset for a, b in ranges if (a, b) in self.ranges for offset in range(a, b + 1)}
+    def replace_ranges(self, ranges: list[tuple[int, int, str]]) -> None:
+        wanted = {offset for a, b, _ in ranges for offset in range(a, b + 1)}
+        # a range kept with the same addresses (whatever its description) keeps the ones taken as reserved
+        bounds = {(a, b) for a, b, _ in self.ranges}
+        kept = {offset for a, b, _ in ranges if (a, b) in bounds for offset in range(a, b + 1)}
         _, error = attempt(lambda: self.service.update_network(
             NetworkUpdate(id="n", reservedranges=self._wire(ranges))))
         if error is not None:

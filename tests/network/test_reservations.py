@@ -152,6 +152,22 @@ def test_update_replaces_the_set_in_one_transaction(project: NetworkService, sto
     assert allocate(project, "ext") == "10.1.0.1"
 
 
+def test_a_new_description_keeps_the_addresses_taken_in_the_range(project: NetworkService,
+                                                                   storage: Storage) -> None:
+    external(project)
+    allocate(project, "ext", "10.1.0.1", reserved=True)
+    renamed = [rr("10.1.0.1", "10.1.0.10", "routers"), GATEWAYS[1]]
+    updated = project.update_network(NetworkUpdate(id="ext", reservedranges=renamed))
+    assert updated.reservedranges == renamed
+    usage = updated.consumption.ipv4
+    assert usage is not None
+    assert (usage.used_ips, usage.reserved_ips) == (3, 9)
+    assert project.get_ip("10.1.0.1").ipaddress == "10.1.0.1"
+    # other addresses are another range: the allocated one in it is named
+    unchanged(storage, REFUSED, "10.1.0.1", lambda: project.update_network(
+        NetworkUpdate(id="ext", reservedranges=[rr("10.1.0.1", "10.1.0.20")])))
+
+
 def test_removing_a_prefix_takes_its_reservations_with_it(project: NetworkService) -> None:
     external(project)
     updated = project.update_network(NetworkUpdate(id="ext", prefixes=[V4, "10.9.0.0/24"]))
