@@ -21,7 +21,7 @@ from metalnet.api.documented_errors import connect_errors
 from metalnet.api.errors import BadRequestError
 from metalnet.api.guards import principal_of
 from metalnet.api.settings import Role
-from metalnet.ipam import IP, Ipamer, Prefix, Usage
+from metalnet.ipam import IP, Ipamer, Prefix, ReservedRange, Usage
 
 SERVICE_PATH = "/api.v1.IpamService"
 SPELLINGS = "protobuf JSON; snake_case field names are accepted too"
@@ -47,7 +47,12 @@ def _usage(usage: Usage) -> w.PrefixUsageResponse:
         available_smallest_prefixes=w.uint64(usage.available_smallest_prefixes),
         available_prefixes=list(usage.available_prefixes),
         acquired_prefixes=w.uint64(usage.acquired_prefixes),
+        reserved_ips=w.uint64(usage.reserved_ips),
     )
+
+
+def _range(reserved: ReservedRange) -> w.ReservedRangeMsg:
+    return w.ReservedRangeMsg(first=reserved.first, last=reserved.last, description=reserved.description)
 
 
 def _acquire_child(ipam: Ipamer, m: w.AcquireChildPrefixRequest) -> w.PrefixResponse:
@@ -61,7 +66,8 @@ def _acquire_child(ipam: Ipamer, m: w.AcquireChildPrefixRequest) -> w.PrefixResp
 
 def _acquire_ip(ipam: Ipamer, m: w.AcquireIPRequest) -> w.IPResponse:
     if m.ip:
-        return _ip(ipam.acquire_specific_ip(m.prefix_cidr or "", m.ip, namespace=_ns(m.namespace)))
+        return _ip(ipam.acquire_specific_ip(m.prefix_cidr or "", m.ip, namespace=_ns(m.namespace),
+                                            reserved=bool(m.reserved)))
     return _ip(ipam.acquire_ip(m.prefix_cidr or "", namespace=_ns(m.namespace)))
 
 
@@ -70,6 +76,22 @@ def _acquire_ips(ipam: Ipamer, m: w.AcquireIPsRequest) -> w.IPsResponse:
         raise BadRequestError("count must be given")
     acquired = ipam.acquire_ips(m.prefix_cidr or "", m.count, namespace=_ns(m.namespace))
     return w.IPsResponse(ips=[w.IPMsg(ip=str(ip), parent_prefix=ip.parent_prefix) for ip in acquired])
+
+
+def _reserve_range(ipam: Ipamer, m: w.ReserveRangeRequest) -> w.ReservedRangeResponse:
+    reserved = ipam.reserve_range(m.prefix_cidr or "", m.first or "", m.last or "",
+                                  description=m.description or "", namespace=_ns(m.namespace))
+    return w.ReservedRangeResponse(reserved_range=_range(reserved))
+
+
+def _unreserve_range(ipam: Ipamer, m: w.ReserveRangeRequest) -> w.ReservedRangeResponse:
+    removed = ipam.unreserve_range(m.prefix_cidr or "", m.first or "", m.last or "", namespace=_ns(m.namespace))
+    return w.ReservedRangeResponse(reserved_range=_range(removed))
+
+
+def _list_reserved_ranges(ipam: Ipamer, m: w.PrefixCidrRequest) -> w.ListReservedRangesResponse:
+    found = ipam.reserved_ranges(m.prefix_cidr or "", namespace=_ns(m.namespace))
+    return w.ListReservedRangesResponse(reserved_ranges=[_range(reserved) for reserved in found])
 
 
 def _release_ip(ipam: Ipamer, m: w.ReleaseIPRequest) -> w.IPResponse:
@@ -116,6 +138,10 @@ RPCS: tuple[Rpc, ...] = (
     # metalnet's extension of the service: many addresses in one call
     ("AcquireIPs", w.AcquireIPsRequest, w.IPsResponse, Role.ADMIN, _acquire_ips),
     ("ReleaseIP", w.ReleaseIPRequest, w.IPResponse, Role.ADMIN, _release_ip),
+    # metalnet's extension: reserved address ranges of a prefix (docs/ipam.md)
+    ("ReserveRange", w.ReserveRangeRequest, w.ReservedRangeResponse, Role.ADMIN, _reserve_range),
+    ("UnreserveRange", w.ReserveRangeRequest, w.ReservedRangeResponse, Role.ADMIN, _unreserve_range),
+    ("ListReservedRanges", w.PrefixCidrRequest, w.ListReservedRangesResponse, Role.VIEW, _list_reserved_ranges),
     ("Dump", w.NamespaceOnlyRequest, w.DumpResponse, Role.VIEW,
      lambda i, m: w.DumpResponse(dump=i.dump(namespace=_ns(m.namespace)))),
     ("Load", w.LoadRequest, w.Empty, Role.ADMIN, _load),

@@ -51,6 +51,8 @@ class AcquireIPRequest(Message):
     prefix_cidr: str | None = None
     ip: str | None = None
     namespace: str | None = None
+    #: metalnet's extension: the specific ``ip`` may lie in a reserved range
+    reserved: bool | None = None
 
 
 class AcquireIPsRequest(Message):
@@ -58,6 +60,23 @@ class AcquireIPsRequest(Message):
 
     prefix_cidr: str | None = None
     count: int | None = None
+    namespace: str | None = None
+
+
+class ReserveRangeRequest(Message):
+    """metalnet's extension: ReserveRange, UnreserveRange (``description`` unused there)."""
+
+    prefix_cidr: str | None = None
+    first: str | None = None
+    last: str | None = None
+    description: str | None = None
+    namespace: str | None = None
+
+
+class PrefixCidrRequest(Message):
+    """ListReservedRanges (metalnet's extension)."""
+
+    prefix_cidr: str | None = None
     namespace: str | None = None
 
 
@@ -99,6 +118,8 @@ class PrefixUsageResponse(Message):
     available_smallest_prefixes: str | None = None
     available_prefixes: list[str] = msgspec.field(default_factory=list)
     acquired_prefixes: str | None = None
+    #: metalnet's extension: reserved addresses that are not acquired
+    reserved_ips: str | None = None
 
 
 class IPMsg(Message):
@@ -112,6 +133,20 @@ class IPResponse(Message):
 
 class IPsResponse(Message):
     ips: list[IPMsg] = []
+
+
+class ReservedRangeMsg(Message):
+    first: str = ""
+    last: str = ""
+    description: str = ""
+
+
+class ReservedRangeResponse(Message):
+    reserved_range: ReservedRangeMsg | None = None
+
+
+class ListReservedRangesResponse(Message):
+    reserved_ranges: list[ReservedRangeMsg] = msgspec.field(default_factory=list)
 
 
 class DumpResponse(Message):

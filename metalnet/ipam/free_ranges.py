@@ -32,6 +32,25 @@ def fresh_range(prefix: Cidr) -> tuple[int, int]:
     return prefix.first + 1, prefix.last - 1 if prefix.version == 4 else prefix.last
 
 
+def take_stored(tx: Transaction, space: Key, address: int) -> bool:
+    """Take ``address`` out of the ranges stored in ``space`` (each a key under its last address with its first
+    address as value; the reserved ranges' held addresses are kept so too); False when none holds it."""
+    found = tx.first((*space, address), space)
+    if found is None:
+        return False
+    key, start = found
+    assert isinstance(start, int)
+    if start > address:
+        return False
+    if start < address:
+        tx.put((*space, address - 1), start)
+    if address < int(key[-1]):
+        tx.put(key, address + 1)
+    else:
+        tx.delete(key)
+    return True
+
+
 class FreeRanges:
     """Ordered free ranges of ``prefix``; every method takes the prefix row and returns it changed."""
 
@@ -103,109 +122,20 @@ class FreeRanges:
                 self.tx.put((*self.space, high), address + 1)
                 row = replace(row, ips_stored=True)
             return replace(row, lowest_free_last=address - 1)
-        found = self.tx.first((*self.space, address), self.space) if row.ips_stored else None
-        if found is None:
+        if not row.ips_stored or not take_stored(self.tx, self.space, address):
             return None
-        key, start = found
-        assert isinstance(start, int)
-        if start > address:
-            return None
-        if start < address:
-            self.tx.put((*self.space, address - 1), start)
-        if address < int(key[-1]):
-            self.tx.put(key, address + 1)
-        else:
-            self.tx.delete(key)
         return self._tidy(replace(row, acquired_ips=row.acquired_ips + 1))
 
     def give_back(self, row: PrefixRow, address: int) -> PrefixRow | None:
         """Release ``address`` (inside the prefix), merging with its neighbours; ``None`` when it is free."""
-        low, high = row.lowest_free_first, row.lowest_free_last
-        row = replace(row, acquired_ips=row.acquired_ips - 1)
-        if low > high:  # the prefix was full: the address is its only free range now
-            return replace(row, lowest_free_first=address, lowest_free_last=address)
-        if address < low - 1:  # a new lowest range; the old one becomes a stored range
-            self.tx.put((*self.space, high), low)
-            return replace(row, lowest_free_first=address, lowest_free_last=address, ips_stored=True)
-        if address == low - 1:
-            return replace(row, lowest_free_first=address)
-        if address <= high:
-            return None
-        above = self.tx.first((*self.space, address), self.space) if row.ips_stored else None
-        above_start = above[1] if above is not None else None
-        assert above_start is None or isinstance(above_start, int)
-        if above_start is not None and above_start <= address:
-            return None
-        joins_above = above_start == address + 1
-        if address == high + 1:  # grows the lowest range, which may now reach the range above
-            if above is not None and joins_above:
-                self.tx.delete(above[0])
-                return self._tidy(replace(row, lowest_free_last=int(above[0][-1])))
-            return replace(row, lowest_free_last=address)
-        start = address
-        below_key = (*self.space, address - 1)
-        below_start = self.tx.get(below_key) if row.ips_stored else None
-        if below_start is not None:
-            assert isinstance(below_start, int)
-            self.tx.delete(below_key)
-            start = below_start
-        merged_key = above[0] if above is not None and joins_above else (*self.space, address)
-        self.tx.put(merged_key, start)
-        return replace(row, ips_stored=True)
+        low = row.lowest_free_first
+        if address == low - 1 and low <= row.lowest_free_last:  # the hot case, inline: just below the lowest
+            return replace(row, acquired_ips=row.acquired_ips - 1, lowest_free_first=address)
+        return self.give_back_span(row, address, address)
 
-    def within(self, row: PrefixRow, first: int, last: int) -> list[tuple[int, int]]:
-        """The free addresses in ``first``-``last`` as inclusive ranges, lowest first (one seek per range)."""
-        low, high = row.lowest_free_first, row.lowest_free_last
-        found: list[tuple[int, int]] = []
-        if low <= high and low <= last and first <= high:
-            found.append((max(low, first), min(high, last)))
-        if not row.ips_stored or last <= high:
-            return found
-        entry = self.tx.first((*self.space, max(first, high + 1)), self.space)
-        while entry is not None:
-            key, start = entry
-            end = int(key[-1])
-            assert isinstance(start, int)
-            if start > last:
-                break
-            found.append((max(start, first), min(end, last)))
-            entry = self.tx.first((*self.space, end + 1), self.space) if end < last else None
-        return found
-
-    def take_span(self, row: PrefixRow, first: int, last: int) -> PrefixRow:
-        """Take every free address in ``first``-``last`` out of the free ranges (counted in ``acquired_ips``)."""
-        low, high = row.lowest_free_first, row.lowest_free_last
-        taken = 0
-        if row.ips_stored and last > high:  # stored ranges first: the row's remainder may become one
-            entry = self.tx.first((*self.space, max(first, high + 1)), self.space)
-            while entry is not None:
-                key, start = entry
-                end = int(key[-1])
-                assert isinstance(start, int)
-                if start > last:
-                    break
-                self.tx.delete(key)
-                if start < first:
-                    self.tx.put((*self.space, first - 1), start)
-                if end > last:
-                    self.tx.put(key, last + 1)
-                taken += min(end, last) - max(start, first) + 1
-                entry = self.tx.first((*self.space, end + 1), self.space) if end < last else None
-        if low <= high and low <= last and first <= high:
-            taken += min(high, last) - max(low, first) + 1
-            if low < first:
-                if last < high:
-                    self.tx.put((*self.space, high), last + 1)
-                    row = replace(row, ips_stored=True)
-                row = replace(row, lowest_free_last=first - 1)
-            elif last < high:
-                row = replace(row, lowest_free_first=last + 1)
-            else:
-                row = replace(row, lowest_free_first=high + 1)
-        return self._tidy(self._promote(replace(row, acquired_ips=row.acquired_ips + taken)))
-
-    def give_back_span(self, row: PrefixRow, first: int, last: int) -> PrefixRow:
-        """Make ``first``-``last`` (no address of it free) free again, merging with its neighbours."""
+    def give_back_span(self, row: PrefixRow, first: int, last: int) -> PrefixRow | None:
+        """Make ``first``-``last`` (inside the prefix) free, merging with its neighbours; ``None`` (and nothing
+        changed) when an address of it is free already."""
         low, high = row.lowest_free_first, row.lowest_free_last
         row = replace(row, acquired_ips=row.acquired_ips - (last - first + 1))
         if low > high:  # the prefix was full: the span is its only free range now
@@ -215,14 +145,20 @@ class FreeRanges:
             return replace(row, lowest_free_first=first, lowest_free_last=last, ips_stored=True)
         if last == low - 1:
             return replace(row, lowest_free_first=first)
-        assert first > high, "give_back_span of free addresses"
-        above = self.tx.first((*self.space, last + 1), self.space) if row.ips_stored else None
-        joins_above = above is not None and above[1] == last + 1
+        if first <= high:
+            return None
+        # the first stored range at or above the span: it overlaps the span, or it is the range just above
+        above = self.tx.first((*self.space, first), self.space) if row.ips_stored else None
+        above_start = above[1] if above is not None else None
+        assert above_start is None or isinstance(above_start, int)
+        if above_start is not None and above_start <= last:
+            return None
+        joins_above = above_start == last + 1
         if first == high + 1:  # grows the lowest range, which may now reach the range above
             if above is not None and joins_above:
                 self.tx.delete(above[0])
                 return self._tidy(replace(row, lowest_free_last=int(above[0][-1])))
-            return self._tidy(replace(row, lowest_free_last=last))
+            return replace(row, lowest_free_last=last)
         start = first
         below_key = (*self.space, first - 1)
         below_start = self.tx.get(below_key) if row.ips_stored else None
@@ -233,6 +169,48 @@ class FreeRanges:
         merged_key = above[0] if above is not None and joins_above else (*self.space, last)
         self.tx.put(merged_key, start)
         return replace(row, ips_stored=True)
+
+    def overlapping(self, row: PrefixRow, first: int, last: int) -> list[tuple[int, int]]:
+        """The free ranges sharing an address with ``first``-``last``, whole (not clipped), lowest first; one
+        seek per stored range."""
+        low, high = row.lowest_free_first, row.lowest_free_last
+        found: list[tuple[int, int]] = []
+        if low <= high and low <= last and first <= high:
+            found.append((low, high))
+        if not row.ips_stored or last <= high:
+            return found
+        entry = self.tx.first((*self.space, max(first, high + 1)), self.space)
+        while entry is not None:
+            key, start = entry
+            end = int(key[-1])
+            assert isinstance(start, int)
+            if start > last:
+                break
+            found.append((start, end))
+            entry = self.tx.first((*self.space, end + 1), self.space) if end < last else None
+        return found
+
+    def take_span(self, row: PrefixRow, first: int, last: int) -> PrefixRow:
+        """Take every free address in ``first``-``last`` out of the free ranges (counted in ``acquired_ips``)."""
+        low, high = row.lowest_free_first, row.lowest_free_last
+        taken = 0
+        for start, end in self.overlapping(row, first, last):
+            taken += min(end, last) - max(start, first) + 1
+            if start == low:  # the row's range: what is left below stays, what is left above is stored
+                if low < first:
+                    if last < high:
+                        self.tx.put((*self.space, high), last + 1)
+                        row = replace(row, ips_stored=True)
+                    row = replace(row, lowest_free_last=first - 1)
+                else:
+                    row = replace(row, lowest_free_first=min(last, high) + 1)
+                continue
+            self.tx.delete((*self.space, end))
+            if start < first:
+                self.tx.put((*self.space, first - 1), start)
+            if end > last:
+                self.tx.put((*self.space, end), last + 1)
+        return self._tidy(self._promote(replace(row, acquired_ips=row.acquired_ips + taken)))
 
     def free(self, row: PrefixRow) -> list[tuple[int, int]]:
         """The free ranges as inclusive (first, last) pairs, lowest first."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from metalnet.ipam import layout
 from metalnet.ipam.addresses import Cidr
+from metalnet.ipam.free_ranges import take_stored
 from metalnet.ipam.rows import ReservationRow
 from metalnet.storage.base import Key, Transaction
 
@@ -103,21 +104,7 @@ class Reservations:
 
     def take(self, address: int) -> bool:
         """Acquire the held ``address``; False when it is not held (it is acquired already)."""
-        found = self.tx.first((*self.held_space, address), self.held_space)
-        if found is None:
-            return False
-        key, start = found
-        assert isinstance(start, int)
-        if start > address:
-            return False
-        end = int(key[-1])
-        if start < address:
-            self.tx.put((*self.held_space, address - 1), start)
-        if address < end:
-            self.tx.put(key, address + 1)
-        else:
-            self.tx.delete(key)
-        return True
+        return take_stored(self.tx, self.held_space, address)
 
     def give_back(self, address: int, first: int, last: int) -> bool:
         """Hold ``address`` of the reservation ``first``-``last`` again (released), merging with its neighbours

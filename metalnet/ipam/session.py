@@ -387,7 +387,7 @@ class IpamSession:
                 f"range {wanted} overlaps reserved range {self._range(prefix.version, clash)} in prefix {prefix}"
             )
         ranges = FreeRanges(self.tx, self.namespace, prefix)
-        free = ranges.within(row, low, high)
+        free = [(max(start, low), min(end, high)) for start, end in ranges.overlapping(row, low, high)]
         if not keep_acquired:
             self._check_none_acquired(prefix, wanted, low, high, free)
         row = ranges.take_span(row, low, high)
@@ -420,7 +420,9 @@ class IpamSession:
         held = reservations.remove(low, high)
         ranges = FreeRanges(self.tx, self.namespace, prefix)
         for start, end in held:
-            row = ranges.give_back_span(row, start, end)
+            changed = ranges.give_back_span(row, start, end)
+            assert changed is not None, "a held address was free"
+            row = changed
         count = sum(end - start + 1 for start, end in held)
         self.tx.put(layout.prefix_key(self.namespace, prefix),
                     replace(row, reservations=row.reservations - 1, reserved_free=row.reserved_free - count))

@@ -161,3 +161,32 @@ def test_acquire_ips_extension_takes_count_lowest_or_nothing(client: Client) -> 
                          400, "invalid_argument", "10000")
     assert [ip["ip"] for ip in rpc(client, "AcquireIPs", {"prefixCidr": "10.0.0.0/29", "count": 2}).json()["ips"]] \
         == ["10.0.0.5", "10.0.0.6"]
+
+
+def test_reserved_ranges_extension(client: Client) -> None:
+    rpc(client, "CreatePrefix", {"cidr": "10.0.0.0/24"})
+    reserved = rpc(client, "ReserveRange", {"prefixCidr": "10.0.0.0/24", "first": "10.0.0.1", "last": "10.0.0.10",
+                                            "description": "gateways"})
+    assert reserved.status_code == 200, reserved.text
+    assert reserved.json() == {"reservedRange": {"first": "10.0.0.1", "last": "10.0.0.10", "description": "gateways"}}
+    rpc(client, "ReserveRange", {"prefix_cidr": "10.0.0.0/24", "first": "10.0.0.20", "last": "10.0.0.20"})
+    assert rpc(client, "ListReservedRanges", {"prefixCidr": "10.0.0.0/24"}).json() == {"reservedRanges": [
+        {"first": "10.0.0.1", "last": "10.0.0.10", "description": "gateways"},
+        {"first": "10.0.0.20", "last": "10.0.0.20"},
+    ]}
+    assert rpc(client, "AcquireIP", {"prefixCidr": "10.0.0.0/24"}).json()["ip"]["ip"] == "10.0.0.11"
+    assert_connect_error(rpc(client, "AcquireIP", {"prefixCidr": "10.0.0.0/24", "ip": "10.0.0.5"}),
+                         400, "failed_precondition", 'reserved range 10.0.0.1-10.0.0.10 ("gateways")')
+    taken = rpc(client, "AcquireIP", {"prefixCidr": "10.0.0.0/24", "ip": "10.0.0.5", "reserved": True})
+    assert taken.json()["ip"]["ip"] == "10.0.0.5"
+    usage = rpc(client, "PrefixUsage", {"cidr": "10.0.0.0/24"}).json()
+    assert (usage["acquiredIps"], usage["reservedIps"]) == ("4", "10")
+    assert_connect_error(rpc(client, "ReserveRange", {"prefixCidr": "10.0.0.0/24", "first": "10.0.0.5",
+                                                      "last": "10.0.0.12"}), 400, "failed_precondition", "overlaps")
+    assert_connect_error(rpc(client, "ReserveRange", {"prefixCidr": "10.0.0.0/24", "first": "10.0.0.9",
+                                                      "last": "10.0.0.2"}), 400, "invalid_argument", "above")
+    removed = rpc(client, "UnreserveRange", {"prefixCidr": "10.0.0.0/24", "first": "10.0.0.1", "last": "10.0.0.10"})
+    assert removed.json()["reservedRange"]["description"] == "gateways"
+    assert_connect_error(rpc(client, "UnreserveRange", {"prefixCidr": "10.0.0.0/24", "first": "10.0.0.1",
+                                                        "last": "10.0.0.10"}), 404, "not_found", "10.0.0.1-10.0.0.10")
+    assert rpc(client, "AcquireIP", {"prefixCidr": "10.0.0.0/24"}).json()["ip"]["ip"] == "10.0.0.1"
