@@ -13,7 +13,7 @@ def test_ipam_exports() -> None:
         [
             "IP", "AlreadyAllocatedError", "ConflictError", "ExhaustedError", "InvalidInputError", "IpamError",
             "IpamSession", "Ipamer", "NoIPAvailableError", "NoPrefixAvailableError", "NotFoundError", "Prefix",
-            "Usage", "prefixes_overlapping",
+            "ReservedAddressError", "ReservedRange", "Usage", "prefixes_overlapping",
         ]
     )
     for name in metalnet.ipam.__all__:
