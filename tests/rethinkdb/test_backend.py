@@ -119,6 +119,17 @@ def test_too_many_replicas_for_the_cluster_is_a_clear_error(fresh_rethinkdb_url:
         open_storage(fresh_rethinkdb_url + "?replicas=3")
 
 
+def test_older_format_is_raised_to_the_current_one(rethinkdb_url: str, conn: Any) -> None:
+    assert FORMAT_VERSION >= 2
+    with open_storage(rethinkdb_url) as storage:
+        storage.run(lambda tx: tx.put(("n", 1), 7))
+    meta = r.db(db_of(rethinkdb_url)).table("meta")
+    meta.get("format").update({"version": FORMAT_VERSION - 1}).run(conn)
+    with open_storage(rethinkdb_url) as storage:  # the older store opens, keeps its data and is marked current
+        assert storage.run(lambda tx: tx.get(("n", 1)), readonly=True) == 7
+    assert meta.get("format")["version"].run(conn) == FORMAT_VERSION
+
+
 def test_newer_format_is_refused(rethinkdb_url: str, conn: Any) -> None:
     with open_storage(rethinkdb_url):
         pass

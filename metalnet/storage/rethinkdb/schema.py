@@ -8,7 +8,9 @@ Tables (all keyed by ``id``):
   ``{id: "compacted", below}`` (log entries below ``below`` may be gone; no commit lands there).
 
 The format version says how these documents are to be read. A store written by a newer metalnet (a higher
-version) is refused, so an old binary never misreads or overwrites what it does not understand.
+version) is refused, so an old binary never misreads or overwrites what it does not understand. An older
+version is raised to this one at start-up once every step between them needs no rewrite of stored documents
+(the steps are listed in ``FORMAT_STEPS``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,12 @@ from rethinkdb.errors import ReqlOpFailedError
 from metalnet.storage.base import SchemaVersionError, StorageError
 from metalnet.storage.rethinkdb.conn import Connection, Connector, r
 
-FORMAT_VERSION = 1
+#: what each version added; every step so far reads the documents of the version before it unchanged
+FORMAT_STEPS = {
+    1: "the transaction log, snapshots and meta documents",
+    2: "IPAM prefix rows may carry reserved address ranges (older binaries would drop them on a write)",
+}
+FORMAT_VERSION = max(FORMAT_STEPS)
 #: seconds to wait for lagging replicas once the tables take writes
 ALL_REPLICAS_WAIT = 2.0
 log = logging.getLogger(__name__)
@@ -42,6 +49,15 @@ def ensure_schema(connector: Connector) -> None:
         _wait_ready(conn, config.db, config.timeout)
         meta = r.db(config.db).table("meta", read_mode="majority")
         meta.insert({"id": "format", "version": FORMAT_VERSION}, conflict="error", durability="hard").run(conn)
+        # raise an older version in place (never lower a newer one): the steps between need no rewrite
+        meta.get("format").update(
+            lambda doc: r.branch(
+                r.expr(list(range(1, FORMAT_VERSION))).contains(doc["version"]),
+                {"version": FORMAT_VERSION},
+                {},
+            ),
+            durability="hard",
+        ).run(conn)
         return meta.get("format")["version"].default(None).run(conn)
 
     version = connector.run(setup)
