@@ -241,3 +241,27 @@ def test_bars_turn_amber_at_80_and_red_at_95_percent(showcase: Lab, browser: web
         assert bar.get_attribute("data-level") == level
         fill = browser.execute_script(PROGRESS_COLOUR, bar)
         assert fill == colours[level]
+
+
+def test_network_page_lists_reserved_ranges_and_maps_them(lab: Lab, browser: webdriver.Chrome) -> None:
+    ident = "ui-reserved-ranges"
+    lab.api("PUT", "/v1/network", json={
+        "id": ident, "name": "with reserved ranges", "prefixes": ["192.0.2.0/24"], "projectid": PROJECT,
+        "reservedranges": [{"from": "192.0.2.1", "to": "192.0.2.9", "description": "gateways & <routers>"},
+                           {"from": "192.0.2.200", "to": "192.0.2.254", "description": "dhcp"}],
+    })
+    taken = lab.api("POST", "/v1/ip/allocate", json={"networkid": ident, "projectid": PROJECT})["ipaddress"]
+    assert taken == "192.0.2.10"  # next-free skips the reserved range
+    browser.get(f"{lab.server.url}/ui/network/{ident}")
+    listed = [(r.get_attribute("data-from"), r.get_attribute("data-to"),
+               [td.text for td in r.find_elements(By.CSS_SELECTOR, "td")])
+              for r in browser.find_elements(By.CSS_SELECTOR, "#reserved-ranges tr.reserved-range")]
+    assert listed == [
+        ("192.0.2.1", "192.0.2.9", ["192.0.2.1", "192.0.2.9", "9", "gateways & <routers>"]),
+        ("192.0.2.200", "192.0.2.254", ["192.0.2.200", "192.0.2.254", "55", "dhcp"]),
+    ]
+    base = int(ipaddress.ip_address("192.0.2.0"))
+    kept = {base, base + 255} | set(range(base + 1, base + 10)) | set(range(base + 200, base + 255))
+    check_map(browser, "192.0.2.0/24", "192.0.2.0/24", [(a, a) for a in sorted(kept | {base + 10})], kept)
+    lab.api("DELETE", f"/v1/ip/free/{taken}")
+    lab.api("DELETE", f"/v1/network/{ident}")
