@@ -12,6 +12,8 @@ from typing import Literal
 
 import msgspec
 
+from metalnet.ipam.addresses import parse_address
+
 Family = Literal["IPv4", "IPv6"]
 IPType = Literal["static", "ephemeral"]
 
@@ -59,6 +61,11 @@ class ReservedRange(msgspec.Struct, frozen=True, kw_only=True):
     first: str = msgspec.field(name="from")
     last: str = msgspec.field(name="to")
     description: str = ""
+
+    @property
+    def size(self) -> int:
+        """How many addresses the range holds."""
+        return parse_address(self.last)[1] - parse_address(self.first)[1] + 1
 
     def __str__(self) -> str:
         return f"{self.first}-{self.last}"

@@ -251,3 +251,9 @@ def test_the_history_shows_the_ranges_before_and_after(storage: Storage) -> None
 def _ranges(state: msgspec.Raw) -> object:
     decoded = msgspec.json.decode(state)
     return None if decoded is None else decoded["reservedranges"]
+
+
+@pytest.mark.parametrize(("first", "last", "size"), [("10.0.0.1", "10.0.0.1", 1), ("10.0.0.1", "10.0.0.9", 9),
+                                                      ("2001:db8::", "2001:db8::ffff", 65536)])
+def test_a_range_knows_its_size(first: str, last: str, size: int) -> None:
+    assert ReservedRange(first=first, last=last).size == size

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from metalnet.api.ui.format import count, level, percent_text, range_size, usage_bar
+from metalnet.api.ui.format import count, level, percent_text, usage_bar
 
 
 @pytest.mark.parametrize(("n", "text"), [(0, "0"), (65536, "65,536"), (999_999, "999,999"),
@@ -29,8 +29,3 @@ def test_usage_bar_escapes_its_label() -> None:
     assert 'class="usage warn"' in html
     assert 'data-used="54" data-total="64"' in html
 
-
-@pytest.mark.parametrize(("first", "last", "size"), [("10.0.0.1", "10.0.0.1", 1), ("10.0.0.1", "10.0.0.9", 9),
-                                                      ("2001:db8::", "2001:db8::ffff", 65536)])
-def test_range_size(first: str, last: str, size: int) -> None:
-    assert range_size(first, last) == size

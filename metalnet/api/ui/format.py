@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Literal
 
 from markupsafe import Markup, escape
@@ -48,11 +47,6 @@ def level(used: int, total: int) -> Level:
     return "critical" if share >= CRITICAL else "warn" if share >= WARN else "ok"
 
 
-def range_size(first: str, last: str) -> int:
-    """How many addresses the inclusive range ``first`` to ``last`` holds (a network's reserved range)."""
-    return int(ipaddress.ip_address(last)) - int(ipaddress.ip_address(first)) + 1
-
-
 def usage_bar(used: int, total: int, label: str, kind: str) -> Markup:
     """One usage bar as HTML: ``used`` of ``total`` with the numbers, the percentage and the colour level.
 
@@ -71,6 +65,5 @@ def usage_bar(used: int, total: int, label: str, kind: str) -> Markup:
     )
 
 
-FILTERS = {"count": count, "percent": percent, "percent_text": percent_text, "level": level,
-           "range_size": range_size}
+FILTERS = {"count": count, "percent": percent, "percent_text": percent_text, "level": level}
 GLOBALS = {"usage_bar": usage_bar}
