@@ -81,6 +81,7 @@ class PostgresTransaction(SqlTransaction):
         #: whether :data:`.in_doubt.ANNOUNCE` was buffered (the transaction writes), and whether it waits unsent
         self._announced = False
         self._announcing = False
+        self._ended_by_server = False
         #: the transaction's id, once the server announced it (see postgres/in_doubt.py)
         self.xid: int | None = None
 
@@ -147,20 +148,26 @@ class PostgresTransaction(SqlTransaction):
         Past the deadline nothing is sent: :class:`DeadlineExceededError`, and the caller rolls back.
         """
         remaining(self._deadline, self._where)
-        if not self._sent and peer_spoke(self._pgconn):
-            # a transaction of one message carries its COMMIT: it must not go out on a connection that the
-            # server is closing (a lost answer could not be told from a lost commit), so look first; the
-            # connection is closed, so that the pool replaces it, and the transaction runs again
+        if peer_spoke(self._pgconn):
+            # the COMMIT must not go out on a connection that the server is closing (a lost answer could not
+            # be told from a lost commit), so look first; the connection is closed, so that the pool replaces
+            # it. A transaction of one message then runs again; one that had begun on the server ended with
+            # its session, having committed nothing
             self._pgconn.finish()
-            raise StaleConnectionError("the server closed or is closing the pooled connection")
+            if not self._sent:
+                raise StaleConnectionError("the server closed or is closing the pooled connection")
+            raise psycopg.OperationalError("the server ended the session before the transaction's COMMIT")
         if self._events:
             self._announce()
             self._pending.append(append_statement(self._events))
         try:
             result = self._send("COMMIT")
         except psycopg.OperationalError as exc:
-            if self._announced and self._pgconn.status != pq.ConnStatus.OK:
-                # the connection died with the COMMIT out: it may have committed (see postgres/in_doubt.py)
+            if self._announced and self._pgconn.status != pq.ConnStatus.OK and not (
+                    self.xid is None and self._ended_by_server):
+                # the connection died with the COMMIT out: it may have committed (see postgres/in_doubt.py);
+                # not so when the server ended the session in words and no id came before them: it ran nothing
+                # of the message that announces the id, the COMMIT included
                 raise CommitInDoubtError(str(exc), self.xid) from exc
             raise
         if result.command_status != b"COMMIT":
@@ -186,6 +193,9 @@ class PostgresTransaction(SqlTransaction):
                 raise stale(exc, first_send and statement != "COMMIT") from exc
         if result.status not in _OK:
             if self._pgconn.status != pq.ConnStatus.OK:
+                # the server's own word (a FATAL with its SQLSTATE), not libpq's "connection lost": what the
+                # server sent before it is known to have arrived too
+                self._ended_by_server = result.error_field(pq.DiagnosticField.SQLSTATE) is not None
                 error = psycopg.OperationalError(result.get_error_message(self._encoding) or "connection lost")
                 raise stale(error, first_send and statement != "COMMIT") from error
             raise pg_errors.error_from_result(result, encoding=self._encoding)
