@@ -92,12 +92,15 @@ def _load(url: str, stop: threading.Event, answers: list[Answer], keyed: bool) -
 
 
 def outage_under_load(db: str, stop_db: Callable[[], None], start_db: Callable[[], None], cwd: Path,
-                      recovery: float = 2.0, keyed: bool = False) -> None:
+                      recovery: float = 2.0, keyed: bool = False,
+                      writable: Callable[[], float] | None = None) -> None:
     """Allocate under load while the database is away (``stop_db`` .. ``start_db``, :data:`OUTAGE` s); check all.
 
     ``keyed``: every request carries an Idempotency-Key, and no orphan is tolerated: the requests in flight
     when the database went away that were answered 503 are retried with their keys afterwards (what a client
     does), and every allocation in the store must then have been answered 201.
+    ``writable``: blocks until the restarted database takes writes and returns that ``time.monotonic()``;
+    recovery is measured from then (by default from the return of ``start_db``).
     """
     args = ["--db", db, "--request-deadline", str(DEADLINE), "--no-request-log"]
     with live_server(args, cwd=cwd) as server, httpx.Client(base_url=server.url, timeout=30) as http:
@@ -113,7 +116,7 @@ def outage_under_load(db: str, stop_db: Callable[[], None], start_db: Callable[[
             down = time.monotonic()
             time.sleep(OUTAGE)
             start_db()
-            back = time.monotonic()
+            back = time.monotonic() if writable is None else writable()
             time.sleep(4.0)
         finally:
             stop.set()
@@ -164,6 +167,7 @@ def outage_under_load(db: str, stop_db: Callable[[], None], start_db: Callable[[
     assert all(a.status == 201 for a in late), [a.status for a in late]
     first = min(a.finished for a in answers if a.status == 201 and a.started >= back)
     assert first - back < recovery, f"served again {first - back:.2f} s after the database's return"
+    print(f"first 201 after the database's return: {first - back:.3f} s")
 
 
 @pytest.mark.postgres
@@ -174,9 +178,10 @@ def test_postgres_stopped_under_load(cluster: PostgresServer, tmp_path: Path) ->
 
 @pytest.mark.rethinkdb
 def test_rethinkdb_killed_under_load(rethink: RethinkServer, tmp_path: Path) -> None:
-    # measured 2.0-2.1 s from the restarted server's "Server ready" to the first commit (its tables become
-    # available after it says ready); the 2 s target is not met on RethinkDB yet, 3 s is what holds
-    outage_under_load(rethink.url("outage"), rethink.kill, rethink.start, tmp_path, recovery=3.0)
+    # the restarted server says "Server ready" about 2 s before its tables take writes (docs/rethinkdb.md):
+    # recovery is measured from the moment the log table takes writes again
+    outage_under_load(rethink.url("outage"), rethink.kill, rethink.start, tmp_path,
+                      writable=lambda: rethink.wait_writable("outage"))
 
 
 def test_sqlite_disk_full_under_load(small_disk: Path) -> None:  # noqa: F811 - the imported fixture
