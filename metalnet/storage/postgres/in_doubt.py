@@ -10,7 +10,8 @@ settled by asking the server about that id:
   transaction, the one that carries the COMMIT). It raises a notice holding ``pg_current_xact_id()``; the
   server sends a notice to the client as soon as it is raised, whereas results wait for the end of the
   message, so the notice is on its way before the COMMIT that follows it runs. :class:`Announced` catches it
-  while that message is out (libpq hands notices to a callback), and passes any other notice on.
+  while that message is out (libpq hands notices to a callback), and passes any other notice on. (A session
+  whose ``client_min_messages`` is above ``notice`` gets no id, and each doubt is then unknown.)
 - **the question**: after a connection error at COMMIT, :func:`settle` connects afresh (until the request's
   deadline, every :data:`POLL_EVERY` s while the server cannot be reached) and asks ``pg_xact_status``:
   ``committed``: the call succeeded; ``aborted``: it did not (the caller reports the lost connection as
