@@ -26,6 +26,13 @@ from metalnet.api.settings import (
     ApiToken,
     Settings,
 )
+from metalnet.history.retention import (
+    DEFAULT_MAX_AGE,
+    DEFAULT_MAX_COUNT,
+    DEFAULT_PRUNE_INTERVAL,
+    HistorySettings,
+    parse_duration,
+)
 
 #: the variable naming the YAML config file (``METALNET_CONFIG`` is the CLI client's file)
 CONFIG_FILE_ENV = "METALNET_SERVER_CONFIG"
@@ -33,6 +40,11 @@ CONFIG_FILE_ENV = "METALNET_SERVER_CONFIG"
 WORKER_CONFIG_ENV = "METALNET_WORKER_CONFIG"
 
 Seconds = Annotated[float, msgspec.Meta(gt=0, le=3600)]
+#: a duration of any length; the flags, variables and file may spell it ``30d``, ``12h``, ``90m``, ``45s``
+Duration = Annotated[float, msgspec.Meta(gt=0)]
+#: a switch's value as a variable or the file may spell it
+_SWITCH_WORDS = {"1": True, "on": True, "true": True, "yes": True, "0": False, "off": False, "false": False,
+                 "no": False}
 
 
 class ConfigError(ValueError):
@@ -67,10 +79,23 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     idempotency_ttl: Annotated[float, msgspec.Meta(gt=0, le=30 * 86400)] = DEFAULT_IDEMPOTENCY_TTL
     #: a request's storage work commits within this many seconds of its arrival, else it is rolled back (503)
     request_deadline: Seconds = DEFAULT_REQUEST_DEADLINE
+    #: whether changes are recorded in the history (docs/history.md); off records nothing
+    history: bool = True
+    #: events older than this many seconds are pruned
+    history_max_age: Duration = DEFAULT_MAX_AGE
+    #: the most events kept; older ones are pruned
+    history_max_count: Annotated[int, msgspec.Meta(ge=1)] = DEFAULT_MAX_COUNT
+    #: seconds between two pruning rounds of each server process
+    history_prune_interval: Annotated[float, msgspec.Meta(ge=0.01)] = DEFAULT_PRUNE_INTERVAL
 
     def __repr__(self) -> str:  # secrets never reach a log line or a traceback
         shown = {name: getattr(self, name) for name in self.__struct_fields__ if name not in SECRET_FIELDS}
         return f"ServerConfig({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
+
+    @property
+    def history_settings(self) -> HistorySettings:
+        return HistorySettings(enabled=self.history, max_age=self.history_max_age, max_count=self.history_max_count,
+                               prune_interval=self.history_prune_interval)
 
     @property
     def hmac_keys(self) -> dict[str, str | None]:
@@ -85,7 +110,8 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
         try:
             return Settings.build(self.hmac_keys, self.tokens, max_body_bytes=self.max_body_bytes,
                                   request_log=self.request_log, body_timeout=self.body_timeout,
-                                  idempotency_ttl=self.idempotency_ttl, request_deadline=self.request_deadline)
+                                  idempotency_ttl=self.idempotency_ttl, request_deadline=self.request_deadline,
+                                  history=self.history_settings)
         except ValueError as exc:
             raise ConfigError(f"--api-token / METALNET_TOKENS: {exc}") from None
 
@@ -109,6 +135,10 @@ class Option:
     aliases: tuple[str, ...] = ()
     #: the variable's name when it is not ``METALNET_<FIELD>``
     env_name: str | None = None
+    #: the value takes a duration (``30d``, ``12h``, ``90m``, ``45s`` or seconds)
+    duration: bool = False
+    #: the default as the help shows it, when the stored value would read badly (seconds of a duration)
+    shown_default: str | None = None
 
     @property
     def flag(self) -> str:
@@ -120,7 +150,7 @@ class Option:
 
     def describe(self) -> str:
         """The help text with the variable and the default (read from :class:`ServerConfig`, never restated)."""
-        default = DEFAULTS.get(self.field)
+        default = self.shown_default or DEFAULTS.get(self.field)
         shown = f"; default {'on' if default is True else default}" if default not in (None, (), False) else ""
         return f"{self.help} [env {self.env}{shown}]"
 
@@ -147,6 +177,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("idempotency_ttl", "Seconds an Idempotency-Key and its answer are kept.", "SECONDS"),
     Option("request_deadline", "Seconds from a request's arrival to commit its storage work; else 503.",
            "SECONDS"),
+    Option("history", "Record the history of changes (/v1/events); off records nothing.", switch=True),
+    Option("history_max_age", "Events older than this are pruned (30d, 12h, 90m, 45s or seconds).", "DURATION",
+           duration=True, shown_default="30d"),
+    Option("history_max_count", "The most events kept; the oldest beyond them are pruned.", "N",
+           shown_default="10000000"),
+    Option("history_prune_interval", "Time between two pruning rounds of each process (60, 5m, …).", "DURATION",
+           duration=True, shown_default="60s"),
 )
 CONFIG_FILE_OPTION = Option("config_file", "YAML file with any of these settings (keys as the flags, with _).",
                             "FILE", env_name=CONFIG_FILE_ENV)
@@ -201,12 +238,29 @@ def load_config(flags: Mapping[str, Any] | None = None, environ: Mapping[str, st
         origin.update(dict.fromkeys(values, source))
     if isinstance(merged.get("tokens"), str):  # a config file may give one token as a plain string
         merged["tokens"] = [merged["tokens"]]
+    _read_words(merged, origin)
     try:
         config = msgspec.convert(merged, ServerConfig, strict=False)
     except msgspec.ValidationError as exc:
         raise ConfigError(_explain(str(exc), merged, origin)) from None
     config.app_settings()  # token specs and roles are part of what "validated once" covers
     return config
+
+
+def _read_words(merged: dict[str, Any], origin: Mapping[str, str]) -> None:
+    """Durations (``30d``) into seconds and switch words (``on``/``off``) into booleans, in place."""
+    for option in OPTIONS:
+        value = merged.get(option.field)
+        if not isinstance(value, str):
+            continue
+        if option.duration:
+            try:
+                merged[option.field] = parse_duration(value)
+            except ValueError as exc:
+                raise ConfigError(f"{option.flag} / {option.env} (from the {origin.get(option.field, 'defaults')}): "
+                                  f"{exc}") from None
+        elif option.switch and value.strip().lower() in _SWITCH_WORDS:
+            merged[option.field] = _SWITCH_WORDS[value.strip().lower()]
 
 
 def _explain(message: str, merged: Mapping[str, Any], origin: Mapping[str, str]) -> str:

@@ -87,7 +87,9 @@ def error_parts(path: str, method: str, exc: Exception) -> tuple[int, bytes, dic
     else:
         body = ErrorBody(status, message)
     headers = {"WWW-Authenticate": 'Bearer realm="metalnet"'} if status == 401 else {}
-    if status == OUTAGE_STATUS:  # the store is out or the deadline passed: nothing was written, retrying is safe
+    # the store is out or the deadline passed: nothing was written, or (a commit whose answer was lost) a retry
+    # with the same Idempotency-Key gets the committed answer; either way retrying is safe
+    if status == OUTAGE_STATUS:
         headers["Retry-After"] = RETRY_AFTER
     if isinstance(exc, HTTPException) and exc.headers:
         headers.update(exc.headers)  # the framework's own, e.g. ``Allow`` on a 405 (HTTP requires it)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from metalnet.api.errors import CONNECT_CODE_BY_STATUS, ApiError
 from metalnet.ipam import errors as ipam
-from metalnet.storage.base import StorageBusyError, StorageUnavailableError
+from metalnet.storage.base import CommitOutcomeUnknownError, StorageBusyError, StorageUnavailableError
 
 #: IPAM core error -> (Connect code, HTTP status), as go-ipam's service maps them
 CONNECT_TABLE: tuple[tuple[type[BaseException], str, int], ...] = (
@@ -22,6 +22,8 @@ CONNECT_TABLE: tuple[tuple[type[BaseException], str, int], ...] = (
     (ipam.ExhaustedError, "failed_precondition", 400),
     (ipam.ConflictError, "failed_precondition", 400),
     (StorageBusyError, "unavailable", 503),
+    # the commit's answer was lost and nobody could say in time whether it happened: retry with the same key
+    (CommitOutcomeUnknownError, "unavailable", 503),
     (StorageUnavailableError, "unavailable", 503),
 )
 

@@ -73,7 +73,8 @@ class Settings:
         version: reported by ``/v1/version`` and the IPAM service's ``Version``.
         request_log: emit one log line per request.
         body_timeout: seconds a request may take to send its body after its headers (then 408).
-        history: whether changes are recorded, and for how long (``METALNET_HISTORY*``, docs/history.md).
+        history: whether changes are recorded, and for how long (``--history*`` / ``METALNET_HISTORY*``,
+            read by :func:`metalnet.api.config.load_config`; docs/history.md).
         idempotency_ttl: seconds an ``Idempotency-Key`` and its answer are kept (``METALNET_IDEMPOTENCY_TTL``).
         request_deadline: seconds from a request's arrival by which its storage work commits or is rolled
             back and answered 503 (:mod:`metalnet.storage.deadlines`).
@@ -85,7 +86,7 @@ class Settings:
     version: str = "0.1.0"
     request_log: bool = True
     body_timeout: float = DEFAULT_BODY_TIMEOUT
-    history: HistorySettings = field(default_factory=HistorySettings.from_env)
+    history: HistorySettings = field(default_factory=HistorySettings)
     idempotency_ttl: float = DEFAULT_IDEMPOTENCY_TTL
     request_deadline: float = DEFAULT_REQUEST_DEADLINE
 
@@ -105,6 +106,7 @@ class Settings:
         body_timeout: float = DEFAULT_BODY_TIMEOUT,
         idempotency_ttl: float = DEFAULT_IDEMPOTENCY_TTL,
         request_deadline: float = DEFAULT_REQUEST_DEADLINE,
+        history: HistorySettings | None = None,
     ) -> Settings:
         """Settings from role names and token specs as the CLI and environment give them.
 
@@ -114,7 +116,8 @@ class Settings:
         keys = {Role.parse(name): key for name, key in (hmac_keys or {}).items() if key}
         parsed = tuple(t if isinstance(t, ApiToken) else ApiToken.parse(t) for t in tokens if t)
         return cls(hmac_keys=keys, tokens=parsed, max_body_bytes=max_body_bytes, request_log=request_log,
-                   body_timeout=body_timeout, idempotency_ttl=idempotency_ttl, request_deadline=request_deadline)
+                   body_timeout=body_timeout, idempotency_ttl=idempotency_ttl, request_deadline=request_deadline,
+                   history=history or HistorySettings())
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from metalnet.api.errors import ApiError
 from metalnet.network import ErrorKind, NetworkError
-from metalnet.storage.base import StorageBusyError, StorageUnavailableError
+from metalnet.storage.base import CommitOutcomeUnknownError, StorageBusyError, StorageUnavailableError
 
 #: network-layer kind -> ``/v1`` status
 STATUS_BY_KIND: dict[ErrorKind, int] = {
@@ -30,6 +30,8 @@ def v1_status(exc: BaseException) -> int | None:
         return STATUS_BY_KIND[exc.kind]
     if isinstance(exc, ApiError):
         return exc.status
+    if isinstance(exc, CommitOutcomeUnknownError):  # the commit's answer was lost: retry with the same key
+        return OUTAGE_STATUS
     if isinstance(exc, StorageBusyError | StorageUnavailableError):
         return OUTAGE_STATUS
     return None

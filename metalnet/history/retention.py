@@ -1,21 +1,23 @@
 """How long the history keeps events, and the background pruner that enforces it.
 
-Settings come from the environment (every worker process of a server inherits them):
+The settings are read by the server's one loader, :func:`metalnet.api.config.load_config` (flags, then
+variables, then the config file, then these defaults; docs/api.md and docs/history.md):
 
-- ``METALNET_HISTORY``: ``on`` (default) or ``off`` — off records no events at all;
-- ``METALNET_HISTORY_MAX_AGE``: a duration (``30d``, ``12h``, ``90m``, ``45s``, or seconds), default ``30d``;
-- ``METALNET_HISTORY_MAX_COUNT``: the most events kept, default 10,000,000;
-- ``METALNET_HISTORY_PRUNE_INTERVAL``: seconds between two pruning rounds, default 60.
+- ``--history`` / ``--no-history``, ``METALNET_HISTORY``: ``on`` (default) or ``off`` — off records no events;
+- ``--history-max-age``, ``METALNET_HISTORY_MAX_AGE``: a duration (``30d``, ``12h``, ``90m``, ``45s``, or
+  seconds), default ``30d``;
+- ``--history-max-count``, ``METALNET_HISTORY_MAX_COUNT``: the most events kept, default 10,000,000;
+- ``--history-prune-interval``, ``METALNET_HISTORY_PRUNE_INTERVAL``: time between two pruning rounds,
+  default 60 s.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -30,7 +32,6 @@ DEFAULT_MAX_COUNT = 10_000_000
 DEFAULT_PRUNE_INTERVAL = 60.0
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
-_OFF = ("0", "off", "false", "no")
 
 
 def parse_duration(text: str) -> float:
@@ -67,21 +68,6 @@ class HistorySettings:
     max_age: float = DEFAULT_MAX_AGE
     max_count: int = DEFAULT_MAX_COUNT
     prune_interval: float = DEFAULT_PRUNE_INTERVAL
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> HistorySettings:
-        """From ``METALNET_HISTORY*`` (see the module docstring); a bad value raises ``ValueError`` naming it."""
-        env = os.environ if environ is None else environ
-        try:
-            count = int(env.get("METALNET_HISTORY_MAX_COUNT", DEFAULT_MAX_COUNT))
-        except ValueError:
-            raise ValueError(f"invalid METALNET_HISTORY_MAX_COUNT {env['METALNET_HISTORY_MAX_COUNT']!r}") from None
-        return cls(
-            enabled=env.get("METALNET_HISTORY", "on").strip().lower() not in _OFF,
-            max_age=parse_duration(env.get("METALNET_HISTORY_MAX_AGE", "30d")),
-            max_count=max(1, count),
-            prune_interval=max(0.01, parse_duration(env.get("METALNET_HISTORY_PRUNE_INTERVAL", "60"))),
-        )
 
 
 class Pruner:

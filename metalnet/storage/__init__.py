@@ -4,6 +4,7 @@ This package imports no database driver: each backend module imports its own, on
 """
 
 from metalnet.storage.base import (
+    CommitOutcomeUnknownError,
     DeadlineExceededError,
     Key,
     KeyExistsError,
@@ -19,6 +20,7 @@ from metalnet.storage.memory import MemoryStorage
 from metalnet.storage.urls import redact_url
 
 __all__ = [
+    "CommitOutcomeUnknownError",
     "DeadlineExceededError",
     "Key",
     "KeyExistsError",

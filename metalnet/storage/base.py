@@ -36,6 +36,9 @@ Errors (all subclasses of :class:`StorageError`):
 - :class:`StorageBusyError`: a transaction kept conflicting and was given up after bounded retries.
 - :class:`DeadlineExceededError` (a :class:`StorageUnavailableError`): the deadline passed first; nothing
   was committed.
+- :class:`CommitOutcomeUnknownError` (a :class:`StorageUnavailableError`): the connection was lost while the
+  store committed, and whether it did could not be learnt by the deadline; a retry with the same
+  Idempotency-Key is what tells.
 - :class:`SchemaVersionError`: the store was written by a newer metalnet.
 - :class:`KeyExistsError`: ``insert`` of a key that exists (inside ``run`` it is retried only when the backend
   saw a concurrent writer; otherwise it reaches the caller, who turns it into a domain error).
@@ -69,6 +72,15 @@ class DeadlineExceededError(StorageUnavailableError):
 
     A subclass of :class:`StorageUnavailableError`: to the caller the store could not serve in time, and
     a retry may succeed.
+    """
+
+
+class CommitOutcomeUnknownError(StorageUnavailableError):
+    """The commit was sent but its answer was lost, and the store could not be asked in time whether it happened.
+
+    The transaction may be durable. A subclass of :class:`StorageUnavailableError` (the protocols answer
+    503): a client that retries with the same Idempotency-Key gets the committed answer if there is one,
+    because idempotency keys are written in the transaction they answer.
     """
 
 

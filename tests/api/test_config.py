@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from metalnet.api.config import (
 )
 from metalnet.api.server import uvicorn_config
 from metalnet.api.settings import Role
+from metalnet.history.retention import HistorySettings
 from tests.api.live import REPO
 from tests.api.serving import metalnet_serve
 
@@ -45,6 +47,10 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "max_connections": ("77", 77),
     "idempotency_ttl": ("600", 600.0),
     "request_deadline": ("2.5", 2.5),
+    "history": ("off", False),
+    "history_max_age": ("7d", 7 * 86400.0),
+    "history_max_count": ("1000", 1000),
+    "history_prune_interval": ("5m", 300.0),
 }
 
 
@@ -96,6 +102,10 @@ def test_tokens_from_every_source_and_the_old_flag_name(tmp_path: Path) -> None:
         ({"METALNET_LOG_LEVEL": "loud"}, "invalid value 'loud'"),
         ({"METALNET_HEADER_TIMEOUT": "-1"}, "--header-timeout / METALNET_HEADER_TIMEOUT"),
         ({"METALNET_TOKENS": "nonsense"}, "ROLE[@PROJECT]:TOKEN"),
+        ({"METALNET_HISTORY": "maybe"}, "--history / METALNET_HISTORY (from the environment): invalid bool value"),
+        ({"METALNET_HISTORY_MAX_AGE": "a month"},
+         "--history-max-age / METALNET_HISTORY_MAX_AGE (from the environment): invalid duration 'a month'"),
+        ({"METALNET_HISTORY_MAX_COUNT": "0"}, "--history-max-count / METALNET_HISTORY_MAX_COUNT"),
         ({CONFIG_FILE_ENV: "/nonexistent/metalnet.yaml"}, "cannot read the config file /nonexistent/metalnet.yaml"),
     ],
 )
@@ -139,6 +149,7 @@ def test_each_setting_reaches_the_server_or_the_app() -> None:
     assert (settings.max_body_bytes, settings.request_log, settings.body_timeout) == (1000, False, 3.5)
     assert settings.idempotency_ttl == 600.0
     assert settings.request_deadline == 2.5
+    assert settings.history == HistorySettings(enabled=False, max_age=7 * 86400.0, max_count=1000, prune_interval=300.0)
 
 
 def test_docs_name_every_flag_and_variable() -> None:
@@ -170,3 +181,21 @@ def test_body_limit_and_request_log_hold_for_any_number_of_workers(workers: int,
     assert small == 200
     assert '"event":"request"' not in log
     assert f"{workers} worker(s)" in log
+
+
+def test_history_settings_take_effect_in_the_server_flags_over_variables(tmp_path: Path) -> None:
+    """``--no-history`` beats ``METALNET_HISTORY=on``; ``--history-max-count`` beats its variable."""
+    with metalnet_serve(tmp_path, "--no-history", env={"METALNET_HISTORY": "on"}) as server, \
+            httpx.Client(base_url=server.url, timeout=10) as client:
+        assert client.put("/v1/partition", json={"id": "p1"}).status_code == 201
+        assert client.get("/v1/events").json()["events"] == []  # nothing recorded
+    env = {"METALNET_HISTORY": "off", "METALNET_HISTORY_MAX_COUNT": "1000", "METALNET_HISTORY_PRUNE_INTERVAL": "1h"}
+    with metalnet_serve(tmp_path, "--history", "--history-max-count", "2", "--history-prune-interval", "0.1",
+                        env=env) as server, httpx.Client(base_url=server.url, timeout=10) as client:
+        for name in ("p1", "p2", "p3", "p4"):
+            assert client.put("/v1/partition", json={"id": name}).status_code == 201
+        deadline = time.monotonic() + 10
+        while len(client.get("/v1/events").json()["events"]) != 2 and time.monotonic() < deadline:
+            time.sleep(0.1)  # the pruner runs every 0.1 s (the flag), not every hour (the variable)
+        events = client.get("/v1/events").json()["events"]
+    assert [event["seq"] for event in events] == [3, 4]

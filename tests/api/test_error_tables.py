@@ -13,7 +13,7 @@ from metalnet.api.app import create_app
 from metalnet.api.settings import Settings
 from metalnet.api.v1_errors import STATUS_BY_KIND
 from metalnet.network import ErrorKind
-from metalnet.storage import MemoryStorage, Storage, Transaction
+from metalnet.storage import CommitOutcomeUnknownError, MemoryStorage, Storage, Transaction
 from tests.api.conftest import assert_connect_error, assert_error
 
 T = TypeVar("T")
@@ -46,3 +46,13 @@ def test_a_bug_is_a_logged_500_not_a_client_error(error: Exception, caplog: pyte
     assert len(logged) == 3
     assert all(r.exc_info and r.exc_info[1] is error for r in logged)
     assert all(str(error) not in r.getMessage() for r in logged)  # the message is the request; the bug is the traceback
+
+
+def test_a_commit_of_unknown_outcome_is_503_with_retry_after_on_every_protocol() -> None:
+    error = CommitOutcomeUnknownError("PostgreSQL at …: the connection was lost during COMMIT; it may have committed")
+    with TestClient(create_app(BuggyStorage(error), Settings(request_log=False))) as client:
+        answers = [client.post("/v1/ip/allocate", json={"networkid": "n", "projectid": "p"}),
+                   client.post("/api.v1.IpamService/CreatePrefix", json={"cidr": "10.0.0.0/8"})]
+        assert_error(answers[0], 503, "may have committed")
+        assert_connect_error(answers[1], 503, "unavailable")
+    assert all(answer.headers["retry-after"] for answer in answers)

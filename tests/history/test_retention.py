@@ -38,16 +38,18 @@ def test_since_is_a_duration_back_or_a_time_with_offset() -> None:
         parse_since("1970-01-01T01:00:00", 0.0)
 
 
-def test_settings_from_the_environment() -> None:
-    assert HistorySettings.from_env({}) == HistorySettings(True, DEFAULT_MAX_AGE, 10_000_000, 60.0)
-    settings = HistorySettings.from_env({"METALNET_HISTORY": "off", "METALNET_HISTORY_MAX_AGE": "7d",
-                                         "METALNET_HISTORY_MAX_COUNT": "1000",
-                                         "METALNET_HISTORY_PRUNE_INTERVAL": "5m"})
+def test_settings_from_the_servers_one_loader() -> None:
+    from metalnet.api.config import load_config  # flags, variables and the file: tests/api/test_config.py
+
+    assert load_config(environ={}).app_settings().history == HistorySettings(True, DEFAULT_MAX_AGE, 10_000_000, 60.0)
+    settings = load_config(environ={"METALNET_HISTORY": "off", "METALNET_HISTORY_MAX_AGE": "7d",
+                                    "METALNET_HISTORY_MAX_COUNT": "1000",
+                                    "METALNET_HISTORY_PRUNE_INTERVAL": "5m"}).app_settings().history
     assert settings == HistorySettings(False, 7 * 86400.0, 1000, 300.0)
     with pytest.raises(ValueError, match="'lots'"):
-        HistorySettings.from_env({"METALNET_HISTORY_MAX_COUNT": "lots"})
+        load_config(environ={"METALNET_HISTORY_MAX_COUNT": "lots"})
     with pytest.raises(ValueError, match="'a month'"):
-        HistorySettings.from_env({"METALNET_HISTORY_MAX_AGE": "a month"})
+        load_config(environ={"METALNET_HISTORY_MAX_AGE": "a month"})
 
 
 def test_pruner_drops_what_is_too_old_and_too_many() -> None:

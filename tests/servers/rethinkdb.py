@@ -107,6 +107,33 @@ class RethinkServer:
     def connect(self) -> Any:
         return r.connect(host="127.0.0.1", port=self.driver_port, timeout=10)
 
+    def wait_writable(self, db: str, table: str = "log", timeout: float = 30) -> float:
+        """Block until ``db.table`` takes writes; the ``time.monotonic()`` it first did (within 10 ms).
+
+        After a restart the server says "Server ready" about 2 s before its tables take writes: recovery is
+        measured from this moment, when the database itself can serve again. The probe is a write that
+        changes nothing (the delete of a document that does not exist), sent every 10 ms: RethinkDB refuses
+        it while the table's primary is not ready. (``table.wait()`` was tried: it returned up to 0.8 s after
+        the table already took writes.)
+        """
+        from rethinkdb.errors import ReqlError
+
+        end = time.monotonic() + timeout
+        conn = None
+        while True:
+            try:
+                if conn is None:
+                    conn = self.connect()
+                r.db(db).table(table).get("metalnet-test-probe").delete(durability="hard").run(conn)
+                conn.close()
+                return time.monotonic()
+            except (ReqlError, OSError):
+                if conn is not None and not conn.is_open():
+                    conn = None
+                if time.monotonic() > end:
+                    raise
+                time.sleep(0.01)
+
     def kill(self) -> None:
         """SIGKILL, as a crash would."""
         self._signal(signal.SIGKILL, 10)

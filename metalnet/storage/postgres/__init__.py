@@ -20,10 +20,11 @@ The modules, one concern each:
 - :mod:`.ledger`: the row-cache bookkeeping of a transaction (:mod:`metalnet.storage.row_cache`);
 - :mod:`.liveness`: the look at an idle connection's socket before a one-message transaction;
 - :mod:`.outage`: failing at once while the server is down, and a fresh pool when it is back;
+- :mod:`.in_doubt`: a COMMIT whose answer was lost, settled by asking the server about the transaction's id;
 - :mod:`.errors` and :mod:`.store`: the retries of ``run`` and the translation into storage errors;
 - :mod:`.events`: the history of changes (the statement that numbers a transaction's events before COMMIT).
 
-An IPAM acquisition on a cached prefix row costs one message (``BEGIN; lock; check; write; COMMIT``).
+An IPAM acquisition on a cached prefix row costs one message (``BEGIN; lock; check; announce; write; COMMIT``).
 """
 
 from metalnet.storage.postgres.statements import lock_id

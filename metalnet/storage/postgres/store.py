@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -32,6 +33,7 @@ from metalnet.storage.postgres.errors import (
     first_line,
     translate,
 )
+from metalnet.storage.postgres.in_doubt import CommitInDoubtError, settle
 from metalnet.storage.postgres.options import PostgresOptions, split_url
 from metalnet.storage.postgres.outage import Outage
 from metalnet.storage.postgres.schema import migrate
@@ -131,7 +133,7 @@ class PostgresStorage(Storage):
                 with self._pool.connection(timeout=wait) as connection:
                     tx = PostgresTransaction(connection, begin, strict=strict, cache=self._cache,
                                              deadline=deadline, where=self._where)
-                    return _attempt(connection, tx, fn)
+                    return _attempt(connection, tx, fn, lambda doubt: self._settle(doubt, deadline))
             except RETRYABLE:
                 backoff(attempt)
             except InsertConflictError:
@@ -164,6 +166,11 @@ class PostgresStorage(Storage):
             f"PostgreSQL at {self._where}: transaction kept conflicting ({RETRY_ATTEMPTS} attempts)"
         )
 
+    def _settle(self, doubt: CommitInDoubtError, deadline: float | None) -> bool:
+        """Whether a COMMIT whose answer was lost took effect (see :mod:`.in_doubt`), asked by ``deadline``."""
+        until = time.monotonic() + self._timeout if deadline is None else deadline
+        return settle(self.url, doubt, until, self._where)
+
     def event_bounds(self) -> EventBounds:
         return self._outside_transaction(lambda execute: sql_events.bounds(execute))
 
@@ -195,11 +202,24 @@ class PostgresStorage(Storage):
         self._pool.close()
 
 
-def _attempt(connection: psycopg.Connection[Any], tx: PostgresTransaction, fn: Callable[[Transaction], T]) -> T:
+def _attempt(connection: psycopg.Connection[Any], tx: PostgresTransaction, fn: Callable[[Transaction], T],
+             settle_doubt: Callable[[CommitInDoubtError], bool]) -> T:
     """One try of ``fn``; leaves the connection outside any transaction whatever happens."""
     try:
         result = fn(tx)
         tx.commit()
+    except CommitInDoubtError as doubt:
+        # the connection died with the COMMIT out: ask the server whether it committed
+        try:
+            committed = settle_doubt(doubt)
+        except BaseException:
+            tx.ledger.failed(False)
+            raise  # CommitOutcomeUnknownError: nobody can tell in time
+        if not committed:
+            tx.ledger.failed(False)
+            raise  # it did not: the lost connection, reported as any other
+        tx.ledger.committed()
+        return result
     except BaseException as exc:
         stale = isinstance(exc, psycopg.Error) and exc.sqlstate == STALE_ROW
         # fn's own error, not the store's nor the deadline's: only such an error may rest on a changed row or

@@ -27,6 +27,7 @@ from metalnet.storage.event_log import EventRecord
 from metalnet.storage.keys import encode_key
 from metalnet.storage.postgres.errors import StaleConnectionError, stale
 from metalnet.storage.postgres.events import append_statement
+from metalnet.storage.postgres.in_doubt import ANNOUNCE, Announced, CommitInDoubtError
 from metalnet.storage.postgres.ledger import UNKNOWN, Ledger
 from metalnet.storage.postgres.liveness import peer_spoke
 from metalnet.storage.postgres.statements import (
@@ -77,6 +78,12 @@ class PostgresTransaction(SqlTransaction):
         self.unsent_checks = False
         #: history events, numbered by the last statement before COMMIT (see postgres/events.py)
         self._events: list[EventRecord] = []
+        #: whether :data:`.in_doubt.ANNOUNCE` was buffered (the transaction writes), and whether it waits unsent
+        self._announced = False
+        self._announcing = False
+        self._ended_by_server = False
+        #: the transaction's id, once the server announced it (see postgres/in_doubt.py)
+        self.xid: int | None = None
 
     def get(self, key: Key) -> Value | None:
         known = self.ledger.known(key)
@@ -102,6 +109,7 @@ class PostgresTransaction(SqlTransaction):
 
     def insert(self, key: Key, value: Value) -> None:
         if self._strict:
+            self._announce()
             super().insert(key, value)
             self.ledger.wrote(key, (value, encode_value(value)))
         else:
@@ -140,15 +148,28 @@ class PostgresTransaction(SqlTransaction):
         Past the deadline nothing is sent: :class:`DeadlineExceededError`, and the caller rolls back.
         """
         remaining(self._deadline, self._where)
-        if not self._sent and peer_spoke(self._pgconn):
-            # a transaction of one message carries its COMMIT: it must not go out on a connection that the
-            # server is closing (a lost answer could not be told from a lost commit), so look first; the
-            # connection is closed, so that the pool replaces it, and the transaction runs again
+        if peer_spoke(self._pgconn):
+            # the COMMIT must not go out on a connection that the server is closing (a lost answer could not
+            # be told from a lost commit), so look first; the connection is closed, so that the pool replaces
+            # it. A transaction of one message then runs again; one that had begun on the server ended with
+            # its session, having committed nothing
             self._pgconn.finish()
-            raise StaleConnectionError("the server closed or is closing the pooled connection")
+            if not self._sent:
+                raise StaleConnectionError("the server closed or is closing the pooled connection")
+            raise psycopg.OperationalError("the server ended the session before the transaction's COMMIT")
         if self._events:
+            self._announce()
             self._pending.append(append_statement(self._events))
-        result = self._send("COMMIT")
+        try:
+            result = self._send("COMMIT")
+        except psycopg.OperationalError as exc:
+            if self._announced and self._pgconn.status != pq.ConnStatus.OK and not (
+                    self.xid is None and self._ended_by_server):
+                # the connection died with the COMMIT out: it may have committed (see postgres/in_doubt.py);
+                # not so when the server ended the session in words and no id came before them: it ran nothing
+                # of the message that announces the id, the COMMIT included
+                raise CommitInDoubtError(str(exc), self.xid) from exc
+            raise
         if result.command_status != b"COMMIT":
             # the server answers COMMIT of a transaction that an error aborted with "ROLLBACK", not an
             # error: that happens when fn caught the error of a statement and carried on
@@ -163,16 +184,43 @@ class PostgresTransaction(SqlTransaction):
         pending.clear()
         self.unsent_checks = False
         first_send, self._sent = not self._sent, True
-        try:
-            result = self._pgconn.exec_(query)
-        except psycopg.OperationalError as exc:
-            raise stale(exc, first_send and statement != "COMMIT") from exc
+        if self._announcing:
+            result = self._exec_announcing(query, first_send and statement != "COMMIT")
+        else:
+            try:
+                result = self._pgconn.exec_(query)
+            except psycopg.OperationalError as exc:
+                raise stale(exc, first_send and statement != "COMMIT") from exc
         if result.status not in _OK:
             if self._pgconn.status != pq.ConnStatus.OK:
+                # the server's own word (a FATAL with its SQLSTATE), not libpq's "connection lost": what the
+                # server sent before it is known to have arrived too
+                self._ended_by_server = result.error_field(pq.DiagnosticField.SQLSTATE) is not None
                 error = psycopg.OperationalError(result.get_error_message(self._encoding) or "connection lost")
                 raise stale(error, first_send and statement != "COMMIT") from error
             raise pg_errors.error_from_result(result, encoding=self._encoding)
         return result
+
+    def _exec_announcing(self, query: bytes, nothing_done: bool) -> pq.abc.PGresult:
+        """``exec_`` of a message that carries :data:`.in_doubt.ANNOUNCE`, catching the id it announces."""
+        self._announcing = False
+        pgconn = self._pgconn
+        previous = pgconn.notice_handler
+        catcher = Announced(previous)
+        pgconn.notice_handler = catcher
+        try:
+            return pgconn.exec_(query)
+        except psycopg.OperationalError as exc:
+            raise stale(exc, nothing_done) from exc
+        finally:
+            pgconn.notice_handler = previous
+            self.xid = catcher.xid
+
+    def _announce(self) -> None:
+        """Before the first write: have the server announce the transaction's id (see postgres/in_doubt.py)."""
+        if not self._announced:
+            self._announced = self._announcing = True
+            self._pending.append(ANNOUNCE)
 
     def _one(self, sql: str, params: tuple[bytes, ...]) -> Row | None:
         result = self._send(sql.format(*map(bytea, params)))
@@ -186,6 +234,7 @@ class PostgresTransaction(SqlTransaction):
         self._buffer(sql.format(*map(bytea, params)))
 
     def _buffer(self, statement: str) -> None:
+        self._announce()  # only writes are buffered this way
         if len(self._pending) >= _MAX_BUFFERED:
             # a bulk transaction (a dump being loaded) goes out in slices rather than as one huge message
             self._send(statement)

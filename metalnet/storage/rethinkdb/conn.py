@@ -44,6 +44,10 @@ Connection = Any
 #: during a failover the server also answers "Unexpected exception: … none of the servers were accessible"
 #: as an internal error; it heals like the others
 _TRANSIENT = (ReqlDriverError, ReqlAvailabilityError, ReqlInternalError, OSError)
+#: seconds between two attempts while the server answers but cannot serve yet (a restarted server readying its
+#: tables, a failover): short and fixed, not a growing backoff, so that the first attempt after the tables take
+#: writes again comes within this long (a growing pause reached 0.5 s and served up to 1.2 s late)
+POLL_EVERY = 0.05
 
 
 class Connector:
@@ -63,7 +67,6 @@ class Connector:
         in turn, that is an outage: :class:`StorageUnavailableError` at once, not at the deadline. Without
         a deadline each host is tried once, for start-up: an address that is wrong is reported at once.
         """
-        pause = 0.02
         attempts = 0
         refused = 0
         while True:
@@ -92,8 +95,10 @@ class Connector:
                     raise StorageUnavailableError(
                         f"{self.config.safe_url} is unavailable, retry: {_reason(exc)}"
                     ) from exc
-                time.sleep(pause * random.uniform(0.5, 1.0))
-                pause = min(pause * 2, 0.5)
+                pause = POLL_EVERY * random.uniform(0.5, 1.0)
+                if deadline is not None:
+                    pause = min(pause, max(0.0, deadline - time.monotonic()))
+                time.sleep(pause)
                 refused = 0
             except ReqlError as exc:
                 raise StorageError(f"{self.config.safe_url}: {_reason(exc)}") from exc
