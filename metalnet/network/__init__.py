@@ -5,7 +5,7 @@ operation (records, IPAM prefixes and VRF ids together) in one storage transacti
 :class:`NetworkError` (with a ``kind``; each protocol maps kinds to its own statuses) when it refuses one.
 """
 
-from metalnet.network.errors import ErrorKind, NetworkError
+from metalnet.network.errors import ErrorKind, NetworkError, Reason
 from metalnet.network.meta import Freshness, LabelChange
 from metalnet.network.model import IP, Consumption, Network, Partition, Project, ReservedRange, Usage
 from metalnet.network.requests import (
@@ -29,6 +29,7 @@ __all__ = [
     "IP",
     "Consumption",
     "ErrorKind",
+    "Reason",
     "Freshness",
     "IPAllocate",
     "IPFind",

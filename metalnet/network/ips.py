@@ -27,6 +27,7 @@ from metalnet.network.addresses import (
     parse_family,
 )
 from metalnet.network.errors import (
+    Reason,
     conflict,
     forbidden,
     from_ipam,
@@ -56,11 +57,10 @@ def allocate_ip(work: Work, request: IPAllocate, specific: str | None = None, ac
     """
     network, family = allocation_target(work, request, specific, acting_for)
     # a child of a super-namespaced network takes its addresses from its project's namespace
-    session = work.ipam_in(network.namespace)
     if specific:
-        acquired = _acquire_specific(session, network, specific, meant=bool(request.reserved))
+        acquired = _acquire_specific(work, network, specific, meant=bool(request.reserved))
     else:
-        acquired = _acquire_next(session, network, family or default_family(network))
+        acquired = _acquire_next(work.ipam_in(network.namespace), network, family or default_family(network))
     return store_ip(work, network, request, acquired, now())
 
 
@@ -87,10 +87,12 @@ def allocation_target(
     if network.parentnetworkid and not network.shared and projectid != network.projectid:
         raise refused(
             f'can not allocate ip for project "{projectid}" because network belongs to '
-            f'"{network.projectid}" and the network is not shared'
+            f'"{network.projectid}" and the network is not shared',
+            Reason.NETWORK_OF_OTHER_PROJECT, network=network.id,
         )
     if request.networktypes is not None and network.networktype not in request.networktypes:
-        raise forbidden(f'given networktype "{network.networktype}" is not allowed')
+        raise forbidden(f'given networktype "{network.networktype}" is not allowed', Reason.NETWORK_TYPE,
+                        type=network.networktype, shared=not network.projectid)
     return network, family
 
 
@@ -125,7 +127,8 @@ def store_ip(work: Work, network: Network, request: IPAllocate, acquired: ipam_m
     try:
         work.records.insert(ip)
     except KeyExistsError:
-        raise conflict(f"ip already allocated: {address} has a record already") from None
+        raise conflict(f"ip already allocated: {address} has a record already", Reason.IP_TAKEN,
+                       ip=address) from None
     # the core's address object carries the integer: no re-parse of the text just formatted
     work.tx.put(ip_prefix_key(prefix_space(network.namespace, prefix), int(acquired.ip)), key)
     work.tx.put(index_key("ipproject", ip.projectid, key), "")
@@ -138,8 +141,10 @@ def _requested_family(network: Network, addressfamily: str | None, specific: str
     family = parse_family(addressfamily)
     if family is None:
         raise refused(f'given addressfamily:"{addressfamily}" is invalid')
-    if family not in families(network.prefixes):
-        raise invalid(f"there is no prefix for the given addressfamily:{family} present in network:{network.id}")
+    present = families(network.prefixes)
+    if family not in present:
+        raise invalid(f"there is no prefix for the given addressfamily:{family} present in network:{network.id}",
+                      Reason.FAMILY_ABSENT, family=family, network=network.id, present=present)
     if specific:
         raise invalid("it is not possible to specify specificIP and addressfamily")
     return family
@@ -161,12 +166,14 @@ def _acquire_next(session: IpamSession, network: Network, family: Family) -> ipa
             continue  # a full prefix is skipped, the next one may have room (metal-api #551)
         except IpamError as exc:
             raise from_ipam(exc, f"cannot allocate ip in prefix {cidr} of network {network.id}") from exc
-    raise refused(f"cannot allocate free ip in ipam, no ips left: no free {family} address in network {network.id}")
+    raise refused(f"cannot allocate free ip in ipam, no ips left: no free {family} address in network {network.id}",
+                  Reason.NO_FREE_IP, network=network.id, family=family)
 
 
-def _acquire_specific(session: IpamSession, network: Network, specific: str, *, meant: bool) -> ipam_model.IP:
+def _acquire_specific(work: Work, network: Network, specific: str, *, meant: bool) -> ipam_model.IP:
     """``specific`` from the prefix holding it; one inside a reserved range only when ``meant`` (the request's
     ``reserved``; the refusal names the range)."""
+    session = work.ipam_in(network.namespace)
     try:
         address = canonical_address(specific)
     except InvalidInputError as exc:
@@ -177,13 +184,17 @@ def _acquire_specific(session: IpamSession, network: Network, specific: str, *, 
         try:
             return session.acquire_specific_ip(cidr, address, reserved=meant)
         except AlreadyAllocatedError:
-            raise conflict(f"ip already allocated: {address}") from None
+            # an IP of a caller, or an address the IPAM holds itself (a network or broadcast address)
+            recorded = work.records.exists(IP, ip_key(network.namespace, address))
+            raise conflict(f"ip already allocated: {address}", Reason.IP_TAKEN if recorded else Reason.IP_HELD,
+                           ip=address) from None
         except ReservedAddressError as exc:
             raise reserved(str(exc)) from None  # the core's message names the range and how to ask for it
         except IpamError as exc:
             raise from_ipam(exc, f"cannot allocate ip {address} in network {network.id}") from exc
     raise refused(
-        f"specific ip not contained in any of the defined prefixes: {address} is in none of {network.prefixes}"
+        f"specific ip not contained in any of the defined prefixes: {address} is in none of {network.prefixes}",
+        Reason.IP_OUTSIDE, ip=address, network=network.id,
     )
 
 
@@ -230,7 +241,7 @@ def update_ip(work: Work, request: IPUpdate, acting_for: str | None = None) -> I
     """``POST /v1/ip``: name, description, tags, and type (never static → ephemeral; scopes as metal-api)."""
     address = _lookup_address(request.ipaddress)
     old = _locked_ip(work, address, request.namespace or "")
-    check_owner(acting_for, old.projectid)
+    check_owner(acting_for, old.projectid, old)
     check_fresh("ip", address, old.changed, request.fresh)
     ip = msgspec.structs.replace(old, changed=now(), generation=old.generation + 1)
     apply_given(ip, request, "name", "description")
@@ -240,7 +251,8 @@ def update_ip(work: Work, request: IPUpdate, acting_for: str | None = None) -> I
         ip.tags = tags_of_labels(changed_labels(labels_of_tags(old.tags), request.label_change))
     if request.type in ("static", "ephemeral"):
         if ip.type == "static" and request.type == "ephemeral":
-            raise invalid(f"cannot change type of ip address from static to ephemeral: {address}")
+            raise invalid(f"cannot change type of ip address from static to ephemeral: {address}",
+                          Reason.STATIC_TO_EPHEMERAL, ip=address)
         new_type: IPType = "static" if request.type == "static" else "ephemeral"
         ip.type = new_type
     before, after = ip_scope(old), ip_scope(ip)
@@ -257,9 +269,9 @@ def free_ip(work: Work, address_text: str, acting_for: str | None = None, namesp
     ``namespace``: look in that project namespace first (see :func:`_locked_ip`)."""
     address = _lookup_address(address_text)
     ip = _locked_ip(work, address, namespace)
-    check_owner(acting_for, ip.projectid)
+    check_owner(acting_for, ip.projectid, ip)
     if any(tag.startswith(MACHINE_TAG) for tag in ip.tags):
-        raise invalid(f"ip with machine scope can not be deleted: {address}")
+        raise invalid(f"ip with machine scope can not be deleted: {address}", Reason.MACHINE_IP, ip=address)
     with ipam_errors(f"cannot release IP {address}"):
         work.ipam_in(ip.namespace).release_ip_from_prefix(ip.prefix, address)
     key = ip_key(ip.namespace, address)

@@ -84,6 +84,8 @@ class NetworkUpdate(msgspec.Struct, kw_only=True):
     )
     #: a super network's minimum child lengths (checked against its prefixes, then stored)
     minchildprefixlength: dict[str, int] | None = None
+    #: ``none`` or ``ipv4-masq`` (metal-stack's NAT type; sets ``nat`` alike)
+    nattype: str | None = None
     #: optimistic locking: the version the caller saw (None: no check)
     fresh: Freshness | None = None
     #: a replace or patch of the labels (instead of ``labels``)

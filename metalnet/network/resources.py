@@ -9,7 +9,7 @@ from uuid import uuid4
 
 import msgspec
 
-from metalnet.network.errors import conflict, invalid, refused
+from metalnet.network.errors import Reason, conflict, invalid, refused
 from metalnet.network.ids import check_id
 from metalnet.network.model import Partition, Project, now
 from metalnet.network.records import kind_name
@@ -57,7 +57,8 @@ def delete_partition(work: Work, ident: str) -> Partition:
     partition = work.partition(ident)
     found = work.records.first_under("partition", ident)
     if found is not None:
-        raise refused(f'partition "{ident}" cannot be deleted: network "{found[0][-1]}" is in it')
+        raise refused(f'partition "{ident}" cannot be deleted: network "{found[0][-1]}" is in it',
+                      Reason.PARTITION_IN_USE, id=ident, network=found[0][-1])
     work.records.delete(Partition, ident)
     return partition
 
@@ -118,4 +119,6 @@ def _insert_new(work: Work, record: Partition | Project) -> None:
     try:
         work.records.insert(record)
     except KeyExistsError:
-        raise conflict(f'entity already exists: {kind_name(type(record))} with id "{record.id}"') from None
+        kind = kind_name(type(record))
+        raise conflict(f'entity already exists: {kind} with id "{record.id}"', Reason.EXISTS, kind=kind,
+                       id=record.id) from None

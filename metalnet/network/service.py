@@ -281,7 +281,7 @@ class NetworkService:
 
 
 def _owned(record: Owned, acting_for: str | None) -> Owned:
-    check_owner(acting_for, record.projectid)
+    check_owner(acting_for, record.projectid, record)
     return record
 
 
