@@ -145,11 +145,14 @@ def update_network(
     if request.defaultchildprefixlength and not old.privatesuper:
         raise refused("defaultchildprefixlength can only be set on privatesuper", Reason.LENGTHS_ON_NON_SUPER)
     if request.prefixes:
-        new.prefixes = distinct_prefixes(request.prefixes)
-        if old.parentnetworkid and sorted(new.prefixes) != sorted(old.prefixes):
+        given = distinct_prefixes(request.prefixes)
+        if old.parentnetworkid:
             # a child's prefixes are blocks of its parent's (or of its project's namespace): a change could only
-            # make them top-level prefixes of their own
-            raise invalid("cannot change prefixes in child networks")
+            # make them top-level prefixes of their own; the same ones (in any order) are no change
+            if sorted(given) != sorted(old.prefixes):
+                raise invalid("cannot change prefixes in child networks")
+            given = old.prefixes
+        new.prefixes = given
         for cidr in old.prefixes:
             if cidr not in new.prefixes:
                 check_no_ips(work, cidr, "unable to update network")

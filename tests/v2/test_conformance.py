@@ -502,3 +502,49 @@ def test_metrics_count_v2_calls(clients: Clients, server: Running) -> None:
     clients.version.get(version_pb2.VersionServiceGetRequest())
     text = httpx.get(f"{server.url}/metrics").text
     assert 'metalnet_v2_calls_total{code="ok",method="Get",service="metalstack.api.v2.VersionService"}' in text
+
+
+def test_admin_update_nat_type_and_fixed_child_prefixes(clients: Clients, server: Running) -> None:
+    """Admin Update sets nat_type (read back by v1 as nat); no update moves a child's prefixes (v1 nor v2)."""
+    network = _external(clients)
+
+    def update(nat: int) -> network_pb2.Network:
+        return clients.admin_networks.update(admin_network_pb2.NetworkServiceUpdateRequest(
+            id=network.id, prefixes=list(network.prefixes), nat_type=nat, update_meta=common_pb2.UpdateMeta(
+                locking_strategy=common_pb2.OPTIMISTIC_LOCKING_STRATEGY_SERVER)), headers=A).network
+
+    assert update(network_pb2.NAT_TYPE_IPV4_MASQUERADE).nat_type == network_pb2.NAT_TYPE_IPV4_MASQUERADE
+    assert httpx.get(f"{server.url}/v1/network/{network.id}", headers=A).json()["nat"] is True
+    assert update(network_pb2.NAT_TYPE_NONE).nat_type == network_pb2.NAT_TYPE_NONE
+    unspecified = refusal(lambda: update(network_pb2.NAT_TYPE_UNSPECIFIED))
+    assert unspecified.code == Code.INVALID_ARGUMENT
+    assert unspecified.message == 'given natType:"NAT_TYPE_UNSPECIFIED" is invalid'
+
+    partition = f"cp-{uuid.uuid4().hex[:8]}"
+    httpx.put(f"{server.url}/v1/partition", json={"id": partition}, headers=A).raise_for_status()
+    second = next(_SLOTS)
+    ident = f"cp-super-{partition}"
+    clients.admin_networks.create(super_request(ident, partition, f"100.{second}.0.0/16",
+                                                f"2001:db9:{second:x}::/96"), headers=A)
+    child = clients.networks.create(
+        network_pb2.NetworkServiceCreateRequest(project=P, partition=partition), headers=E).network
+    moved = refusal(lambda: clients.admin_networks.update(admin_network_pb2.NetworkServiceUpdateRequest(
+        id=child.id, prefixes=["192.0.2.0/24"], update_meta=common_pb2.UpdateMeta(
+            locking_strategy=common_pb2.OPTIMISTIC_LOCKING_STRATEGY_SERVER)), headers=A))
+    assert moved.code == Code.INVALID_ARGUMENT
+    assert moved.message == "cannot change prefixes in child networks"
+    v1_moved = httpx.post(f"{server.url}/v1/network", json={"id": child.id, "prefixes": ["192.0.2.0/24"]},
+                          headers=A)
+    assert v1_moved.status_code == 400
+    assert "cannot change prefixes in child networks" in v1_moved.text
+    kept = clients.networks.get(network_pb2.NetworkServiceGetRequest(id=child.id, project=P), headers=E).network
+    assert (list(kept.prefixes), kept.parent_network) == (list(child.prefixes), ident)
+    # another project's network does not exist for Q's editor (v1: 403)
+    hidden = refusal(lambda: clients.networks.get(
+        network_pb2.NetworkServiceGetRequest(id=child.id, project=Q), headers=bearer("edit-q")))
+    assert hidden.code == Code.NOT_FOUND
+    assert hidden.message == f'*metal.Network with id "{child.id}" not found'
+    assert httpx.get(f"{server.url}/v1/network/{child.id}", headers=bearer("edit-q")).status_code == 403
+    clients.networks.delete(network_pb2.NetworkServiceDeleteRequest(id=child.id, project=P), headers=E)
+    clients.admin_networks.delete(admin_network_pb2.NetworkServiceDeleteRequest(id=ident), headers=A)
+    clients.admin_networks.delete(admin_network_pb2.NetworkServiceDeleteRequest(id=network.id), headers=A)
