@@ -40,6 +40,7 @@ from metalnet.network.errors import (
 from metalnet.network.ids import new_id
 from metalnet.network.meta import changed_labels, check_fresh, labels_of_tags, tags_of_labels
 from metalnet.network.model import IP, MACHINE_TAG, Family, IPType, Network, Project, now
+from metalnet.network.networks import NAMESPACE_COPIES
 from metalnet.network.records import index_key, ip_key, ip_prefix_key, prefix_space
 from metalnet.network.requests import IPAllocate, IPFind, IPUpdate, apply_given
 from metalnet.network.work import Work, ip_lock, network_lock, project_lock
@@ -205,26 +206,58 @@ def _lookup_address(text: str) -> str:
         raise not_found(f'no ip with id "{text}" found') from None
 
 
-def _locked_ip(work: Work, address: str, namespace: str) -> IP:
+def _locked_ip(work: Work, address: str, namespace: str | None, acting_for: str | None = None) -> IP:
     """The IP at ``address``, locked: the one of ``namespace`` when there is one, else the plain one.
 
     A namespaced IP's key also holds its namespace (the project), so update and free, which name the
-    project but no namespace, find it through the project.
+    project but no namespace, find it through the project. ``namespace`` None: the plain one, else the one
+    of whichever project namespace holds the address (see :func:`_key_of`).
     """
     if namespace:
         work.tx.lock(ip_lock(ip_key(namespace, address)))
         found = work.records.get(IP, ip_key(namespace, address))
         if found is not None:
             return found
-    work.tx.lock(ip_lock(address))
-    return work.ip(address)
+    key = address if namespace is not None else _key_of(work, address, acting_for)
+    work.tx.lock(ip_lock(key))
+    found = work.records.get(IP, key)
+    return found if found is not None else work.ip(address)  # gone meanwhile: not found, as plain
 
 
-def get_ip(work: Work, address: str, namespace: str = "") -> IP:
-    """The IP at ``address``; with ``namespace``, the one in that project namespace (plain ones otherwise)."""
+def _key_of(work: Work, address: str, acting_for: str | None) -> str:
+    """The key of the IP at ``address`` in any namespace: the plain one, else the only project namespace that
+    holds the address (those of ``acting_for``'s project, for a bound caller); a conflict naming them when
+    several do, for the caller has to say which one it means."""
+    if work.records.exists(IP, address):
+        return address
+    held = [
+        found for namespace in sorted({str(key[-1]) for key in work.records.keys_under(NAMESPACE_COPIES)})
+        if (found := work.records.get(IP, ip_key(namespace, address))) is not None
+    ]
+    if acting_for is not None and any(ip.projectid == acting_for for ip in held):
+        held = [ip for ip in held if ip.projectid == acting_for]
+    if len(held) > 1:
+        namespaces = [ip.namespace for ip in held]
+        raise conflict(
+            f'ip "{address}" is allocated in several namespaces ({", ".join(namespaces)}): name the namespace',
+            Reason.AMBIGUOUS_IP, ip=address, namespaces=namespaces,
+        )
+    return ip_key(held[0].namespace, address) if held else address
+
+
+def get_ip(work: Work, address: str, namespace: str | None = "", acting_for: str | None = None) -> IP:
+    """The IP at ``address``; with ``namespace``, the one in that project namespace (plain ones otherwise).
+
+    ``namespace`` None: the plain IP, else the one of the only project namespace holding the address (a
+    conflict when several do; ``acting_for`` narrows them to its project's).
+    """
     canonical = _lookup_address(address)
     if namespace:
         found = work.records.get(IP, ip_key(namespace, canonical))
+        if found is not None:
+            return found
+    if namespace is None:
+        found = work.records.get(IP, _key_of(work, canonical, acting_for))
         if found is not None:
             return found
     return work.ip(canonical)
@@ -240,7 +273,7 @@ def ip_scope(ip: IP) -> str:
 def update_ip(work: Work, request: IPUpdate, acting_for: str | None = None) -> IP:
     """``POST /v1/ip``: name, description, tags, and type (never static → ephemeral; scopes as metal-api)."""
     address = _lookup_address(request.ipaddress)
-    old = _locked_ip(work, address, request.namespace or "")
+    old = _locked_ip(work, address, request.namespace, acting_for)
     check_owner(acting_for, old.projectid, old)
     check_fresh("ip", address, old.changed, request.fresh)
     ip = msgspec.structs.replace(old, changed=now(), generation=old.generation + 1)
@@ -263,12 +296,12 @@ def update_ip(work: Work, request: IPUpdate, acting_for: str | None = None) -> I
     return ip
 
 
-def free_ip(work: Work, address_text: str, acting_for: str | None = None, namespace: str = "") -> IP:
+def free_ip(work: Work, address_text: str, acting_for: str | None = None, namespace: str | None = "") -> IP:
     """``DELETE /v1/ip/free/{id}``: release the address; refused for an IP bound to a machine.
 
     ``namespace``: look in that project namespace first (see :func:`_locked_ip`)."""
     address = _lookup_address(address_text)
-    ip = _locked_ip(work, address, namespace)
+    ip = _locked_ip(work, address, namespace, acting_for)
     check_owner(acting_for, ip.projectid, ip)
     if any(tag.startswith(MACHINE_TAG) for tag in ip.tags):
         raise invalid(f"ip with machine scope can not be deleted: {address}", Reason.MACHINE_IP, ip=address)

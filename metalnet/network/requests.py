@@ -141,7 +141,8 @@ class IPUpdate(msgspec.Struct, kw_only=True):
     description: str | None = None
     type: str | None = None
     tags: list[str] | None = None
-    #: the project namespace to look in first (an IP of a super-namespaced network's child)
+    #: the project namespace to look in first (an IP of a super-namespaced network's child); None: the plain IP,
+    #: else the one of whichever namespace holds the address (a conflict when several do)
     namespace: str | None = None
     #: optimistic locking: the version the caller saw (None: no check)
     fresh: Freshness | None = None

@@ -309,6 +309,49 @@ def test_namespaced_children_share_prefixes(clients: Clients) -> None:
     clients.admin_networks.delete(admin_network_pb2.NetworkServiceDeleteRequest(id=ident), headers=A)
 
 
+def test_v1_reaches_namespaced_ips(clients: Clients, server: Running) -> None:
+    """/v1/ip/{ip} (get, update, free) finds an IP of a namespaced child: by ?namespace=, or alone when only one
+    namespace holds the address; 409 naming the namespaces when several do and none is given."""
+    ident = f"ns-super-{uuid.uuid4().hex[:8]}"
+    second = next(_SLOTS)
+    clients.admin_networks.create(admin_network_pb2.NetworkServiceCreateRequest(
+        id=ident, type=network_pb2.NETWORK_TYPE_SUPER_NAMESPACED, prefixes=[f"172.{second}.0.0/16"],
+        default_child_prefix_length=network_pb2.ChildPrefixLength(ipv4=24)), headers=A)
+    mine = clients.networks.create(
+        network_pb2.NetworkServiceCreateRequest(project=P, parent_network=ident), headers=E).network
+    theirs = clients.networks.create(
+        network_pb2.NetworkServiceCreateRequest(project=Q, parent_network=ident), headers=bearer("edit-q")).network
+    shared = clients.ips.create(ip_pb2.IPServiceCreateRequest(network=mine.id, project=P), headers=E).ip
+    clients.ips.create(ip_pb2.IPServiceCreateRequest(network=theirs.id, project=Q), headers=bearer("edit-q"))
+    alone = clients.ips.create(ip_pb2.IPServiceCreateRequest(network=mine.id, project=P), headers=E).ip
+    url = f"{server.url}/v1/ip"
+
+    ambiguous = httpx.get(f"{url}/{shared.ip}", headers=A)
+    assert ambiguous.status_code == 409, ambiguous.text
+    assert P in ambiguous.text and Q in ambiguous.text and shared.ip in ambiguous.text
+    assert httpx.get(f"{url}/{shared.ip}", params={"namespace": Q}, headers=A).json()["projectid"] == Q
+    # a project's token is narrowed to its own namespace
+    assert httpx.get(f"{url}/{shared.ip}", headers=E).json()["allocationuuid"] == shared.uuid
+    assert httpx.get(f"{url}/{alone.ip}", headers=A).json()["allocationuuid"] == alone.uuid
+
+    assert httpx.post(url, json={"ipaddress": shared.ip, "name": "x"}, headers=A).status_code == 409
+    renamed = httpx.post(url, params={"namespace": P}, json={"ipaddress": shared.ip, "name": "mine"}, headers=A)
+    assert renamed.status_code == 200, renamed.text
+    assert clients.ips.get(ip_pb2.IPServiceGetRequest(ip=shared.ip, project=P, namespace=P), headers=E).ip.name == "mine"
+    assert httpx.post(url, json={"ipaddress": alone.ip, "name": "alone"}, headers=A).json()["name"] == "alone"
+
+    assert httpx.delete(f"{url}/free/{shared.ip}", headers=A).status_code == 409
+    assert httpx.delete(f"{url}/free/{shared.ip}", params={"namespace": Q}, headers=A).status_code == 200
+    # now only P's namespace holds it: unique
+    assert httpx.delete(f"{url}/free/{shared.ip}", headers=A).json()["projectid"] == P
+    assert httpx.delete(f"{url}/free/{alone.ip}", headers=A).status_code == 200
+    assert httpx.get(f"{url}/{alone.ip}", headers=A).status_code == 404
+    for network, token in ((mine, E), (theirs, bearer("edit-q"))):
+        clients.networks.delete(
+            network_pb2.NetworkServiceDeleteRequest(id=network.id, project=network.project), headers=token)
+    clients.admin_networks.delete(admin_network_pb2.NetworkServiceDeleteRequest(id=ident), headers=A)
+
+
 def test_update_locking_and_labels(clients: Clients, server: Running) -> None:
     network = _external(clients)
     meta = common_pb2.UpdateMeta(updated_at=network.meta.updated_at)
