@@ -7,7 +7,7 @@ operation (records, IPAM prefixes and VRF ids together) in one storage transacti
 
 from metalnet.network.errors import ErrorKind, NetworkError, Reason
 from metalnet.network.meta import Freshness, LabelChange
-from metalnet.network.model import IP, Consumption, Network, Partition, Project, ReservedRange, Usage
+from metalnet.network.model import IP, BootConfiguration, Consumption, Network, Partition, Project, ReservedRange, Usage
 from metalnet.network.requests import (
     IPAllocate,
     IPFind,
@@ -27,6 +27,7 @@ from metalnet.network.typed import TypedNetworkCreate
 
 __all__ = [
     "IP",
+    "BootConfiguration",
     "Consumption",
     "ErrorKind",
     "Reason",

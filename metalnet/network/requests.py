@@ -11,7 +11,7 @@ from copy import copy
 import msgspec
 
 from metalnet.network.meta import Freshness, LabelChange
-from metalnet.network.model import ReservedRange
+from metalnet.network.model import BootConfiguration, ReservedRange
 
 
 def apply_given(record: msgspec.Struct, request: msgspec.Struct, *names: str) -> None:
@@ -172,13 +172,27 @@ class PartitionCreate(msgspec.Struct, kw_only=True):
     name: str | None = None
     description: str | None = None
     labels: dict[str, str] | None = None
+    bootconfig: BootConfiguration | None = None
+    dns_servers: list[str] | None = None
+    ntp_servers: list[str] | None = None
+    mgmt_service_addresses: list[str] | None = None
 
 
 class PartitionUpdate(msgspec.Struct, kw_only=True):
+    """Each given field replaces the stored one (``bootconfig``: each of its non-empty fields)."""
+
     id: str
     name: str | None = None
     description: str | None = None
     labels: dict[str, str] | None = None
+    bootconfig: BootConfiguration | None = None
+    dns_servers: list[str] | None = None
+    ntp_servers: list[str] | None = None
+    mgmt_service_addresses: list[str] | None = None
+    #: optimistic locking: the version the caller saw (None: no check)
+    fresh: Freshness | None = None
+    #: a replace or patch of the labels (instead of ``labels``)
+    label_change: LabelChange | None = None
 
 
 class ProjectCreate(msgspec.Struct, kw_only=True):

@@ -19,6 +19,8 @@ from metalstack.admin.v2 import ip_connect as admin_ip_connect
 from metalstack.admin.v2 import ip_pb2 as admin_ip_pb2
 from metalstack.admin.v2 import network_connect as admin_network_connect
 from metalstack.admin.v2 import network_pb2 as admin_network_pb2
+from metalstack.admin.v2 import partition_connect as admin_partition_connect
+from metalstack.admin.v2 import partition_pb2 as admin_partition_pb2
 from metalstack.api.v2 import (
     common_pb2,
     health_connect,
@@ -65,6 +67,7 @@ class Clients:
         self.ips = ip_connect.IPServiceClientSync(url, **kwargs)
         self.admin_ips = admin_ip_connect.IPServiceClientSync(url, **kwargs)
         self.partitions = partition_connect.PartitionServiceClientSync(url, **kwargs)
+        self.admin_partitions = admin_partition_connect.PartitionServiceClientSync(url, **kwargs)
         self.projects = project_connect.ProjectServiceClientSync(url, **kwargs)
         self.health = health_connect.HealthServiceClientSync(url, **kwargs)
         self.version = version_connect.VersionServiceClientSync(url, **kwargs)
@@ -591,3 +594,62 @@ def test_admin_update_nat_type_and_fixed_child_prefixes(clients: Clients, server
     clients.networks.delete(network_pb2.NetworkServiceDeleteRequest(id=child.id, project=P), headers=E)
     clients.admin_networks.delete(admin_network_pb2.NetworkServiceDeleteRequest(id=ident), headers=A)
     clients.admin_networks.delete(admin_network_pb2.NetworkServiceDeleteRequest(id=network.id), headers=A)
+
+
+def test_partitions_carry_boot_dns_ntp_and_management(clients: Clients, server: Running) -> None:
+    """Admin Create and Update store every field of the v2 Partition; v1 reads the same record (bootconfig,
+    mgmtserviceaddress) and what v1 writes, v2 reads."""
+    ident = f"boot-{uuid.uuid4().hex[:8]}"
+    boot = partition_pb2.PartitionBootConfiguration(image_url="http://images/metal.tgz",
+                                                    kernel_url="http://images/kernel", commandline="console=ttyS0")
+    created = clients.admin_partitions.create(admin_partition_pb2.PartitionServiceCreateRequest(
+        partition=partition_pb2.Partition(
+            id=ident, description="with boot", boot_configuration=boot,
+            dns_servers=[partition_pb2.DNSServer(ip="1.1.1.1"), partition_pb2.DNSServer(ip="2001:4860:4860::8888")],
+            ntp_servers=[partition_pb2.NTPServer(address="pool.ntp.org")],
+            mgmt_service_addresses=["mgmt.example:8080", "mgmt2.example:8080"])), headers=A).partition
+    read = clients.partitions.get(partition_pb2.PartitionServiceGetRequest(id=ident), headers=E).partition
+    assert read == created
+    assert read.boot_configuration == boot
+    assert [s.ip for s in read.dns_servers] == ["1.1.1.1", "2001:4860:4860::8888"]
+    assert [s.address for s in read.ntp_servers] == ["pool.ntp.org"]
+    assert list(read.mgmt_service_addresses) == ["mgmt.example:8080", "mgmt2.example:8080"]
+    v1 = httpx.get(f"{server.url}/v1/partition/{ident}", headers=A).json()
+    assert v1["bootconfig"] == {"imageurl": "http://images/metal.tgz", "kernelurl": "http://images/kernel",
+                                "commandline": "console=ttyS0"}
+    assert v1["mgmtserviceaddress"] == "mgmt.example:8080"
+
+    updated = clients.admin_partitions.update(admin_partition_pb2.PartitionServiceUpdateRequest(
+        id=ident, update_meta=common_pb2.UpdateMeta(updated_at=read.meta.updated_at),
+        boot_configuration=partition_pb2.PartitionBootConfiguration(
+            image_url=boot.image_url, kernel_url="http://images/kernel-2", commandline="console=tty0"),
+        ntp_servers=[partition_pb2.NTPServer(address="ntp1"), partition_pb2.NTPServer(address="ntp2")],
+        labels=common_pb2.UpdateLabels(replace=common_pb2.Labels(labels={"rack": "a"}))), headers=A).partition
+    assert updated.boot_configuration.commandline == "console=tty0"
+    assert (updated.boot_configuration.image_url, updated.boot_configuration.kernel_url) == (
+        boot.image_url, "http://images/kernel-2")
+    assert [s.address for s in updated.ntp_servers] == ["ntp1", "ntp2"]
+    assert [s.ip for s in updated.dns_servers] == ["1.1.1.1", "2001:4860:4860::8888"]
+    assert dict(updated.meta.labels.labels) == {"rack": "a"}
+    stale = refusal(lambda: clients.admin_partitions.update(admin_partition_pb2.PartitionServiceUpdateRequest(
+        id=ident, update_meta=common_pb2.UpdateMeta(updated_at=read.meta.updated_at), description="x"), headers=A))
+    assert stale.code == Code.ABORTED
+    too_many = refusal(lambda: clients.admin_partitions.update(admin_partition_pb2.PartitionServiceUpdateRequest(
+        id=ident, update_meta=common_pb2.UpdateMeta(locking_strategy=common_pb2.OPTIMISTIC_LOCKING_STRATEGY_SERVER),
+        ntp_servers=[partition_pb2.NTPServer(address=f"ntp{i}") for i in range(6)]), headers=A))
+    assert too_many.code == Code.INVALID_ARGUMENT
+    assert "only 5 ntp servers are allowed" in too_many.message
+    bad_dns = refusal(lambda: clients.admin_partitions.update(admin_partition_pb2.PartitionServiceUpdateRequest(
+        id=ident, update_meta=common_pb2.UpdateMeta(locking_strategy=common_pb2.OPTIMISTIC_LOCKING_STRATEGY_SERVER),
+        dns_servers=[partition_pb2.DNSServer(ip="not-an-ip")]), headers=A))
+    assert bad_dns.code == Code.INVALID_ARGUMENT
+
+    # v1 writes, v2 reads: one record
+    v1_updated = httpx.post(f"{server.url}/v1/partition", headers=A, json={
+        "id": ident, "bootconfig": {"imageurl": "http://images/v1.tgz"}, "mgmtserviceaddress": "v1-mgmt:1"})
+    assert v1_updated.status_code == 200, v1_updated.text
+    assert v1_updated.json()["bootconfig"]["kernelurl"] == "http://images/kernel-2"  # not given: kept
+    again = clients.partitions.get(partition_pb2.PartitionServiceGetRequest(id=ident), headers=E).partition
+    assert again.boot_configuration.image_url == "http://images/v1.tgz"
+    assert list(again.mgmt_service_addresses) == ["v1-mgmt:1"]
+    clients.admin_partitions.delete(admin_partition_pb2.PartitionServiceDeleteRequest(id=ident), headers=A)
