@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from litestar import Request, delete, get, post
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, QueryParameter
 
 from metalnet.api import idempotency
 from metalnet.api import v1_wire as w
@@ -23,7 +23,7 @@ Req = Request[Any, Any, Any]
 #: ``?namespace=<project>``: the IP of that project namespace (a super-namespaced network's child, where two
 #: projects may hold the same address); absent: the plain IP, else the only namespace holding the address
 #: (409 naming them when several do)
-Namespace = Annotated[str | None, Parameter(query="namespace", required=False, description=(
+Namespace = Annotated[str | None, QueryParameter(name="namespace", required=False, description=(
     "the project namespace of the IP (children of a super-namespaced network); needed only when several "
     "namespaces hold the address"))]
 

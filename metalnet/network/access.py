@@ -7,8 +7,9 @@ slip in between check and change, and no rule's refusal (a project mismatch nami
 use) tells a caller anything about another project's resources. A refusal is of kind FORBIDDEN and names
 only the caller's own project; when it is about a record the caller named (a network or IP of another
 project), it carries :attr:`~metalnet.network.errors.Reason.OTHER_PROJECT` and the record's kind and id, so a
-protocol may answer as if the record did not exist (metal-stack v2 does; ``/v1`` answers 403). Reads follow the same rule: a bound caller gets FORBIDDEN for another
-project's network or IP, and lists and finds hold its own project's only.
+protocol may answer as if the record did not exist (metal-stack v2 does; ``/v1`` answers 403). Reads follow
+the same rule: a bound caller gets FORBIDDEN for another project's network or IP, and lists and finds hold its
+own project's only.
 """
 
 from __future__ import annotations

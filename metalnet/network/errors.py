@@ -16,8 +16,9 @@ Each protocol owns one table from kind to its status or code (``/v1``: :mod:`met
 status lives here. ``message`` is v1's wording (metal-api's). Where another protocol words a rule differently
 (metal-stack v2: :mod:`metalnet.api.v2.codes`), the error also names the rule (``reason``, a :class:`Reason`)
 and carries the values the message names (``details``: the prefix, the other prefix, the address, ...), so the
-protocol renders its own text from them; the rule itself is written once, here in the network layer. IPAM core errors (:mod:`metalnet.ipam.errors`) become a :class:`NetworkError` in
-:func:`from_ipam` and :func:`from_core` only.
+protocol renders its own text from them; the rule itself is written once, here in the network layer. IPAM
+core errors (:mod:`metalnet.ipam.errors`) become a :class:`NetworkError` in :func:`from_ipam` and
+:func:`from_core` only.
 """
 
 from __future__ import annotations
@@ -61,6 +62,12 @@ class Reason(enum.Enum):
     #: the network's type is not one the caller may take addresses from: ``type``, ``shared`` (whether the
     #: network serves every project: it has none)
     NETWORK_TYPE = "network_type"
+    #: a network names a project or partition that does not exist: ``kind`` (project, partition), ``id``
+    MISSING_REFERENCE = "missing_reference"
+    #: a private super network lacks a default child length for a family of its prefixes: ``family``
+    DEFAULT_LENGTH_MISSING = "default_length_missing"
+    #: a default child length is not longer than a prefix of its family: ``length``, ``prefix``
+    LENGTH_NOT_LONGER = "length_not_longer"
     #: the partition has a private super network already: ``partition``
     SUPER_IN_PARTITION = "super_in_partition"
     #: a network with child networks cannot be deleted: ``id``

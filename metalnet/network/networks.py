@@ -51,7 +51,7 @@ def create_network(work: Work, request: NetworkCreate, acting_for: str | None = 
     work.tx.lock(NETWORKS_LOCK)
     projectid = request.projectid or ""
     if projectid:
-        work.check_exists(Project, projectid)
+        work.check_exists(Project, projectid, Reason.MISSING_REFERENCE)
     if not request.prefixes:
         raise invalid("no prefixes given")
     privatesuper, underlay, nat = bool(request.privatesuper), bool(request.underlay), bool(request.nat)
@@ -112,7 +112,7 @@ def create_network(work: Work, request: NetworkCreate, acting_for: str | None = 
 
 
 def _check_partition(work: Work, partitionid: str, *, privatesuper: bool, underlay: bool) -> None:
-    work.check_exists(Partition, partitionid)
+    work.check_exists(Partition, partitionid, Reason.MISSING_REFERENCE)
     if privatesuper and work.tx.get(index_key("super", partitionid)) is not None:
         raise invalid(f'partition with id "{partitionid}" already has a private super network',
                       Reason.SUPER_IN_PARTITION, partition=partitionid)
@@ -238,7 +238,7 @@ def _overlapped(stored: list[str], cidr: str) -> str | None:
     new = ipaddress.ip_network(cidr)
     found = [
         other for other in map(ipaddress.ip_network, stored)
-        if other.version == new.version and other.overlaps(new)  # type: ignore[arg-type]
+        if other.version == new.version and other.overlaps(new)
     ]
     return str(min(found, key=lambda net: net.prefixlen)) if found else None
 

@@ -9,10 +9,10 @@ from uuid import uuid4
 
 import msgspec
 
-from metalnet.network.errors import Reason, conflict, invalid, refused
-from metalnet.network.ids import check_id
 from metalnet.ipam.errors import InvalidInputError
 from metalnet.network.addresses import canonical_address
+from metalnet.network.errors import Reason, conflict, invalid, refused
+from metalnet.network.ids import check_id
 from metalnet.network.meta import changed_labels, check_fresh
 from metalnet.network.model import MAX_DNS_SERVERS, MAX_NTP_SERVERS, BootConfiguration, Partition, Project, now
 from metalnet.network.records import kind_name

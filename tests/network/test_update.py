@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from metalnet.network import (
     ErrorKind,
     IPAllocate,
     Network,
     NetworkAllocate,
     NetworkCreate,
-    NetworkService,
     NetworkError,
+    NetworkService,
     NetworkUpdate,
     Reason,
 )
@@ -209,10 +211,7 @@ def test_refusals_carry_their_rule_and_values(service: NetworkService, storage: 
     ]
     for call, reason, details in cases:
         before = snapshot(storage)
-        try:
+        with pytest.raises(NetworkError) as raised:
             call()
-        except NetworkError as exc:
-            assert (exc.reason, exc.details) == (reason, details), exc
-        else:
-            raise AssertionError(f"{reason} was not raised")
+        assert (raised.value.reason, raised.value.details) == (reason, details), raised.value
         assert snapshot(storage) == before

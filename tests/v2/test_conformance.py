@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from connectrpc.code import Code
+from connectrpc.errors import ConnectError
 from metalstack.admin.v2 import ip_connect as admin_ip_connect
 from metalstack.admin.v2 import ip_pb2 as admin_ip_pb2
 from metalstack.admin.v2 import network_connect as admin_network_connect
@@ -217,7 +218,8 @@ def test_vectors(clients: Clients, server: Running) -> None:
     outside = refusal(lambda: clients.ips.create(
         ip_pb2.IPServiceCreateRequest(network=child.id, project=P, ip="10.255.255.1"), headers=E))
     assert outside.code == Code.INVALID_ARGUMENT
-    assert outside.message == f'specific ip "10.255.255.1" is not contained in any of the prefixes of network "{child.id}"'
+    assert outside.message == (
+        f'specific ip "10.255.255.1" is not contained in any of the prefixes of network "{child.id}"')
     no_family = refusal(lambda: clients.ips.create(ip_pb2.IPServiceCreateRequest(
         network=v6_only.id, project=P, address_family=ip_pb2.IP_ADDRESS_FAMILY_V4), headers=E))
     assert no_family.code == Code.INVALID_ARGUMENT
@@ -331,7 +333,7 @@ def test_v1_reaches_namespaced_ips(clients: Clients, server: Running) -> None:
 
     ambiguous = httpx.get(f"{url}/{shared.ip}", headers=A)
     assert ambiguous.status_code == 409, ambiguous.text
-    assert P in ambiguous.text and Q in ambiguous.text and shared.ip in ambiguous.text
+    assert all(part in ambiguous.text for part in (P, Q, shared.ip))
     assert httpx.get(f"{url}/{shared.ip}", params={"namespace": Q}, headers=A).json()["projectid"] == Q
     # a project's token is narrowed to its own namespace
     assert httpx.get(f"{url}/{shared.ip}", headers=E).json()["allocationuuid"] == shared.uuid
@@ -340,7 +342,8 @@ def test_v1_reaches_namespaced_ips(clients: Clients, server: Running) -> None:
     assert httpx.post(url, json={"ipaddress": shared.ip, "name": "x"}, headers=A).status_code == 409
     renamed = httpx.post(url, params={"namespace": P}, json={"ipaddress": shared.ip, "name": "mine"}, headers=A)
     assert renamed.status_code == 200, renamed.text
-    assert clients.ips.get(ip_pb2.IPServiceGetRequest(ip=shared.ip, project=P, namespace=P), headers=E).ip.name == "mine"
+    named = clients.ips.get(ip_pb2.IPServiceGetRequest(ip=shared.ip, project=P, namespace=P), headers=E).ip
+    assert named.name == "mine"
     assert httpx.post(url, json={"ipaddress": alone.ip, "name": "alone"}, headers=A).json()["name"] == "alone"
 
     assert httpx.delete(f"{url}/free/{shared.ip}", headers=A).status_code == 409
@@ -653,3 +656,35 @@ def test_partitions_carry_boot_dns_ntp_and_management(clients: Clients, server: 
     assert again.boot_configuration.image_url == "http://images/v1.tgz"
     assert list(again.mgmt_service_addresses) == ["v1-mgmt:1"]
     clients.admin_partitions.delete(admin_partition_pb2.PartitionServiceDeleteRequest(id=ident), headers=A)
+
+
+def test_admin_create_refusals_in_metal_stack_words(clients: Clients) -> None:
+    """Refusals whose rule v1 shares, in metal-apiserver's words and codes (v1 keeps metal-api's)."""
+    second = next(_SLOTS)
+
+    def create(**fields: Any) -> ConnectError:
+        return refusal(lambda: clients.admin_networks.create(admin_network_pb2.NetworkServiceCreateRequest(
+            id=f"refused-{second}", type=network_pb2.NETWORK_TYPE_SUPER, **fields), headers=A))
+
+    missing = create(partition="no-such-partition", prefixes=[f"10.250.{second}.0/24"],
+                     default_child_prefix_length=network_pb2.ChildPrefixLength(ipv4=28))
+    assert missing.code == Code.FAILED_PRECONDITION
+    assert missing.message == ('partition must exist before creating network: not_found: '
+                               'no partition with id "no-such-partition" found')
+    no_v6_length = create(prefixes=[f"10.250.{second}.0/24", f"2001:db8:fe{second:02x}::/64"],
+                          default_child_prefix_length=network_pb2.ChildPrefixLength(ipv4=28))
+    assert no_v6_length.code == Code.INVALID_ARGUMENT
+    assert no_v6_length.message == ("a super network must always contain a default child prefix length per "
+                                    "addressfamily: IPv6")
+    short = create(prefixes=[f"10.250.{second}.0/24"],
+                   default_child_prefix_length=network_pb2.ChildPrefixLength(ipv4=24))
+    assert short.message == f"given childprefixlength 24 is not greater than prefix length of:10.250.{second}.0/24"
+    external = clients.admin_networks.create(admin_network_pb2.NetworkServiceCreateRequest(
+        id=f"vrf-{second}", type=network_pb2.NETWORK_TYPE_EXTERNAL, vrf=5000 + second,
+        prefixes=[f"185.250.{second}.0/24"]), headers=A).network
+    taken = refusal(lambda: clients.admin_networks.create(admin_network_pb2.NetworkServiceCreateRequest(
+        id=f"vrf-{second}-2", type=network_pb2.NETWORK_TYPE_EXTERNAL, vrf=5000 + second,
+        prefixes=[f"185.251.{second}.0/24"]), headers=A))
+    assert taken.code == Code.ALREADY_EXISTS
+    assert taken.message == "integer is already acquired by another"
+    clients.admin_networks.delete(admin_network_pb2.NetworkServiceDeleteRequest(id=external.id), headers=A)

@@ -78,6 +78,14 @@ REASONS: dict[Reason, tuple[Code, str] | Callable[[Details], tuple[Code, str]]] 
     Reason.LENGTHS_ON_NON_SUPER: (
         Code.INVALID_ARGUMENT, "default child prefix length can only be set on super networks"),
     Reason.NO_FREE_IP: (Code.INVALID_ARGUMENT, 'no free ips in network "{network}"'),
+    Reason.MISSING_REFERENCE: (
+        Code.FAILED_PRECONDITION,
+        '{kind} must exist before creating network: not_found: no {kind} with id "{id}" found'),
+    Reason.DEFAULT_LENGTH_MISSING: (
+        Code.INVALID_ARGUMENT,
+        "a super network must always contain a default child prefix length per addressfamily: {family}"),
+    Reason.LENGTH_NOT_LONGER: (
+        Code.INVALID_ARGUMENT, "given childprefixlength {length} is not greater than prefix length of:{prefix}"),
 }
 
 #: v1's message prefixes that metal-stack's v2 messages do not carry

@@ -1,8 +1,9 @@
 """``metalstack.{api,admin}.v2.NetworkService``: decode, call the network layer, encode.
 
 The api variant acts for the request's project (the network layer refuses another project's network as
-FORBIDDEN, answered ``not_found`` as metal-apiserver answers it); the admin variant is not scoped. Creating a child is a typed
-create of type ``child``; deleting it gives its prefixes back to the parent (the network layer's delete).
+FORBIDDEN, answered ``not_found`` as metal-apiserver answers it); the admin variant is not scoped. Creating a
+child is a typed create of type ``child``; deleting it gives its prefixes back to the parent (the network
+layer's delete).
 """
 
 from __future__ import annotations
