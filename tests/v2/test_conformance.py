@@ -594,6 +594,10 @@ def test_admin_update_nat_type_and_fixed_child_prefixes(clients: Clients, server
     assert hidden.code == Code.NOT_FOUND
     assert hidden.message == f'*metal.Network with id "{child.id}" not found'
     assert httpx.get(f"{server.url}/v1/network/{child.id}", headers=bearer("edit-q")).status_code == 403
+    foreign = refusal(lambda: clients.ips.create(
+        ip_pb2.IPServiceCreateRequest(network=child.id, project=Q), headers=bearer("edit-q")))
+    assert foreign.code == Code.INVALID_ARGUMENT
+    assert foreign.message == f'not allowed to create ip in network "{child.id}"'
     clients.networks.delete(network_pb2.NetworkServiceDeleteRequest(id=child.id, project=P), headers=E)
     clients.admin_networks.delete(admin_network_pb2.NetworkServiceDeleteRequest(id=ident), headers=A)
     clients.admin_networks.delete(admin_network_pb2.NetworkServiceDeleteRequest(id=network.id), headers=A)
