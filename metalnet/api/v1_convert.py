@@ -8,13 +8,12 @@ import msgspec
 
 from metalnet.api import v1_wire as w
 from metalnet.api.errors import BadRequestError
-from metalnet.network import IP, Consumption, Network, Partition, Project, ReservedRange, Usage
+from metalnet.network import IP, BootConfiguration, Consumption, Network, Partition, Project, ReservedRange, Usage
 from metalnet.network.requests import PartitionCreate, PartitionUpdate, ProjectCreate, ProjectUpdate
 
 D = TypeVar("D", bound=msgspec.Struct)
 EMPTY_CONSUMPTION = Consumption()
 ZERO_USAGE = w.V1NetworkUsage(available_ips=0, used_ips=0, available_prefixes=0, used_prefixes=0, reserved_ips=0)
-EMPTY_BOOT = w.V1PartitionBootConfiguration(commandline="", imageurl="", kernelurl="")
 
 
 def to_domain(wire: msgspec.Struct, domain: type[D], **overrides: Any) -> D:
@@ -80,19 +79,37 @@ def ip_response(ip: IP) -> w.V1IPResponse:
 
 
 def partition_response(partition: Partition) -> w.V1PartitionResponse:
+    boot = partition.bootconfig
     return w.V1PartitionResponse(
         id=partition.id, name=partition.name, description=partition.description, labels=partition.labels,
-        bootconfig=EMPTY_BOOT, created=partition.created, changed=partition.changed,
+        bootconfig=w.V1PartitionBootConfiguration(
+            commandline=boot.commandline, imageurl=boot.imageurl, kernelurl=boot.kernelurl),
+        # v1 has one management service address; v2 a list
+        mgmtserviceaddress=next(iter(partition.mgmt_service_addresses), ""),
+        created=partition.created, changed=partition.changed,
     )
 
 
+def _boot(wire: w.V1PartitionCreateRequest) -> BootConfiguration | None:
+    given = wire.bootconfig
+    if given is None:
+        return None
+    return BootConfiguration(imageurl=given.imageurl or "", kernelurl=given.kernelurl or "",
+                             commandline=given.commandline or "")
+
+
+def _mgmt(wire: w.V1PartitionCreateRequest) -> list[str] | None:
+    return [wire.mgmtserviceaddress] if wire.mgmtserviceaddress else None
+
+
 def partition_create(wire: w.V1PartitionCreateRequest) -> PartitionCreate:
-    return PartitionCreate(id=wire.id, name=wire.name, description=wire.description, labels=wire.labels)
+    return PartitionCreate(id=wire.id, name=wire.name, description=wire.description, labels=wire.labels,
+                           bootconfig=_boot(wire), mgmt_service_addresses=_mgmt(wire))
 
 
 def partition_update(wire: w.V1PartitionUpdateRequest) -> PartitionUpdate:
     return PartitionUpdate(id=require(wire.id, "id"), name=wire.name, description=wire.description,
-                           labels=wire.labels)
+                           labels=wire.labels, bootconfig=_boot(wire), mgmt_service_addresses=_mgmt(wire))
 
 
 def _labels(items: list[str] | None) -> dict[str, str] | None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, delete, get, post
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 
 from metalnet.api import idempotency
 from metalnet.api import v1_wire as w
@@ -20,6 +20,12 @@ from metalnet.network import IPAllocate, IPFind, IPRequest, IPUpdate
 
 TAGS = ["ip"]
 Req = Request[Any, Any, Any]
+#: ``?namespace=<project>``: the IP of that project namespace (a super-namespaced network's child, where two
+#: projects may hold the same address); absent: the plain IP, else the only namespace holding the address
+#: (409 naming them when several do)
+Namespace = Annotated[str | None, QueryParameter(name="namespace", required=False, description=(
+    "the project namespace of the IP (children of a super-namespaced network); needed only when several "
+    "namespaces hold the address"))]
 
 
 def ip_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
@@ -51,9 +57,9 @@ def ip_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
         return await _allocate(request, data, ip)
 
     @get("/v1/ip/{id:str}", operation_id="findIP", responses=V1_READ_ONE, tags=TAGS, opt={"role": Role.VIEW})
-    async def find_ip(request: Req, id: FromPath[str]) -> w.V1IPResponse:
+    async def find_ip(request: Req, id: FromPath[str], namespace: Namespace = None) -> w.V1IPResponse:
         acting_for = principal_of(request).project
-        return ip_response(await ctx.call(lambda: service.get_ip(id, acting_for=acting_for)))
+        return ip_response(await ctx.call(lambda: service.get_ip(id, namespace, acting_for=acting_for)))
 
     @get("/v1/ip", operation_id="listIPs", responses=V1_READ, tags=TAGS, opt={"role": Role.VIEW})
     async def list_ips(request: Req) -> list[w.V1IPResponse]:
@@ -70,19 +76,20 @@ def ip_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
 
     @post("/v1/ip", operation_id="updateIP", responses=V1_WRITE, tags=TAGS, opt={"role": Role.EDIT}, status_code=200,
           operation_class=documented(w.V1IPUpdateRequest))
-    async def update_ip(request: Req) -> w.V1IPResponse:
+    async def update_ip(request: Req, namespace: Namespace = None) -> w.V1IPResponse:
         data = await read_json(request, w.V1IPUpdateRequest)
         address = require(data.ipaddress, "ipaddress")
         acting_for = principal_of(request).project  # decided inside the update's transaction, from the IP's owner
-        updated = await ctx.write(lambda: service.update_ip(to_domain(data, IPUpdate, ipaddress=address),
-                                                            acting_for=acting_for))
+        update = to_domain(data, IPUpdate, ipaddress=address, namespace=namespace)
+        updated = await ctx.write(lambda: service.update_ip(update, acting_for=acting_for))
         return ip_response(updated)
 
     @delete("/v1/ip/free/{id:str}", operation_id="freeIP", responses=V1_WRITE, tags=TAGS, opt={"role": Role.EDIT},
             status_code=200)
-    async def free_ip(request: Req, id: FromPath[str]) -> w.V1IPResponse:
+    async def free_ip(request: Req, id: FromPath[str], namespace: Namespace = None) -> w.V1IPResponse:
         acting_for = principal_of(request).project
-        response = ip_response(await ctx.write(lambda: service.free_ip(id, acting_for=acting_for)))
+        freed = await ctx.write(lambda: service.free_ip(id, namespace=namespace, acting_for=acting_for))
+        response = ip_response(freed)
         ctx.metrics.freed("ip", family_of(response.ipaddress))
         return response
 

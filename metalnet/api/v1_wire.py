@@ -226,7 +226,7 @@ class V1PartitionBootConfiguration(msgspec.Struct, kw_only=True):
 
 
 class V1PartitionCreateRequest(Request):
-    """Boot, DNS and NTP settings are accepted for compatibility and not stored."""
+    """The boot configuration and management service address are stored (metal-stack v2 reads them too)."""
 
     id: str | None = None
     name: str | None = None
@@ -246,6 +246,7 @@ class V1PartitionResponse(msgspec.Struct, kw_only=True):
     description: str
     labels: dict[str, str]
     bootconfig: V1PartitionBootConfiguration
+    mgmtserviceaddress: str
     created: datetime
     changed: datetime
 

@@ -5,9 +5,9 @@ operation (records, IPAM prefixes and VRF ids together) in one storage transacti
 :class:`NetworkError` (with a ``kind``; each protocol maps kinds to its own statuses) when it refuses one.
 """
 
-from metalnet.network.errors import ErrorKind, NetworkError
+from metalnet.network.errors import ErrorKind, NetworkError, Reason
 from metalnet.network.meta import Freshness, LabelChange
-from metalnet.network.model import IP, Consumption, Network, Partition, Project, ReservedRange, Usage
+from metalnet.network.model import IP, BootConfiguration, Consumption, Network, Partition, Project, ReservedRange, Usage
 from metalnet.network.requests import (
     IPAllocate,
     IPFind,
@@ -27,6 +27,7 @@ from metalnet.network.typed import TypedNetworkCreate
 
 __all__ = [
     "IP",
+    "BootConfiguration",
     "Consumption",
     "ErrorKind",
     "Freshness",
@@ -49,6 +50,7 @@ __all__ = [
     "ProjectCreate",
     "ProjectFind",
     "ProjectUpdate",
+    "Reason",
     "ReservedRange",
     "TypedNetworkCreate",
     "Usage",

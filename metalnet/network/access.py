@@ -5,18 +5,26 @@ caller bound to none, who may act on every project). The network layer decides, 
 transaction and before any other rule of it, from the owner of the record it read: so no change of owner can
 slip in between check and change, and no rule's refusal (a project mismatch naming the owner, an IP still in
 use) tells a caller anything about another project's resources. A refusal is of kind FORBIDDEN and names
-only the caller's own project. Reads follow the same rule: a bound caller gets FORBIDDEN for another
-project's network or IP, and lists and finds hold its own project's only.
+only the caller's own project; when it is about a record the caller named (a network or IP of another
+project), it carries :attr:`~metalnet.network.errors.Reason.OTHER_PROJECT` and the record's kind and id, so a
+protocol may answer as if the record did not exist (metal-stack v2 does; ``/v1`` answers 403). Reads follow
+the same rule: a bound caller gets FORBIDDEN for another project's network or IP, and lists and finds hold its
+own project's only.
 """
 
 from __future__ import annotations
 
-from metalnet.network.errors import NetworkError, forbidden
-from metalnet.network.model import Network
+from metalnet.network.errors import NetworkError, Reason, forbidden
+from metalnet.network.model import IP, Network
 
 
-def _refusal(acting_for: str) -> NetworkError:
-    return forbidden(f'the caller may act on resources of project "{acting_for}" only')
+def _refusal(acting_for: str, record: IP | Network | None = None) -> NetworkError:
+    message = f'the caller may act on resources of project "{acting_for}" only'
+    if isinstance(record, Network):
+        return forbidden(message, Reason.OTHER_PROJECT, kind="Network", id=record.id)
+    if isinstance(record, IP):
+        return forbidden(message, Reason.OTHER_PROJECT, kind="IP", id=record.ipaddress)
+    return forbidden(message)
 
 
 def visible(acting_for: str | None, owner: str | None) -> bool:
@@ -27,10 +35,10 @@ def visible(acting_for: str | None, owner: str | None) -> bool:
     return acting_for is None or owner == acting_for
 
 
-def check_owner(acting_for: str | None, owner: str | None) -> None:
-    """Refuse a bound caller whose project is not ``owner``."""
+def check_owner(acting_for: str | None, owner: str | None, record: IP | Network | None = None) -> None:
+    """Refuse a bound caller whose project is not ``owner`` (the project of ``record``, when one is given)."""
     if acting_for is not None and owner != acting_for:
-        raise _refusal(acting_for)
+        raise _refusal(acting_for, record)
 
 
 def check_network_use(acting_for: str | None, network: Network) -> None:
@@ -41,4 +49,5 @@ def check_network_use(acting_for: str | None, network: Network) -> None:
     whether it has a parent or not.
     """
     if acting_for is not None and network.projectid not in ("", acting_for) and not network.shared:
-        raise _refusal(acting_for)
+        raise forbidden(f'the caller may act on resources of project "{acting_for}" only',
+                        Reason.NETWORK_OF_OTHER_PROJECT, network=network.id)

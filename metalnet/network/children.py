@@ -110,7 +110,7 @@ def free_network(work: Work, ident: str, acting_for: str | None = None) -> Netwo
     work.tx.lock(NETWORKS_LOCK)
     work.tx.lock(network_lock(ident))
     network = work.network(ident)
-    check_owner(acting_for, network.projectid)
+    check_owner(acting_for, network.projectid, network)
     if not network.parentnetworkid:
         raise refused(f'network "{ident}" is not a child network: delete it instead of freeing it')
     for cidr in network.prefixes:

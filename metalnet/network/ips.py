@@ -27,6 +27,7 @@ from metalnet.network.addresses import (
     parse_family,
 )
 from metalnet.network.errors import (
+    Reason,
     conflict,
     forbidden,
     from_ipam,
@@ -39,6 +40,7 @@ from metalnet.network.errors import (
 from metalnet.network.ids import new_id
 from metalnet.network.meta import changed_labels, check_fresh, labels_of_tags, tags_of_labels
 from metalnet.network.model import IP, MACHINE_TAG, Family, IPType, Network, Project, now
+from metalnet.network.networks import NAMESPACE_COPIES
 from metalnet.network.records import index_key, ip_key, ip_prefix_key, prefix_space
 from metalnet.network.requests import IPAllocate, IPFind, IPUpdate, apply_given
 from metalnet.network.work import Work, ip_lock, network_lock, project_lock
@@ -56,11 +58,10 @@ def allocate_ip(work: Work, request: IPAllocate, specific: str | None = None, ac
     """
     network, family = allocation_target(work, request, specific, acting_for)
     # a child of a super-namespaced network takes its addresses from its project's namespace
-    session = work.ipam_in(network.namespace)
     if specific:
-        acquired = _acquire_specific(session, network, specific, meant=bool(request.reserved))
+        acquired = _acquire_specific(work, network, specific, meant=bool(request.reserved))
     else:
-        acquired = _acquire_next(session, network, family or default_family(network))
+        acquired = _acquire_next(work.ipam_in(network.namespace), network, family or default_family(network))
     return store_ip(work, network, request, acquired, now())
 
 
@@ -87,10 +88,12 @@ def allocation_target(
     if network.parentnetworkid and not network.shared and projectid != network.projectid:
         raise refused(
             f'can not allocate ip for project "{projectid}" because network belongs to '
-            f'"{network.projectid}" and the network is not shared'
+            f'"{network.projectid}" and the network is not shared',
+            Reason.NETWORK_OF_OTHER_PROJECT, network=network.id,
         )
     if request.networktypes is not None and network.networktype not in request.networktypes:
-        raise forbidden(f'given networktype "{network.networktype}" is not allowed')
+        raise forbidden(f'given networktype "{network.networktype}" is not allowed', Reason.NETWORK_TYPE,
+                        type=network.networktype, shared=not network.projectid)
     return network, family
 
 
@@ -125,7 +128,8 @@ def store_ip(work: Work, network: Network, request: IPAllocate, acquired: ipam_m
     try:
         work.records.insert(ip)
     except KeyExistsError:
-        raise conflict(f"ip already allocated: {address} has a record already") from None
+        raise conflict(f"ip already allocated: {address} has a record already", Reason.IP_TAKEN,
+                       ip=address) from None
     # the core's address object carries the integer: no re-parse of the text just formatted
     work.tx.put(ip_prefix_key(prefix_space(network.namespace, prefix), int(acquired.ip)), key)
     work.tx.put(index_key("ipproject", ip.projectid, key), "")
@@ -138,8 +142,10 @@ def _requested_family(network: Network, addressfamily: str | None, specific: str
     family = parse_family(addressfamily)
     if family is None:
         raise refused(f'given addressfamily:"{addressfamily}" is invalid')
-    if family not in families(network.prefixes):
-        raise invalid(f"there is no prefix for the given addressfamily:{family} present in network:{network.id}")
+    present = families(network.prefixes)
+    if family not in present:
+        raise invalid(f"there is no prefix for the given addressfamily:{family} present in network:{network.id}",
+                      Reason.FAMILY_ABSENT, family=family, network=network.id, present=present)
     if specific:
         raise invalid("it is not possible to specify specificIP and addressfamily")
     return family
@@ -161,12 +167,14 @@ def _acquire_next(session: IpamSession, network: Network, family: Family) -> ipa
             continue  # a full prefix is skipped, the next one may have room (metal-api #551)
         except IpamError as exc:
             raise from_ipam(exc, f"cannot allocate ip in prefix {cidr} of network {network.id}") from exc
-    raise refused(f"cannot allocate free ip in ipam, no ips left: no free {family} address in network {network.id}")
+    raise refused(f"cannot allocate free ip in ipam, no ips left: no free {family} address in network {network.id}",
+                  Reason.NO_FREE_IP, network=network.id, family=family)
 
 
-def _acquire_specific(session: IpamSession, network: Network, specific: str, *, meant: bool) -> ipam_model.IP:
+def _acquire_specific(work: Work, network: Network, specific: str, *, meant: bool) -> ipam_model.IP:
     """``specific`` from the prefix holding it; one inside a reserved range only when ``meant`` (the request's
     ``reserved``; the refusal names the range)."""
+    session = work.ipam_in(network.namespace)
     try:
         address = canonical_address(specific)
     except InvalidInputError as exc:
@@ -177,13 +185,17 @@ def _acquire_specific(session: IpamSession, network: Network, specific: str, *, 
         try:
             return session.acquire_specific_ip(cidr, address, reserved=meant)
         except AlreadyAllocatedError:
-            raise conflict(f"ip already allocated: {address}") from None
+            # an IP of a caller, or an address the IPAM holds itself (a network or broadcast address)
+            recorded = work.records.exists(IP, ip_key(network.namespace, address))
+            raise conflict(f"ip already allocated: {address}", Reason.IP_TAKEN if recorded else Reason.IP_HELD,
+                           ip=address) from None
         except ReservedAddressError as exc:
             raise reserved(str(exc)) from None  # the core's message names the range and how to ask for it
         except IpamError as exc:
             raise from_ipam(exc, f"cannot allocate ip {address} in network {network.id}") from exc
     raise refused(
-        f"specific ip not contained in any of the defined prefixes: {address} is in none of {network.prefixes}"
+        f"specific ip not contained in any of the defined prefixes: {address} is in none of {network.prefixes}",
+        Reason.IP_OUTSIDE, ip=address, network=network.id,
     )
 
 
@@ -194,26 +206,58 @@ def _lookup_address(text: str) -> str:
         raise not_found(f'no ip with id "{text}" found') from None
 
 
-def _locked_ip(work: Work, address: str, namespace: str) -> IP:
+def _locked_ip(work: Work, address: str, namespace: str | None, acting_for: str | None = None) -> IP:
     """The IP at ``address``, locked: the one of ``namespace`` when there is one, else the plain one.
 
     A namespaced IP's key also holds its namespace (the project), so update and free, which name the
-    project but no namespace, find it through the project.
+    project but no namespace, find it through the project. ``namespace`` None: the plain one, else the one
+    of whichever project namespace holds the address (see :func:`_key_of`).
     """
     if namespace:
         work.tx.lock(ip_lock(ip_key(namespace, address)))
         found = work.records.get(IP, ip_key(namespace, address))
         if found is not None:
             return found
-    work.tx.lock(ip_lock(address))
-    return work.ip(address)
+    key = address if namespace is not None else _key_of(work, address, acting_for)
+    work.tx.lock(ip_lock(key))
+    found = work.records.get(IP, key)
+    return found if found is not None else work.ip(address)  # gone meanwhile: not found, as plain
 
 
-def get_ip(work: Work, address: str, namespace: str = "") -> IP:
-    """The IP at ``address``; with ``namespace``, the one in that project namespace (plain ones otherwise)."""
+def _key_of(work: Work, address: str, acting_for: str | None) -> str:
+    """The key of the IP at ``address`` in any namespace: the plain one, else the only project namespace that
+    holds the address (those of ``acting_for``'s project, for a bound caller); a conflict naming them when
+    several do, for the caller has to say which one it means."""
+    if work.records.exists(IP, address):
+        return address
+    held = [
+        found for namespace in sorted({str(key[-1]) for key in work.records.keys_under(NAMESPACE_COPIES)})
+        if (found := work.records.get(IP, ip_key(namespace, address))) is not None
+    ]
+    if acting_for is not None and any(ip.projectid == acting_for for ip in held):
+        held = [ip for ip in held if ip.projectid == acting_for]
+    if len(held) > 1:
+        namespaces = [ip.namespace for ip in held]
+        raise conflict(
+            f'ip "{address}" is allocated in several namespaces ({", ".join(namespaces)}): name the namespace',
+            Reason.AMBIGUOUS_IP, ip=address, namespaces=namespaces,
+        )
+    return ip_key(held[0].namespace, address) if held else address
+
+
+def get_ip(work: Work, address: str, namespace: str | None = "", acting_for: str | None = None) -> IP:
+    """The IP at ``address``; with ``namespace``, the one in that project namespace (plain ones otherwise).
+
+    ``namespace`` None: the plain IP, else the one of the only project namespace holding the address (a
+    conflict when several do; ``acting_for`` narrows them to its project's).
+    """
     canonical = _lookup_address(address)
     if namespace:
         found = work.records.get(IP, ip_key(namespace, canonical))
+        if found is not None:
+            return found
+    if namespace is None:
+        found = work.records.get(IP, _key_of(work, canonical, acting_for))
         if found is not None:
             return found
     return work.ip(canonical)
@@ -229,8 +273,8 @@ def ip_scope(ip: IP) -> str:
 def update_ip(work: Work, request: IPUpdate, acting_for: str | None = None) -> IP:
     """``POST /v1/ip``: name, description, tags, and type (never static → ephemeral; scopes as metal-api)."""
     address = _lookup_address(request.ipaddress)
-    old = _locked_ip(work, address, request.namespace or "")
-    check_owner(acting_for, old.projectid)
+    old = _locked_ip(work, address, request.namespace, acting_for)
+    check_owner(acting_for, old.projectid, old)
     check_fresh("ip", address, old.changed, request.fresh)
     ip = msgspec.structs.replace(old, changed=now(), generation=old.generation + 1)
     apply_given(ip, request, "name", "description")
@@ -240,7 +284,8 @@ def update_ip(work: Work, request: IPUpdate, acting_for: str | None = None) -> I
         ip.tags = tags_of_labels(changed_labels(labels_of_tags(old.tags), request.label_change))
     if request.type in ("static", "ephemeral"):
         if ip.type == "static" and request.type == "ephemeral":
-            raise invalid(f"cannot change type of ip address from static to ephemeral: {address}")
+            raise invalid(f"cannot change type of ip address from static to ephemeral: {address}",
+                          Reason.STATIC_TO_EPHEMERAL, ip=address)
         new_type: IPType = "static" if request.type == "static" else "ephemeral"
         ip.type = new_type
     before, after = ip_scope(old), ip_scope(ip)
@@ -251,15 +296,15 @@ def update_ip(work: Work, request: IPUpdate, acting_for: str | None = None) -> I
     return ip
 
 
-def free_ip(work: Work, address_text: str, acting_for: str | None = None, namespace: str = "") -> IP:
+def free_ip(work: Work, address_text: str, acting_for: str | None = None, namespace: str | None = "") -> IP:
     """``DELETE /v1/ip/free/{id}``: release the address; refused for an IP bound to a machine.
 
     ``namespace``: look in that project namespace first (see :func:`_locked_ip`)."""
     address = _lookup_address(address_text)
-    ip = _locked_ip(work, address, namespace)
-    check_owner(acting_for, ip.projectid)
+    ip = _locked_ip(work, address, namespace, acting_for)
+    check_owner(acting_for, ip.projectid, ip)
     if any(tag.startswith(MACHINE_TAG) for tag in ip.tags):
-        raise invalid(f"ip with machine scope can not be deleted: {address}")
+        raise invalid(f"ip with machine scope can not be deleted: {address}", Reason.MACHINE_IP, ip=address)
     with ipam_errors(f"cannot release IP {address}"):
         work.ipam_in(ip.namespace).release_ip_from_prefix(ip.prefix, address)
     key = ip_key(ip.namespace, address)

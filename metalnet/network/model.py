@@ -19,6 +19,9 @@ IPType = Literal["static", "ephemeral"]
 
 NAT_NONE = "none"
 NAT_IPV4_MASQ = "ipv4-masq"
+#: metal-stack's limits of a partition's DNS and NTP servers
+MAX_DNS_SERVERS = 3
+MAX_NTP_SERVERS = 5
 #: the tag that binds an IP to a machine; such IPs cannot be freed
 MACHINE_TAG = "machine.metal-stack.io/id"
 
@@ -134,13 +137,31 @@ class IP(msgspec.Struct, kw_only=True):
     changed: datetime = msgspec.field(default_factory=now)
 
 
+class BootConfiguration(msgspec.Struct, frozen=True, kw_only=True):
+    """How a partition's machines boot: the image, the kernel and its command line (metal-api's bootconfig)."""
+
+    imageurl: str = ""
+    kernelurl: str = ""
+    commandline: str = ""
+
+
 class Partition(msgspec.Struct, kw_only=True):
-    """A partition (a site or rack group); networks reference it by id."""
+    """A partition (a site or rack group); networks reference it by id.
+
+    The boot configuration, DNS and NTP servers and management service addresses are stored as given
+    (metal-stack v2 carries them all; v1 shows the boot configuration and the first management address).
+    """
 
     id: str
     name: str = ""
     description: str = ""
     labels: dict[str, str] = msgspec.field(default_factory=dict)
+    bootconfig: BootConfiguration = msgspec.field(default_factory=BootConfiguration)
+    #: DNS server addresses (canonical), at most :data:`MAX_DNS_SERVERS`
+    dns_servers: list[str] = msgspec.field(default_factory=list)
+    #: NTP server addresses or names, at most :data:`MAX_NTP_SERVERS`
+    ntp_servers: list[str] = msgspec.field(default_factory=list)
+    mgmt_service_addresses: list[str] = msgspec.field(default_factory=list)
     created: datetime = msgspec.field(default_factory=now)
     changed: datetime = msgspec.field(default_factory=now)
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import ipaddress
 from uuid import uuid4
 
 import msgspec
 
+from metalnet.ipam.errors import ConflictError, IpamError
+from metalnet.ipam.session import IpamSession
 from metalnet.network.access import check_owner
 from metalnet.network.addresses import FAMILIES, IPV4, IPV6, families, parse_family
-from metalnet.network.errors import ErrorKind, conflict, invalid, ipam_errors, refused
+from metalnet.network.errors import ErrorKind, Reason, conflict, from_ipam, invalid, ipam_errors, refused
 from metalnet.network.ids import check_id
 from metalnet.network.meta import changed_labels, check_fresh
 from metalnet.network.model import (
@@ -48,7 +51,7 @@ def create_network(work: Work, request: NetworkCreate, acting_for: str | None = 
     work.tx.lock(NETWORKS_LOCK)
     projectid = request.projectid or ""
     if projectid:
-        work.check_exists(Project, projectid)
+        work.check_exists(Project, projectid, Reason.MISSING_REFERENCE)
     if not request.prefixes:
         raise invalid("no prefixes given")
     privatesuper, underlay, nat = bool(request.privatesuper), bool(request.underlay), bool(request.nat)
@@ -65,13 +68,11 @@ def create_network(work: Work, request: NetworkCreate, acting_for: str | None = 
     check_may_reserve(ident, privatesuper, request.reservedranges)
     placed = check_ranges(ident, prefixes, request.reservedranges or [])
     if work.records.get(Network, ident) is not None:
-        raise conflict(f'entity already exists: network with id "{ident}"')
+        raise conflict(f'entity already exists: network with id "{ident}"', Reason.EXISTS, kind="network", id=ident)
     work.ipam.create_namespace(work.ipam.namespace)  # idempotent; the first network creates it
     for cidr in prefixes:
-        # the core refuses overlap with every prefix of the namespace ("<new> overlaps <existing>", refused);
         # a later refusal rolls these back with the rest of the transaction
-        with ipam_errors():
-            work.ipam.new_prefix(cidr)
+        new_prefix(work.ipam, cidr)
     reserve(work.ipam, ident, placed)
     partitionid = request.partitionid or ""
     if partitionid:
@@ -111,9 +112,10 @@ def create_network(work: Work, request: NetworkCreate, acting_for: str | None = 
 
 
 def _check_partition(work: Work, partitionid: str, *, privatesuper: bool, underlay: bool) -> None:
-    work.check_exists(Partition, partitionid)
+    work.check_exists(Partition, partitionid, Reason.MISSING_REFERENCE)
     if privatesuper and work.tx.get(index_key("super", partitionid)) is not None:
-        raise invalid(f'partition with id "{partitionid}" already has a private super network')
+        raise invalid(f'partition with id "{partitionid}" already has a private super network',
+                      Reason.SUPER_IN_PARTITION, partition=partitionid)
     if underlay and work.tx.get(index_key("underlay", partitionid)) is not None:
         raise refused(f'partition with id "{partitionid}" already has an underlay network')
 
@@ -125,7 +127,7 @@ def update_network(
     work.tx.lock(NETWORKS_LOCK)
     work.tx.lock(network_lock(request.id))
     old = work.network(request.id)
-    check_owner(acting_for, old.projectid)
+    check_owner(acting_for, old.projectid, old)
     check_fresh("network", old.id, old.changed, request.fresh)
     session = work.ipam_in(old.namespace)
     held = read_placed(session, old)
@@ -141,12 +143,21 @@ def update_network(
         if new.shared and old.networktype == "child":
             new.networktype = "child-shared"
     if request.defaultchildprefixlength and not old.privatesuper:
-        raise refused("defaultchildprefixlength can only be set on privatesuper")
+        raise refused("defaultchildprefixlength can only be set on privatesuper", Reason.LENGTHS_ON_NON_SUPER)
     if request.prefixes:
-        new.prefixes = distinct_prefixes(request.prefixes)
+        given = distinct_prefixes(request.prefixes)
+        if old.parentnetworkid:
+            # a child's prefixes are blocks of its parent's (or of its project's namespace): a change could only
+            # make them top-level prefixes of their own; the same ones (in any order) are no change
+            if sorted(given) != sorted(old.prefixes):
+                raise invalid("cannot change prefixes in child networks")
+            given = old.prefixes
+        new.prefixes = given
         for cidr in old.prefixes:
             if cidr not in new.prefixes:
                 check_no_ips(work, cidr, "unable to update network")
+    if request.nattype is not None:
+        new.nattype, new.nat = check_nattype(request.nattype, old)
     if request.destinationprefixes:
         new.destinationprefixes = canonical_cidrs(request.destinationprefixes)
     lengths = old.defaultchildprefixlength
@@ -188,6 +199,17 @@ def _check_lengths_present(prefixes: list[str], lengths: dict[str, int]) -> None
             raise refused(f'no addressfamily "{family}" present for defaultchildprefixlength: {length}')
 
 
+def check_nattype(nattype: str, network: Network) -> tuple[str, bool]:
+    """The NAT type ``nattype`` for ``network`` and its ``nat`` flag: none or ipv4-masq; never masquerading
+    for a private super network or an underlay (as on create)."""
+    if nattype not in (NAT_NONE, NAT_IPV4_MASQ):
+        raise invalid(f'given natType:"{nattype}" is invalid')
+    nat = nattype == NAT_IPV4_MASQ
+    if nat and (network.privatesuper or network.underlay):
+        raise invalid("private super or underlay network is not supposed to NAT")
+    return nattype, nat
+
+
 def _apply_prefix_changes(work: Work, old: list[str], new: list[str]) -> None:
     for cidr in old:
         if cidr not in new:
@@ -195,15 +217,39 @@ def _apply_prefix_changes(work: Work, old: list[str], new: list[str]) -> None:
                 work.ipam.delete_prefix(cidr)
     for cidr in new:
         if cidr not in old:
-            with ipam_errors():
-                work.ipam.new_prefix(cidr)
+            new_prefix(work.ipam, cidr)
+
+
+def new_prefix(session: IpamSession, cidr: str) -> None:
+    """Create the top-level prefix ``cidr``; refused, naming the stored prefix, when it overlaps one."""
+    try:
+        session.new_prefix(cidr)
+    except ConflictError as exc:
+        existing = _overlapped(session.read_all_prefix_cidrs(), cidr)
+        if existing is None:
+            raise from_ipam(exc) from exc
+        raise refused(str(exc), Reason.OVERLAP, prefix=cidr, existing=existing) from exc
+    except IpamError as exc:
+        raise from_ipam(exc) from exc
+
+
+def _overlapped(stored: list[str], cidr: str) -> str | None:
+    """The widest of ``stored`` that overlaps ``cidr`` (the top-level prefix the core names)."""
+    new = ipaddress.ip_network(cidr)
+    found = [
+        other for other in map(ipaddress.ip_network, stored)
+        if other.version == new.version and other.overlaps(new)
+    ]
+    return str(min(found, key=lambda net: net.prefixlen)) if found else None
 
 
 def check_no_ips(work: Work, cidr: str, action: str, namespace: str = "") -> None:
-    """Refused, naming an IP, when one is allocated in the network prefix ``cidr`` (of ``namespace``)."""
+    """Refused, naming an IP and counting them, when IPs are allocated in the prefix ``cidr`` (of ``namespace``)."""
     found = work.records.first_under("ipprefix", prefix_space(namespace, cidr))
     if found is not None:
-        raise refused(f"{action}: prefix {cidr} has ip {found[1]} in use")
+        count = len(work.records.keys_under("ipprefix", prefix_space(namespace, cidr)))
+        raise refused(f"{action}: prefix {cidr} has ip {found[1]} in use", Reason.IPS_IN_PREFIX,
+                      prefix=cidr, count=count, ip=found[1])
 
 
 def delete_network(work: Work, ident: str, acting_for: str | None = None) -> Network:
@@ -211,9 +257,10 @@ def delete_network(work: Work, ident: str, acting_for: str | None = None) -> Net
     work.tx.lock(NETWORKS_LOCK)
     work.tx.lock(network_lock(ident))
     network = work.network(ident)
-    check_owner(acting_for, network.projectid)
+    check_owner(acting_for, network.projectid, network)
     if work.records.first_under("child", ident) is not None:
-        raise refused(f'network cannot be deleted because there are children of this network: "{ident}"')
+        raise refused(f'network cannot be deleted because there are children of this network: "{ident}"',
+                      Reason.HAS_CHILDREN, id=ident)
     for cidr in network.prefixes:
         check_no_ips(work, cidr, "unable to delete network", network.namespace)
     return remove_network(work, network)

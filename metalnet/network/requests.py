@@ -11,7 +11,7 @@ from copy import copy
 import msgspec
 
 from metalnet.network.meta import Freshness, LabelChange
-from metalnet.network.model import ReservedRange
+from metalnet.network.model import BootConfiguration, ReservedRange
 
 
 def apply_given(record: msgspec.Struct, request: msgspec.Struct, *names: str) -> None:
@@ -84,6 +84,8 @@ class NetworkUpdate(msgspec.Struct, kw_only=True):
     )
     #: a super network's minimum child lengths (checked against its prefixes, then stored)
     minchildprefixlength: dict[str, int] | None = None
+    #: ``none`` or ``ipv4-masq`` (metal-stack's NAT type; sets ``nat`` alike)
+    nattype: str | None = None
     #: optimistic locking: the version the caller saw (None: no check)
     fresh: Freshness | None = None
     #: a replace or patch of the labels (instead of ``labels``)
@@ -139,7 +141,8 @@ class IPUpdate(msgspec.Struct, kw_only=True):
     description: str | None = None
     type: str | None = None
     tags: list[str] | None = None
-    #: the project namespace to look in first (an IP of a super-namespaced network's child)
+    #: the project namespace to look in first (an IP of a super-namespaced network's child); None: the plain IP,
+    #: else the one of whichever namespace holds the address (a conflict when several do)
     namespace: str | None = None
     #: optimistic locking: the version the caller saw (None: no check)
     fresh: Freshness | None = None
@@ -169,13 +172,27 @@ class PartitionCreate(msgspec.Struct, kw_only=True):
     name: str | None = None
     description: str | None = None
     labels: dict[str, str] | None = None
+    bootconfig: BootConfiguration | None = None
+    dns_servers: list[str] | None = None
+    ntp_servers: list[str] | None = None
+    mgmt_service_addresses: list[str] | None = None
 
 
 class PartitionUpdate(msgspec.Struct, kw_only=True):
+    """Each given field replaces the stored one (``bootconfig``: each of its non-empty fields)."""
+
     id: str
     name: str | None = None
     description: str | None = None
     labels: dict[str, str] | None = None
+    bootconfig: BootConfiguration | None = None
+    dns_servers: list[str] | None = None
+    ntp_servers: list[str] | None = None
+    mgmt_service_addresses: list[str] | None = None
+    #: optimistic locking: the version the caller saw (None: no check)
+    fresh: Freshness | None = None
+    #: a replace or patch of the labels (instead of ``labels``)
+    label_change: LabelChange | None = None
 
 
 class ProjectCreate(msgspec.Struct, kw_only=True):

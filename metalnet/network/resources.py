@@ -9,9 +9,12 @@ from uuid import uuid4
 
 import msgspec
 
-from metalnet.network.errors import conflict, invalid, refused
+from metalnet.ipam.errors import InvalidInputError
+from metalnet.network.addresses import canonical_address
+from metalnet.network.errors import Reason, conflict, invalid, refused
 from metalnet.network.ids import check_id
-from metalnet.network.model import Partition, Project, now
+from metalnet.network.meta import changed_labels, check_fresh
+from metalnet.network.model import MAX_DNS_SERVERS, MAX_NTP_SERVERS, BootConfiguration, Partition, Project, now
 from metalnet.network.records import kind_name
 from metalnet.network.requests import (
     PartitionCreate,
@@ -36,19 +39,51 @@ def create_partition(work: Work, request: PartitionCreate) -> Partition:
         name=request.name or "",
         description=request.description or "",
         labels=dict(request.labels or {}),
+        bootconfig=request.bootconfig or BootConfiguration(),
         created=stamp,
         changed=stamp,
     )
+    _apply_servers(partition, request)
     _insert_new(work, partition)
     return partition
 
 
 def update_partition(work: Work, request: PartitionUpdate) -> Partition:
     work.tx.lock(PARTITIONS_LOCK)
-    partition = msgspec.structs.replace(work.partition(request.id), changed=now())
+    old = work.partition(request.id)
+    check_fresh("partition", old.id, old.changed, request.fresh)
+    partition = msgspec.structs.replace(old, changed=now())
     apply_given(partition, request, "name", "description", "labels")
+    if request.label_change is not None:
+        partition.labels = changed_labels(old.labels, request.label_change)
+    if request.bootconfig is not None:
+        given = {name: value for name, value in msgspec.structs.asdict(request.bootconfig).items() if value}
+        partition.bootconfig = msgspec.structs.replace(old.bootconfig, **given)
+    _apply_servers(partition, request)
     work.records.put(partition)
     return partition
+
+
+def _apply_servers(partition: Partition, request: PartitionCreate | PartitionUpdate) -> None:
+    """The given DNS and NTP servers and management addresses (metal-stack's limits; DNS servers are IPs)."""
+    if request.dns_servers is not None:
+        if len(request.dns_servers) > MAX_DNS_SERVERS:
+            raise invalid(f"only {MAX_DNS_SERVERS} dns servers are allowed, given: {request.dns_servers}")
+        servers = []
+        for text in request.dns_servers:
+            try:
+                servers.append(canonical_address(text))
+            except InvalidInputError:
+                raise invalid(f'dns server "{text}" is not a valid ip address') from None
+        partition.dns_servers = servers
+    if request.ntp_servers is not None:
+        if len(request.ntp_servers) > MAX_NTP_SERVERS:
+            raise invalid(f"only {MAX_NTP_SERVERS} ntp servers are allowed, given: {request.ntp_servers}")
+        if any(not text.strip() for text in request.ntp_servers):
+            raise invalid(f"an ntp server address must not be empty, given: {request.ntp_servers}")
+        partition.ntp_servers = list(request.ntp_servers)
+    if request.mgmt_service_addresses is not None:
+        partition.mgmt_service_addresses = list(request.mgmt_service_addresses)
 
 
 def delete_partition(work: Work, ident: str) -> Partition:
@@ -57,7 +92,8 @@ def delete_partition(work: Work, ident: str) -> Partition:
     partition = work.partition(ident)
     found = work.records.first_under("partition", ident)
     if found is not None:
-        raise refused(f'partition "{ident}" cannot be deleted: network "{found[0][-1]}" is in it')
+        raise refused(f'partition "{ident}" cannot be deleted: network "{found[0][-1]}" is in it',
+                      Reason.PARTITION_IN_USE, id=ident, network=found[0][-1])
     work.records.delete(Partition, ident)
     return partition
 
@@ -118,4 +154,6 @@ def _insert_new(work: Work, record: Partition | Project) -> None:
     try:
         work.records.insert(record)
     except KeyExistsError:
-        raise conflict(f'entity already exists: {kind_name(type(record))} with id "{record.id}"') from None
+        kind = kind_name(type(record))
+        raise conflict(f'entity already exists: {kind} with id "{record.id}"', Reason.EXISTS, kind=kind,
+                       id=record.id) from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from metalnet.ipam.addresses import parse_length
 from metalnet.ipam.errors import InvalidInputError
 from metalnet.network.addresses import canonical_cidr, cidr_family, families, parse_family, prefix_length
-from metalnet.network.errors import ErrorKind, NetworkError, invalid
+from metalnet.network.errors import ErrorKind, NetworkError, Reason, invalid
 from metalnet.network.model import Family, Network
 
 #: metal-api decodes child prefix lengths as uint8
@@ -70,11 +70,13 @@ def check_prefixes_and_families(
     for key, length in lengths.items():
         for cidr in prefixes:
             if cidr_family(cidr) == key and length <= prefix_length(cidr):
-                raise invalid(f"given defaultchildprefixlength {length} is not greater than prefix length of:{cidr}")
+                raise invalid(f"given defaultchildprefixlength {length} is not greater than prefix length of:{cidr}",
+                              Reason.LENGTH_NOT_LONGER, length=length, prefix=cidr)
     for family in present:
         if family not in lengths:
             raise invalid(
-                f"private super network must always contain a defaultchildprefixlength per addressfamily:{family}"
+                f"private super network must always contain a defaultchildprefixlength per addressfamily:{family}",
+                Reason.DEFAULT_LENGTH_MISSING, family=family,
             )
 
 

@@ -223,11 +223,16 @@ class NetworkService:
         return results
 
     def get_ip(
-        self, address: str, namespace: str = "", *, acting_for: str | None = None, deadline: float | None = None
+        self, address: str, namespace: str | None = "", *, acting_for: str | None = None,
+        deadline: float | None = None,
     ) -> IP:
-        """The IP at ``address``; with ``namespace``, the one in that project namespace (plain ones otherwise)."""
-        return self._run(lambda work: _owned(ips.get_ip(work, address, namespace), acting_for), readonly=True,
-                         deadline=deadline)
+        """The IP at ``address``; with ``namespace``, the one in that project namespace (plain ones otherwise).
+
+        ``namespace`` None: the plain IP, else the one of whichever project namespace holds the address;
+        CONFLICT (:attr:`~metalnet.network.errors.Reason.AMBIGUOUS_IP`) when several do.
+        """
+        return self._run(lambda work: _owned(ips.get_ip(work, address, namespace, acting_for), acting_for),
+                         readonly=True, deadline=deadline)
 
     def list_ips(self, *, acting_for: str | None = None, deadline: float | None = None) -> list[IP]:
         return _visible(self._run(ips.list_ips, readonly=True, deadline=deadline), acting_for)
@@ -239,9 +244,11 @@ class NetworkService:
         return self._run(lambda work: ips.update_ip(work, request, acting_for), deadline=deadline)
 
     def free_ip(
-        self, address: str, *, namespace: str = "", acting_for: str | None = None, deadline: float | None = None
+        self, address: str, *, namespace: str | None = "", acting_for: str | None = None,
+        deadline: float | None = None,
     ) -> IP:
-        """Free ``address``; ``namespace``: look in that project namespace first (a namespaced child's IP)."""
+        """Free ``address``; ``namespace``: look in that project namespace first (a namespaced child's IP);
+        None: in whichever namespace holds it, as :meth:`get_ip`."""
         return self._run(lambda work: ips.free_ip(work, address, acting_for, namespace), deadline=deadline)
 
     # -- partitions and projects ------------------------------------------------------------------
@@ -281,7 +288,7 @@ class NetworkService:
 
 
 def _owned(record: Owned, acting_for: str | None) -> Owned:
-    check_owner(acting_for, record.projectid)
+    check_owner(acting_for, record.projectid, record)
     return record
 
 

@@ -250,7 +250,7 @@ def _work(tx: Transaction) -> Work:
 def _owned_network(work: Work, ident: str, acting_for: str | None) -> Network:
     """The network ``ident``: NOT_FOUND when absent, FORBIDDEN for a caller bound to another project."""
     network = work.network(ident)
-    access.check_owner(acting_for, network.projectid)
+    access.check_owner(acting_for, network.projectid, network)
     return network
 
 

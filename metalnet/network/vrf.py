@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 
-from metalnet.network.errors import conflict, refused
+from metalnet.network.errors import Reason, conflict, refused
 from metalnet.network.records import index_key
 from metalnet.storage.base import KeyExistsError, Transaction
 
@@ -51,7 +51,7 @@ class VrfPool:
         if not shared:
             raise conflict(
                 f"cannot acquire a unique vrf id twice except vrfShared is set to true: vrf {vrf} "
-                "is already acquired by another network"
+                "is already acquired by another network", Reason.VRF_TAKEN, vrf=vrf,
             )
         users = self.tx.get(("vrf", vrf))
         assert isinstance(users, int)

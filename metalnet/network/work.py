@@ -23,7 +23,7 @@ from metalnet.history.recorder import History
 from metalnet.ipam.namespaces import NETWORK_NAMESPACE
 from metalnet.ipam.session import IpamSession
 from metalnet.network.consumption import consumption
-from metalnet.network.errors import NetworkError, not_found
+from metalnet.network.errors import NetworkError, Reason, not_found
 from metalnet.network.model import IP, Network, Partition, Project
 from metalnet.network.records import R, Record, Records, index_key, kind_name
 from metalnet.network.reservations import read_ranges
@@ -93,10 +93,14 @@ class Work:
     def ip(self, address: str) -> IP:
         return self._required(IP, address)
 
-    def check_exists(self, kind: type[Record], ident: str) -> None:
-        """Not found unless the record exists; for references whose content the operation does not need (no decode)."""
+    def check_exists(self, kind: type[Record], ident: str, reason: Reason | None = None) -> None:
+        """Not found unless the record exists; for references whose content the operation does not need (no decode).
+
+        ``reason``: the rule that needs the record (carried with ``kind`` and ``id``, see :class:`Reason`)."""
         if not self.records.exists(kind, ident):
-            raise _missing(kind, ident)
+            if reason is None:
+                raise _missing(kind, ident)
+            raise not_found(f'no {kind_name(kind)} with id "{ident}" found', reason, kind=kind_name(kind), id=ident)
 
     def _required(self, kind: type[R], ident: str) -> R:
         record = self.records.get(kind, ident)

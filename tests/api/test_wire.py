@@ -26,7 +26,7 @@ PAIRS = [
 
 #: network-layer request fields that metal-api's v1 wire has no field for (the v2 API sets them)
 NOT_IN_V1 = {
-    r.NetworkUpdate: {"fresh", "label_change", "minchildprefixlength"},
+    r.NetworkUpdate: {"fresh", "label_change", "minchildprefixlength", "nattype"},
     r.NetworkFind: {"description", "networktype", "nattype", "namespace"},
     r.IPUpdate: {"fresh", "label_change", "namespace"},
     r.IPFind: {"namespace"},

@@ -210,3 +210,30 @@ def test_allocation_restricted_to_network_types(typed: NetworkService, storage: 
         IPAllocate(networkid=network.id, projectid=P, networktypes=["external"])))
     assert typed.allocate_ip(IPAllocate(networkid=network.id, projectid=P, networktypes=["child"])).ipaddress \
         == "10.100.0.1"
+
+
+def test_any_namespace_lookup(typed: NetworkService, storage: Storage) -> None:
+    """``namespace=None``: the plain IP, else the only namespace holding the address; several are a conflict
+    (a bound caller looks in its own project's only)."""
+    typed.create_typed_network(TypedNetworkCreate(
+        type="super-namespaced", id="ns", prefixes=["10.200.0.0/16"], defaultchildprefixlength={"IPv4": 24}))
+    mine = typed.create_typed_network(child(partitionid=None, parentnetworkid="ns"))
+    theirs = typed.create_typed_network(child(partitionid=None, parentnetworkid="ns", projectid=Q))
+    shared = typed.allocate_ip(IPAllocate(networkid=mine.id, projectid=P))
+    typed.allocate_ip(IPAllocate(networkid=theirs.id, projectid=Q))
+    alone = typed.allocate_ip(IPAllocate(networkid=mine.id, projectid=P))
+    unchanged(storage, ErrorKind.CONFLICT, f"allocated in several namespaces ({P}, {Q})",
+              lambda: typed.get_ip(shared.ipaddress, namespace=None))
+    unchanged(storage, ErrorKind.CONFLICT, "name the namespace",
+              lambda: typed.free_ip(shared.ipaddress, namespace=None))
+    unchanged(storage, ErrorKind.CONFLICT, "name the namespace",
+              lambda: typed.update_ip(IPUpdate(ipaddress=shared.ipaddress, name="x")))
+    assert typed.get_ip(shared.ipaddress, namespace=None, acting_for=P).allocationuuid == shared.allocationuuid
+    assert typed.get_ip(alone.ipaddress, namespace=None).allocationuuid == alone.allocationuuid
+    assert typed.update_ip(IPUpdate(ipaddress=alone.ipaddress, name="alone")).name == "alone"
+    with refused(ErrorKind.FORBIDDEN):
+        typed.get_ip(alone.ipaddress, namespace=None, acting_for=Q)
+    with refused(ErrorKind.NOT_FOUND):
+        typed.get_ip("10.200.0.99", namespace=None)
+    assert typed.free_ip(shared.ipaddress, namespace=None, acting_for=Q).projectid == Q
+    assert typed.free_ip(shared.ipaddress, namespace=None).projectid == P

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
+
 from metalnet.network import (
     ErrorKind,
     IPAllocate,
     Network,
     NetworkAllocate,
     NetworkCreate,
+    NetworkError,
     NetworkService,
     NetworkUpdate,
+    Reason,
 )
 from metalnet.storage import Storage
-from tests.network.support import PARTITION, PROJECT, SUPER_ID, refused, unchanged
+from tests.network.support import PARTITION, PROJECT, SUPER_ID, refused, snapshot, unchanged
 
 INVALID, NOT_FOUND, REFUSED = ErrorKind.INVALID, ErrorKind.NOT_FOUND, ErrorKind.REFUSED
 
@@ -152,3 +158,60 @@ def test_private_super_can_be_replaced_after_delete(service: NetworkService, lab
     again = service.create_network(NetworkCreate(id="s2", prefixes=["10.0.0.0/16"], partitionid=PARTITION,
                                                  privatesuper=True, defaultchildprefixlength={"IPv4": 24}))
     assert _child(service).parentnetworkid == again.id
+
+
+def test_prefixes_of_a_child_cannot_change(service: NetworkService, storage: Storage, lab: Network) -> None:
+    """A child's prefixes are blocks of its parent: a new prefix would be a top-level one of its own."""
+    child = _child(service)
+    unchanged(storage, INVALID, "cannot change prefixes in child networks",
+              lambda: service.update_network(NetworkUpdate(id=child.id, prefixes=["10.200.0.0/22"])))
+    unchanged(storage, INVALID, "cannot change prefixes in child networks",
+              lambda: service.update_network(NetworkUpdate(id=child.id, prefixes=child.prefixes[:1])))
+    # the same prefixes (in any order) are no change
+    same = service.update_network(NetworkUpdate(id=child.id, prefixes=child.prefixes[::-1], name="same"))
+    assert (same.prefixes, same.parentnetworkid, same.name) == (child.prefixes, SUPER_ID, "same")
+
+
+def test_nat_type_is_updated(service: NetworkService, storage: Storage, lab: Network) -> None:
+    service.create_network(NetworkCreate(id="inet", prefixes=["185.1.2.0/24"]))
+    masq = service.update_network(NetworkUpdate(id="inet", nattype="ipv4-masq"))
+    assert (masq.nattype, masq.nat) == ("ipv4-masq", True)
+    assert service.get_network("inet").nat
+    plain = service.update_network(NetworkUpdate(id="inet", nattype="none"))
+    assert (plain.nattype, plain.nat) == ("none", False)
+    unchanged(storage, INVALID, 'given natType:"NAT_TYPE_UNSPECIFIED" is invalid',
+              lambda: service.update_network(NetworkUpdate(id="inet", nattype="NAT_TYPE_UNSPECIFIED")))
+    unchanged(storage, INVALID, "private super or underlay network is not supposed to NAT",
+              lambda: service.update_network(NetworkUpdate(id=SUPER_ID, nattype="ipv4-masq")))
+
+
+def test_refusals_carry_their_rule_and_values(service: NetworkService, storage: Storage, lab: Network) -> None:
+    """What another protocol needs to word a refusal its own way (metalnet.api.v2.codes)."""
+    child = _child(service)
+    ip = service.allocate_ip(IPAllocate(networkid=child.id, projectid=PROJECT))
+    service.allocate_ip(IPAllocate(networkid=child.id, projectid=PROJECT))
+    cases: list[tuple[Callable[[], object], Reason, dict[str, object]]] = [
+        (lambda: service.create_network(NetworkCreate(id="x", prefixes=["10.0.128.0/17"])),
+         Reason.OVERLAP, {"prefix": "10.0.128.0/17", "existing": "10.0.0.0/16"}),
+        (lambda: service.create_network(NetworkCreate(id=SUPER_ID, prefixes=["10.9.0.0/16"])),
+         Reason.EXISTS, {"kind": "network", "id": SUPER_ID}),
+        (lambda: service.delete_network(SUPER_ID), Reason.HAS_CHILDREN, {"id": SUPER_ID}),
+        (lambda: service.delete_network(child.id), Reason.IPS_IN_PREFIX,
+         {"prefix": child.prefixes[0], "count": 2, "ip": ip.ipaddress}),
+        (lambda: service.get_network(child.id, acting_for="other"), Reason.OTHER_PROJECT,
+         {"kind": "Network", "id": child.id}),
+        (lambda: service.get_ip(ip.ipaddress, acting_for="other"), Reason.OTHER_PROJECT,
+         {"kind": "IP", "id": ip.ipaddress}),
+        (lambda: service.allocate_ip(IPAllocate(networkid=child.id, projectid=PROJECT), ip.ipaddress),
+         Reason.IP_TAKEN, {"ip": ip.ipaddress}),
+        (lambda: service.allocate_ip(IPAllocate(networkid=child.id, projectid=PROJECT), "10.0.0.0"),
+         Reason.IP_HELD, {"ip": "10.0.0.0"}),
+        (lambda: service.allocate_ip(IPAllocate(networkid=child.id, projectid=PROJECT), "10.99.0.1"),
+         Reason.IP_OUTSIDE, {"ip": "10.99.0.1", "network": child.id}),
+    ]
+    for call, reason, details in cases:
+        before = snapshot(storage)
+        with pytest.raises(NetworkError) as raised:
+            call()
+        assert (raised.value.reason, raised.value.details) == (reason, details), raised.value
+        assert snapshot(storage) == before

@@ -1,8 +1,9 @@
 """``metalstack.{api,admin}.v2.NetworkService``: decode, call the network layer, encode.
 
 The api variant acts for the request's project (the network layer refuses another project's network as
-FORBIDDEN, answered ``permission_denied``); the admin variant is not scoped. Creating a child is a typed
-create of type ``child``; deleting it gives its prefixes back to the parent (the network layer's delete).
+FORBIDDEN, answered ``not_found`` as metal-apiserver answers it); the admin variant is not scoped. Creating a
+child is a typed create of type ``child``; deleting it gives its prefixes back to the parent (the network
+layer's delete).
 """
 
 from __future__ import annotations
@@ -175,6 +176,8 @@ class AdminNetworks(admin_connect.NetworkService):
             minchildprefixlength=lengths_of(request.min_child_prefix_length) or None
             if request.HasField("min_child_prefix_length") else None,
             additional_announcable_cidrs=list(request.additional_announcable_cidrs) or None,
+            nattype=(enum_text(api_pb2.NATType.DESCRIPTOR, request.nat_type) or "NAT_TYPE_UNSPECIFIED")
+            if request.HasField("nat_type") else None,
             fresh=freshness(request.update_meta), label_change=label_change(request),
         )
         network = await self.rt.write(lambda: self.service.update_network(update, force=request.force))

@@ -22,9 +22,16 @@ from metalstack.api.v2 import (
 )
 
 from metalnet.api.v2.access import CURRENT
-from metalnet.api.v2.convert import labels_of, optional, timestamp
+from metalnet.api.v2.convert import freshness, label_change, labels_of, optional, timestamp
 from metalnet.api.v2.runtime import Runtime, deleted
-from metalnet.network import Partition, PartitionCreate, PartitionUpdate, Project, ProjectFind
+from metalnet.network import (
+    BootConfiguration,
+    Partition,
+    PartitionCreate,
+    PartitionUpdate,
+    Project,
+    ProjectFind,
+)
 
 Ctx = RequestContext[Any, Any]
 
@@ -33,7 +40,20 @@ def partition_message(partition: Partition) -> partition_pb2.Partition:
     meta = common_pb2.Meta(created_at=timestamp(partition.created), updated_at=timestamp(partition.changed))
     if partition.labels:
         meta.labels.labels.update(partition.labels)
-    return partition_pb2.Partition(id=partition.id, meta=meta, description=partition.description)
+    boot = partition.bootconfig
+    return partition_pb2.Partition(
+        id=partition.id, meta=meta, description=partition.description,
+        boot_configuration=partition_pb2.PartitionBootConfiguration(
+            image_url=boot.imageurl, kernel_url=boot.kernelurl, commandline=boot.commandline),
+        dns_servers=[partition_pb2.DNSServer(ip=ip) for ip in partition.dns_servers],
+        ntp_servers=[partition_pb2.NTPServer(address=address) for address in partition.ntp_servers],
+        mgmt_service_addresses=partition.mgmt_service_addresses,
+    )
+
+
+def _boot(message: partition_pb2.PartitionBootConfiguration) -> BootConfiguration:
+    return BootConfiguration(imageurl=message.image_url, kernelurl=message.kernel_url,
+                             commandline=message.commandline)
 
 
 def project_message(project: Project) -> project_pb2.Project:
@@ -77,15 +97,28 @@ class AdminPartitions(admin_partition_connect.PartitionService):
         self, request: admin_partition_pb2.PartitionServiceCreateRequest, ctx: Ctx
     ) -> admin_partition_pb2.PartitionServiceCreateResponse:
         given = request.partition
-        create = PartitionCreate(id=given.id, description=given.description,
-                                 labels=dict(given.meta.labels.labels) or None)
+        create = PartitionCreate(
+            id=given.id, description=given.description, labels=dict(given.meta.labels.labels) or None,
+            bootconfig=_boot(given.boot_configuration) if given.HasField("boot_configuration") else None,
+            dns_servers=[server.ip for server in given.dns_servers],
+            ntp_servers=[server.address for server in given.ntp_servers],
+            mgmt_service_addresses=list(given.mgmt_service_addresses),
+        )
         found = await self.rt.write(lambda: self.rt.networks.create_partition(create))
         return admin_partition_pb2.PartitionServiceCreateResponse(partition=partition_message(found))
 
     async def update(
         self, request: admin_partition_pb2.PartitionServiceUpdateRequest, ctx: Ctx
     ) -> admin_partition_pb2.PartitionServiceUpdateResponse:
-        update = PartitionUpdate(id=request.id, description=optional(request, "description"))
+        # repeated fields cannot say "not given" from "empty": an empty list keeps the stored one
+        update = PartitionUpdate(
+            id=request.id, description=optional(request, "description"),
+            bootconfig=_boot(request.boot_configuration) if request.HasField("boot_configuration") else None,
+            dns_servers=[server.ip for server in request.dns_servers] or None,
+            ntp_servers=[server.address for server in request.ntp_servers] or None,
+            mgmt_service_addresses=list(request.mgmt_service_addresses) or None,
+            fresh=freshness(request.update_meta), label_change=label_change(request),
+        )
         found = await self.rt.write(lambda: self.rt.networks.update_partition(update))
         return admin_partition_pb2.PartitionServiceUpdateResponse(partition=partition_message(found))
 
