@@ -85,3 +85,30 @@ def uuid7(unix_ms: int | None = None) -> UUID:
 def new_id() -> str:
     """The id of a new network or IP (when the caller gives none): a UUIDv7."""
     return str(uuid7())
+
+
+def new_ids(count: int) -> list[str]:
+    """``count`` ids as :func:`new_id` gives them, with one clock read and one read of random bytes.
+
+    They share the millisecond; their random bits differ, and they are returned in ascending order, so they
+    still sort by creation as the RFC's UUIDv7 do.
+
+    >>> a, b = new_ids(2)
+    >>> a < b and a[14] == b[14] == '7'
+    True
+    """
+    if count <= 0:
+        return []
+    stamp = (time.time_ns() // 1_000_000 & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | 0b10 << 62
+    randoms = os.urandom(10 * count)
+    values = []
+    for start in range(0, 10 * count, 10):
+        rand = int.from_bytes(randoms[start:start + 10], "big")
+        values.append(stamp | (rand >> 68 & 0xFFF) << 64 | rand & 0x3FFF_FFFF_FFFF_FFFF)
+    values.sort()
+    return [_text(f"{value:032x}") for value in values]
+
+
+def _text(hex32: str) -> str:
+    """The canonical text of a UUID from its 32 hex digits (what ``str(UUID)`` gives, without the object)."""
+    return f"{hex32[:8]}-{hex32[8:12]}-{hex32[12:16]}-{hex32[16:20]}-{hex32[20:]}"
