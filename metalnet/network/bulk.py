@@ -25,7 +25,7 @@ from metalnet.network.model import IP, Family, Network, now
 from metalnet.network.records import index_key, ip_key, ip_prefix_key, prefix_space
 from metalnet.network.requests import IPAllocate, NetworkAllocate
 from metalnet.network.work import Work
-from metalnet.storage.base import KeyExistsError
+from metalnet.storage.base import Key, KeyExistsError
 
 #: the most IPs or child networks one bulk request may ask for: the core's limit of one run
 MAX_BULK = MAX_ACQUIRE
@@ -99,14 +99,18 @@ def _write_ips(work: Work, network: Network, ips: list[IP], acquired: Sequence[i
     except KeyExistsError as exc:
         raise conflict(f"ip already allocated: {exc.key[-1]} has a record already") from None
     namespace = network.namespace
-    work.tx.put_many([
-        entry
-        for ip, address in zip(ips, acquired, strict=True)
-        for key in (ip_key(namespace, ip.ipaddress),)
+    spaces: dict[str, str] = {}
+    entries: list[tuple[Key, str]] = []
+    add = entries.append
+    for ip, address in zip(ips, acquired, strict=True):
+        key = ip_key(namespace, ip.ipaddress)
+        space = spaces.get(ip.prefix)
+        if space is None:
+            space = spaces[ip.prefix] = prefix_space(namespace, ip.prefix)
         # the core's address object carries the integer: no re-parse of the text just formatted
-        for entry in ((ip_prefix_key(prefix_space(namespace, ip.prefix), int(address.ip)), key),
-                      (index_key("ipproject", ip.projectid, key), ""))
-    ])
+        add((ip_prefix_key(space, int(address.ip)), key))
+        add((index_key("ipproject", ip.projectid, key), ""))
+    work.tx.put_many(entries)
 
 
 #: what decides where a next-free allocation takes its address (equal targets share one core call)

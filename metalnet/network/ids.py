@@ -99,16 +99,16 @@ def new_ids(count: int) -> list[str]:
     """
     if count <= 0:
         return []
-    stamp = (time.time_ns() // 1_000_000 & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | 0b10 << 62
-    randoms = os.urandom(10 * count)
-    values = []
-    for start in range(0, 10 * count, 10):
-        rand = int.from_bytes(randoms[start:start + 10], "big")
-        values.append(stamp | (rand >> 68 & 0xFFF) << 64 | rand & 0x3FFF_FFFF_FFFF_FFFF)
-    values.sort()
-    return [_text(f"{value:032x}") for value in values]
+    stamp = f"{time.time_ns() // 1_000_000 & 0xFFFF_FFFF_FFFF:012x}"
+    head = f"{stamp[:8]}-{stamp[8:]}-7"
+    digits = os.urandom(10 * count).hex()  # 20 hex digits each: 3 of rand_a, 16 of rand_b (its first cut to 2 bits)
+    ids = [
+        f"{head}{digits[i:i + 3]}-{_VARIANT[digits[i + 3]]}{digits[i + 4:i + 7]}-{digits[i + 7:i + 19]}"
+        for i in range(0, 20 * count, 20)
+    ]
+    ids.sort()  # ordered by their random bits, as UUIDv7 values of one millisecond are
+    return ids
 
 
-def _text(hex32: str) -> str:
-    """The canonical text of a UUID from its 32 hex digits (what ``str(UUID)`` gives, without the object)."""
-    return f"{hex32[:8]}-{hex32[8:12]}-{hex32[12:16]}-{hex32[16:20]}-{hex32[20:]}"
+#: the first hex digit of rand_b's 16 bits with the variant bits ``10`` in front (2 random bits left)
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
