@@ -4,9 +4,10 @@
 
 One app over a fresh SQLite file (default durability), in process (``TestClient``: the whole Litestar
 stack without sockets), its heap settled as the server settles it once the app is built
-(:func:`metalnet.api.server.settle_heap`: frozen, the collector's young generation at 10,000). Each round alternates: COUNT (default 10,000) IPs in one
-``POST /v1/ip/allocate/bulk``, then 1,000 single ``POST /v1/ip/allocate``; the best round of each is printed,
-and their ratio, which holds better than either figure on a shared machine.
+(:func:`metalnet.api.server.settle_heap`: frozen, the collector's young generation at 10,000). Each round
+alternates: COUNT (default 10,000) IPs in one ``POST /v1/ip/allocate/bulk``, then 1,000 single
+``POST /v1/ip/allocate``; the best round of each is printed, and their ratio, which holds better than either
+figure on a shared machine.
 """
 
 from __future__ import annotations

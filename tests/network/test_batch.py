@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 import pytest
 
@@ -109,7 +109,7 @@ def test_an_outage_fails_the_whole_batch_without_re_running_its_members(
     storage: Storage, service: NetworkService, lab: Network, outage: StorageError
 ) -> None:
     child = _child(service)
-    calls: list[str] = []
+    calls: ClassVar[list[str]] = []
 
     class DownSession(IpamSession):
         def acquire_ip(self, prefix_cidr: str) -> ipam_model.IP:
@@ -151,7 +151,7 @@ def test_an_unexpected_error_is_raised_not_returned(storage: Storage, service: N
 class CountingSession(IpamSession):
     """Counts the core's acquisitions (one call for many addresses counts once)."""
 
-    calls: list[str] = []
+    calls: ClassVar[list[str]] = []
 
     def acquire_ip(self, prefix_cidr: str) -> ipam_model.IP:
         self.calls.append("acquire_ip")
