@@ -74,12 +74,22 @@ def encode_bodies(principal: Principal, route: str, kind: str, action: str,
     shared = encode_body(principal, route, kind, "", None, action, None, None)
     head = shared[: shared.index(',"id":')] + ',"id":'
     tail = ',"action":' + _encoder.encode(action).decode() + ',"before":'
+    projects: dict[str | None, str] = {None: "null"}
     bodies = []
     for ident, project, before, after in changes:
-        bodies.append("".join((
-            head, _encoder.encode(ident).decode(), ',"project":', "null" if project is None else
-            _encoder.encode(project).decode(), tail, _raw(before), ',"after":', _raw(after), "}")))
+        shown = projects.get(project)
+        if shown is None:
+            shown = projects[project] = "null" if project is None else _json_string(project)
+        bodies.append("".join((head, _json_string(ident), ',"project":', shown, tail, _raw(before), ',"after":',
+                               _raw(after), "}")))
     return bodies
+
+
+def _json_string(text: str) -> str:
+    """``text`` as a JSON string, as the encoder writes it (quoted as is when nothing in it needs escaping)."""
+    if text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    return _encoder.encode(text).decode()
 
 
 def _raw(state: str | bytes | None) -> str:

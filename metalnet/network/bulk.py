@@ -99,17 +99,22 @@ def _write_ips(work: Work, network: Network, ips: list[IP], acquired: Sequence[i
     except KeyExistsError as exc:
         raise conflict(f"ip already allocated: {exc.key[-1]} has a record already") from None
     namespace = network.namespace
-    spaces: dict[str, str] = {}
+    # the keys' leading items, worked out once per prefix and project (ip_prefix_key, index_key)
+    by_prefix: dict[str, Key] = {}
+    by_project: dict[str, Key] = {}
     entries: list[tuple[Key, str]] = []
     add = entries.append
     for ip, address in zip(ips, acquired, strict=True):
         key = ip_key(namespace, ip.ipaddress)
-        space = spaces.get(ip.prefix)
-        if space is None:
-            space = spaces[ip.prefix] = prefix_space(namespace, ip.prefix)
+        prefix_head = by_prefix.get(ip.prefix)
+        if prefix_head is None:
+            prefix_head = by_prefix[ip.prefix] = ip_prefix_key(prefix_space(namespace, ip.prefix), 0)[:-1]
+        project_head = by_project.get(ip.projectid)
+        if project_head is None:
+            project_head = by_project[ip.projectid] = index_key("ipproject", ip.projectid)
         # the core's address object carries the integer: no re-parse of the text just formatted
-        add((ip_prefix_key(space, int(address.ip)), key))
-        add((index_key("ipproject", ip.projectid, key), ""))
+        add(((*prefix_head, int(address.ip)), key))
+        add(((*project_head, key), ""))
     work.tx.put_many(entries)
 
 
