@@ -13,7 +13,7 @@ from litestar import Litestar
 
 from metalnet.api.app import create_app
 from metalnet.api.config import config_from_env
-from metalnet.api.server import default_db_url, lean_log_records
+from metalnet.api.server import default_db_url, lean_log_records, settle_heap
 from metalnet.storage import open_storage
 
 
@@ -24,4 +24,5 @@ def app_from_env() -> Litestar:
     storage = open_storage(config.db or default_db_url())
     app = create_app(storage, config.app_settings())
     app.on_shutdown.append(storage.close)
+    settle_heap()
     return app

@@ -18,6 +18,7 @@ from typing import Any
 from litestar.exceptions import HTTPException
 
 from metalnet.api.exceptions import error_parts
+from metalnet.storage import deadlines
 
 ASGIApp = Any
 
@@ -44,21 +45,30 @@ async def answer(send: Any, scope: dict[str, Any], status: int, detail: str) -> 
     await send({"type": "http.response.body", "body": body})
 
 
-def with_limits(app: ASGIApp, *, max_body_bytes: int, body_timeout: float) -> ASGIApp:
-    """Wrap ``app`` with the early 413 and the body deadline."""
+def with_limits(app: ASGIApp, *, max_body_bytes: int, body_timeout: float,
+                request_deadline: float | None = None) -> ASGIApp:
+    """Wrap ``app`` with the early 413 and the body deadline; with ``request_deadline`` (seconds), each HTTP
+    request also runs under the deadline that many seconds after it arrived (:mod:`metalnet.storage.deadlines`:
+    the body's time counts too). One wrapper for all three: each layer of its own cost a coroutine per request.
+    """
 
     async def limited(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        declared = _declared_length(scope)
-        if declared is not None and declared > max_body_bytes:
-            await answer(send, scope, 413, "request body too large")
-            return
-        if not declared and not _chunked(scope):
-            await app(scope, receive, send)  # no body to wait for
-            return
-        await _with_body_deadline(app, scope, receive, send, body_timeout)
+        token = None if request_deadline is None else deadlines.enter(deadlines.after(request_deadline))
+        try:
+            declared = _declared_length(scope)
+            if declared is not None and declared > max_body_bytes:
+                await answer(send, scope, 413, "request body too large")
+                return
+            if not declared and not _chunked(scope):
+                await app(scope, receive, send)  # no body to wait for
+                return
+            await _with_body_deadline(app, scope, receive, send, body_timeout)
+        finally:
+            if token is not None:
+                deadlines.leave(token)
 
     return limited
 

@@ -95,11 +95,11 @@ class Metrics:
         children[0].inc()
         children[1].observe(seconds)
 
-    def _inc(self, counter: Counter, kind: str, family: str) -> None:
+    def _inc(self, counter: Counter, kind: str, family: str, amount: int = 1) -> None:
         child = self._counter_children.get((counter, kind, family))
         if child is None:
             child = self._counter_children[(counter, kind, family)] = counter.labels(kind, family)
-        child.inc()
+        child.inc(amount)
 
     def v2_call(self, service: str, method: str, code: str) -> None:
         child = self._counter_children.get((self.v2_calls, f"{service}/{method}", code))
@@ -108,8 +108,9 @@ class Metrics:
             self._counter_children[(self.v2_calls, f"{service}/{method}", code)] = child
         child.inc()
 
-    def allocated(self, kind: str, family: str) -> None:
-        self._inc(self.allocations, kind, family)
+    def allocated(self, kind: str, family: str, count: int = 1) -> None:
+        """``count`` allocations of ``kind`` in ``family`` (a bulk request counts each with one call)."""
+        self._inc(self.allocations, kind, family, count)
 
     def freed(self, kind: str, family: str) -> None:
         self._inc(self.frees, kind, family)

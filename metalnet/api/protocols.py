@@ -14,6 +14,10 @@ its httptools protocol adds exactly that:
   503 at once, with the API's error body and ``Retry-After`` (uvicorn's ``limit_concurrency`` would answer
   in plain text). Idle keep-alive (``timeout_keep_alive``) is uvicorn's own; the body deadline and the early
   413 live in the ASGI layer (:mod:`metalnet.api.limits`), so they hold for HTTP/2 too.
+- **One write per small response**: uvicorn writes a response's header block and its body with two writes,
+  which with ``TCP_NODELAY`` are two packets (and two wake-ups of the client). The header block is held back
+  until the body follows in the same turn of the event loop and both leave in one write; a response whose
+  body comes later (a stream) gets its header block sent at the end of that turn.
 - ``TCP_NODELAY`` on every connection: with ``--workers`` uvicorn creates the listening socket itself
   (protocol number 0), asyncio then leaves Nagle on, and each response waited ~40 ms for the client's
   delayed ACK.
@@ -60,6 +64,50 @@ def _no_delay(transport: asyncio.BaseTransport) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
+class CoalescingTransport:
+    """A connection's transport whose writes of one event-loop turn leave as one write (see module doc).
+
+    The first write is held and a flush is scheduled for the end of the turn; the next write sends both at
+    once. Everything else is the transport's own.
+    """
+
+    __slots__ = ("_flush_scheduled", "_held", "_loop", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._held: bytes | None = None
+        self._flush_scheduled = False
+
+    def write(self, data: bytes) -> None:
+        held = self._held
+        if held is None:
+            self._held = bytes(data)
+            if not self._flush_scheduled:
+                self._flush_scheduled = True
+                self._loop.call_soon(self._flush)
+            return
+        self._held = None
+        self._transport.write(held + data)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        self.flush()
+
+    def flush(self) -> None:
+        """Send what is held now."""
+        held, self._held = self._held, None
+        if held is not None and not self._transport.is_closing():
+            self._transport.write(held)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 @functools.cache
 def _h2_config(keep_alive_timeout: float) -> HypercornConfig:
     """hypercorn's settings for the HTTP/2 connections of a server (one object, not one per connection)."""
@@ -90,6 +138,9 @@ class HttpProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         _no_delay(transport)
         super().connection_made(transport)
+        self._raw_transport = transport
+        # the requests' cycles write through it: a small response leaves in one write
+        self.transport = CoalescingTransport(transport, self.loop)  # type: ignore[assignment]
         self._arm()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -140,6 +191,7 @@ class HttpProtocol(HttpToolsProtocol):
         """Give the connection to hypercorn's HTTP/2 handler; it stays counted until it closes."""
         self._disarm()
         self._opening, self._h2 = None, True
+        self.transport = self._raw_transport  # nothing was written through the coalescing one yet
         loop = self.loop
         reader = asyncio.StreamReader(loop=loop)
         stream = asyncio.StreamReaderProtocol(reader, loop=loop)

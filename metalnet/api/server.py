@@ -9,6 +9,7 @@ before it exits.
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import logging
 import logging.config
@@ -180,9 +181,30 @@ def run(config: ServerConfig) -> None:
         return
     storage = open_storage(url)
     try:
-        uvicorn.Server(uvicorn_config(create_app(storage, settings), config, log_config)).run()
+        app = create_app(storage, settings)
+        settle_heap()
+        uvicorn.Server(uvicorn_config(app, config, log_config)).run()
     finally:
         storage.close()
+
+
+#: allocations between two collections of the youngest generation (Python's default: 700)
+GC_YOUNG_THRESHOLD = 10_000
+
+
+def settle_heap() -> None:
+    """Once the app is built: move every object alive now out of the garbage collector's sight.
+
+    The app, its routes and the imported modules live as long as the process; left in the collector's
+    generations, every full collection walks them again (tens of thousands of objects) while requests wait.
+    ``gc.freeze`` keeps them out of every later collection; what requests create is collected as before.
+    The youngest generation is collected every 10,000 allocations instead of 700: a bulk request creates
+    tens of thousands of objects that live until its answer, and with 700 each of them was traversed again
+    by dozens of collections of the older generations (~10 % of a 10,000-IP bulk request).
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
 
 
 def _run_workers(config: ServerConfig, log_config: dict[str, Any]) -> None:

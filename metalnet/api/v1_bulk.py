@@ -7,6 +7,7 @@ addresses is a 422 that says how many are free.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from litestar import Request, post
@@ -34,8 +35,8 @@ def bulk_handlers(ctx: ApiContext) -> list[HTTPRouteHandler]:
         acting_for = principal_of(request).project
         ips = await ctx.write(lambda: service.allocate_ip_bulk(
             to_domain(data, IPAllocate), data.count, acting_for=acting_for))  # type: ignore[arg-type]
-        for ip in ips:
-            ctx.metrics.allocated("ip", family_of(ip.ipaddress))
+        for family, count in Counter(family_of(ip.ipaddress) for ip in ips).items():
+            ctx.metrics.allocated("ip", family, count)
         return [ip_response(ip) for ip in ips]
 
     @post("/v1/network/allocate/bulk", operation_id="allocateNetworks", responses=V1_WRITE, tags=["network"],

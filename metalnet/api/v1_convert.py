@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, TypeVar
 
 import msgspec
@@ -18,12 +19,18 @@ ZERO_USAGE = w.V1NetworkUsage(available_ips=0, used_ips=0, available_prefixes=0,
 
 def to_domain(wire: msgspec.Struct, domain: type[D], **overrides: Any) -> D:
     """The network-layer request with the same field names as ``wire`` (extra wire fields are dropped)."""
-    values = {name: getattr(wire, name) for name in domain.__struct_fields__ if hasattr(wire, name)}
+    values = {name: getattr(wire, name) for name in _shared_fields(type(wire), domain)}
     ranges = values.get("reservedranges")
     if ranges is not None:  # the one field whose items are structs of their own on each side
         values["reservedranges"] = reserved_ranges(ranges)
     values.update(overrides)
     return domain(**values)
+
+
+@functools.cache
+def _shared_fields(wire: type[msgspec.Struct], domain: type[msgspec.Struct]) -> tuple[str, ...]:
+    """The fields of ``domain`` that ``wire`` has too (worked out once per pair of types)."""
+    return tuple(name for name in domain.__struct_fields__ if name in wire.__struct_fields__)
 
 
 def reserved_ranges(ranges: list[w.V1ReservedRange]) -> list[ReservedRange]:

@@ -203,7 +203,7 @@ class V1IPFindRequest(Request):
     addressfamily: str | None = None
 
 
-class V1IPResponse(msgspec.Struct, kw_only=True):
+class V1IPResponse(msgspec.Struct, kw_only=True, gc=False):
     name: str
     description: str
     projectid: str

@@ -67,6 +67,37 @@ def encode_body(principal: Principal, route: str, kind: str, ident: str, project
     return _encoder.encode(body).decode()
 
 
+def encode_bodies(principal: Principal, route: str, kind: str, action: str,
+                  changes: list[tuple[str, str | None, str | bytes | None, str | bytes | None]]) -> list[str]:
+    """:func:`encode_body` of many changes by one actor, of one kind and action (``(ident, project, before,
+    after)`` each): the text every body shares is encoded once, the rest of each joined to it."""
+    shared = encode_body(principal, route, kind, "", None, action, None, None)
+    head = shared[: shared.index(',"id":')] + ',"id":'
+    tail = ',"action":' + _encoder.encode(action).decode() + ',"before":'
+    projects: dict[str | None, str] = {None: "null"}
+    bodies = []
+    for ident, project, before, after in changes:
+        shown = projects.get(project)
+        if shown is None:
+            shown = projects[project] = "null" if project is None else _json_string(project)
+        bodies.append("".join((head, _json_string(ident), ',"project":', shown, tail, _raw(before), ',"after":',
+                               _raw(after), "}")))
+    return bodies
+
+
+def _json_string(text: str) -> str:
+    """``text`` as a JSON string, as the encoder writes it (quoted as is when nothing in it needs escaping)."""
+    if text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    return _encoder.encode(text).decode()
+
+
+def _raw(state: str | bytes | None) -> str:
+    if state is None:
+        return "null"
+    return state if isinstance(state, str) else state.decode()
+
+
 def wire(seq: int, at: float, body: str) -> str:
     """The event as readers receive it: ``{"seq": n, "at": "…", ...body}`` (the body is a JSON object)."""
     return f'{{"seq":{seq},"at":"{timestamp(at)}",{body[1:]}'

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import msgspec
 
 from metalnet.history.actor import current_actor
-from metalnet.history.model import encode_body
+from metalnet.history.model import encode_bodies, encode_body
 from metalnet.storage.base import Transaction
 from metalnet.storage.event_log import EventRecord
 
@@ -34,6 +34,21 @@ class History:
         at = self._clock()
         body = encode_body(actor.principal, actor.route, kind, ident, project, action, before, after)
         tx.append_event(EventRecord(at, kind, ident, project or "", body))
+        for listener in self.listeners:
+            listener()
+
+    def record_many(self, tx: Transaction, kind: str, action: str,
+                    changes: list[tuple[str, str | None, str | bytes | None, str | bytes | None]]) -> None:
+        """:meth:`record` for many changes of one kind and action, ``(ident, project, before, after)`` each: the
+        same events, in order, at one time (a bulk operation's)."""
+        if not changes:
+            return
+        actor = current_actor()
+        at = self._clock()
+        bodies = encode_bodies(actor.principal, actor.route, kind, action, changes)
+        append = tx.append_event
+        for (ident, project, _, _), body in zip(changes, bodies, strict=True):
+            append(EventRecord(at, kind, ident, project or "", body))
         for listener in self.listeners:
             listener()
 

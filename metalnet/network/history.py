@@ -33,3 +33,18 @@ def record_change(history: History, tx: Transaction, kind: str, ident: str, chan
         child = isinstance(record, Network) and bool(record.parentnetworkid)
         action = _CHILD_ACTIONS.get(change) if child else None
     history.record(tx, kind, ident, action or _CHANGES[change], project=project, before=before, after=after)
+
+
+def record_inserts(history: History, tx: Transaction, kind: str, changes: list[tuple[str, str, Record]]) -> None:
+    """:func:`record_change` of many inserts of records of one kind, ``(ident, stored JSON, record)`` each."""
+    if not changes:
+        return
+    action = _ACTIONS.get((kind, "insert"))
+    if action is None:  # the action depends on each record: one at a time
+        for ident, after, record in changes:
+            record_change(history, tx, kind, ident, "insert", None, after, record)
+        return
+    history.record_many(tx, kind, action, [
+        (ident, (record.id if isinstance(record, Project) else getattr(record, "projectid", None)) or None, None, after)
+        for ident, after, record in changes
+    ])

@@ -85,3 +85,30 @@ def uuid7(unix_ms: int | None = None) -> UUID:
 def new_id() -> str:
     """The id of a new network or IP (when the caller gives none): a UUIDv7."""
     return str(uuid7())
+
+
+def new_ids(count: int) -> list[str]:
+    """``count`` ids as :func:`new_id` gives them, with one clock read and one read of random bytes.
+
+    They share the millisecond; their random bits differ, and they are returned in ascending order, so they
+    still sort by creation as the RFC's UUIDv7 do.
+
+    >>> a, b = new_ids(2)
+    >>> a < b and a[14] == b[14] == '7'
+    True
+    """
+    if count <= 0:
+        return []
+    stamp = f"{time.time_ns() // 1_000_000 & 0xFFFF_FFFF_FFFF:012x}"
+    head = f"{stamp[:8]}-{stamp[8:]}-7"
+    digits = os.urandom(10 * count).hex()  # 20 hex digits each: 3 of rand_a, 16 of rand_b (its first cut to 2 bits)
+    ids = [
+        f"{head}{digits[i:i + 3]}-{_VARIANT[digits[i + 3]]}{digits[i + 4:i + 7]}-{digits[i + 7:i + 19]}"
+        for i in range(0, 20 * count, 20)
+    ]
+    ids.sort()  # ordered by their random bits, as UUIDv7 values of one millisecond are
+    return ids
+
+
+#: the first hex digit of rand_b's 16 bits with the variant bits ``10`` in front (2 random bits left)
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}

@@ -119,7 +119,7 @@ class Network(msgspec.Struct, kw_only=True):
     reservations: int = 0
 
 
-class IP(msgspec.Struct, kw_only=True):
+class IP(msgspec.Struct, kw_only=True, gc=False):
     """An allocated address; ``ipaddress`` (canonical text) is its id, ``prefix`` the network prefix it is in."""
 
     ipaddress: str

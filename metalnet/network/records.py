@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import msgspec
 
-from metalnet.network.history import record_change
+from metalnet.network.history import record_change, record_inserts
 from metalnet.network.model import IP, Consumption, Network, Partition, Project
 from metalnet.storage.base import Key, Transaction
 
@@ -129,7 +129,15 @@ class Records:
         """Store new records with one storage call (:meth:`insert` for each, as far as the history sees)."""
         entries = [(record_key(type(record), _ident(record)), encode(record)) for record in records]
         self.tx.insert_many(entries)
-        if self.history is not None:
+        if self.history is not None and entries:
+            for key, _ in entries:
+                self._read.pop(key, None)
+            # the same events as one insert each (records of one kind: the bulk operations'), encoded in one go
+            kinds = {type(record) for record in records}
+            if len(kinds) == 1 and Network not in kinds:
+                record_inserts(self.history, self.tx, str(entries[0][0][0]), [
+                    (str(key[1]), stored, record) for (key, stored), record in zip(entries, records, strict=True)])
+                return
             for (key, stored), record in zip(entries, records, strict=True):
                 self._changed(key, "insert", None, stored, record)
 

@@ -206,10 +206,9 @@ class NetworkService:
     def _allocate_together(self, requests: list[IPRequest], deadline: float | None) -> list[IP | NetworkError]:
         if len(requests) > 1:
             try:
-                return list(self.storage.run(lambda tx: [
-                    ips.allocate_ip(self._work(tx), request, specific, acting_for)
-                    for request, specific, acting_for in requests
-                ], deadline=deadline))
+                # one core call for the next-free addresses of the batch (bulk.allocate_next_ips)
+                return list(self.storage.run(lambda tx: bulk.allocate_next_ips(self._work(tx), requests),
+                                             deadline=deadline))
             except OUTAGES:
                 raise
             except Exception:  # noqa: S110 - one of them failed and the transaction rolled back: each runs alone

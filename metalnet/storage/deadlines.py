@@ -34,6 +34,16 @@ def after(seconds: float) -> float:
     return time.monotonic() + seconds
 
 
+def enter(deadline: float | None) -> contextvars.Token[float | None]:
+    """Carry ``deadline`` in the current context until :func:`leave` with the token (a hot path's
+    :func:`deadline_scope`, without the context manager's generator)."""
+    return _CURRENT.set(deadline)
+
+
+def leave(token: contextvars.Token[float | None]) -> None:
+    _CURRENT.reset(token)
+
+
 @contextmanager
 def deadline_scope(deadline: float | None) -> Iterator[None]:
     """Run the enclosed work under ``deadline`` (``None``: without one)."""

@@ -13,6 +13,7 @@ from metalnet.history.recorder import History
 from metalnet.ipam import Ipamer
 from metalnet.network import (
     IPAllocate,
+    IPRequest,
     IPUpdate,
     NetworkAllocate,
     NetworkError,
@@ -159,3 +160,32 @@ def test_without_a_history_nothing_is_recorded(storage: Storage) -> None:
     service.create_partition(PartitionCreate(id=PARTITION))
     Ipamer(storage).new_prefix("10.0.0.0/16")
     assert storage.event_bounds().newest == 0
+
+
+def test_a_batch_records_the_events_its_requests_would_alone(history_service: NetworkService) -> None:
+    """Group commit and bulk: one ``ip allocate`` event per IP, in request order, with the actor and the states
+    one allocation at a time records (the events' bodies alike but for the allocation ids)."""
+    service, storage = history_service, history_service.storage
+    child = service.allocate_network(NetworkAllocate(partitionid=PARTITION, projectid=PROJECT, name="n"))
+    first = storage.read_events(0, 1000)[-1].seq
+    actor = Actor(Principal("Metal-Edit", "edit"), "POST /v1/ip/allocate")
+    with acting_as(actor):
+        batched = service.allocate_ips([IPRequest(IPAllocate(networkid=child.id, projectid=PROJECT, name=f"ip{i}"))
+                                        for i in range(3)])
+        (alone,) = [service.allocate_ip(IPAllocate(networkid=child.id, projectid=PROJECT, name="ip3"))]
+        bulk = service.allocate_ip_bulk(IPAllocate(networkid=child.id, projectid=PROJECT, name="bulk"), 2)
+    ips = [*batched, alone, *bulk]
+    assert all(not isinstance(ip, NetworkError) for ip in ips)
+    events = storage.read_events(first, 1000)
+    assert [(e.kind, e.ident, e.project) for e in events] == [("ip", ip.ipaddress, PROJECT) for ip in ips]
+    bodies = [decode(wire(e.seq, e.at, e.body)) for e in events]
+    assert {(b.action, b.principal.name, b.route) for b in bodies} == {
+        ("allocate", "Metal-Edit", "POST /v1/ip/allocate")}
+    for body, ip in zip(bodies, ips, strict=True):
+        assert body.before is None or bytes(body.before) == b"null"
+        assert msgspec.json.decode(bytes(body.after))["ipaddress"] == ip.ipaddress
+    # a batched event is the one of a single allocation of the same record
+    single = msgspec.json.decode(events[3].body)
+    batch = msgspec.json.decode(events[0].body)
+    assert set(single) == set(batch)
+    assert set(single["after"]) == set(batch["after"])
