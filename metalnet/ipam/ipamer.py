@@ -15,7 +15,7 @@ from metalnet.ipam.addresses import parse_address, parse_cidr
 from metalnet.ipam.dump import dump_namespace, load_namespace
 from metalnet.ipam.errors import InvalidInputError
 from metalnet.ipam.model import IP, Prefix, ReservedRange, Usage
-from metalnet.ipam.namespaces import ROOT_NAMESPACE, check_namespace_name, check_writable
+from metalnet.ipam.namespaces import PROTECTED_NAMESPACES, ROOT_NAMESPACE, check_namespace_name, check_writable
 from metalnet.ipam.session import IpamSession
 from metalnet.storage import deadlines
 from metalnet.storage.base import Storage, Transaction
@@ -83,8 +83,10 @@ class Ipamer:
 
     def _change(self, namespace: str, fn: Callable[[IpamSession], T], describe: Describe[T]) -> T:
         """Run the change ``fn``; with a history, record the event ``describe`` makes of its result."""
-        namespace = _ns(namespace)
-        check_writable(namespace)
+        if namespace.__class__ is not str:
+            namespace = _ns(namespace)
+        if namespace in PROTECTED_NAMESPACES:
+            check_writable(namespace)
         history = self.history
         if history is None:
             return self.storage.run(lambda tx: fn(IpamSession(tx, namespace, self)), deadline=deadlines.current())
@@ -114,11 +116,11 @@ class Ipamer:
 
     def new_prefix(self, cidr: str, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
         cidr = _cidr(cidr)
-        return self._change(namespace, lambda s: s.new_prefix(cidr), _prefix_event("create"))
+        return self._change(namespace, lambda s: s.new_prefix(cidr), _PREFIX_CREATED)
 
     def delete_prefix(self, cidr: str, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
         cidr = _cidr(cidr)
-        return self._change(namespace, lambda s: s.delete_prefix(cidr), _prefix_event("delete"))
+        return self._change(namespace, lambda s: s.delete_prefix(cidr), _PREFIX_DELETED)
 
     def prefix_from(self, cidr: str, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
         cidr = _cidr(cidr)
@@ -131,23 +133,23 @@ class Ipamer:
     def acquire_child_prefix(self, parent_cidr: str, length: int, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
         parent_cidr, length = _cidr(parent_cidr), _length(length)
         return self._change(namespace, lambda s: s.acquire_child_prefix(parent_cidr, length),
-                            _prefix_event("acquire"))
+                            _PREFIX_ACQUIRED)
 
     def acquire_specific_child_prefix(
         self, parent_cidr: str, child_cidr: str, *, namespace: str = ROOT_NAMESPACE
     ) -> Prefix:
         parent_cidr, child_cidr = _cidr(parent_cidr), _cidr(child_cidr)
         return self._change(namespace, lambda s: s.acquire_specific_child_prefix(parent_cidr, child_cidr),
-                            _prefix_event("acquire"))
+                            _PREFIX_ACQUIRED)
 
     def release_child_prefix(self, child: Prefix | str, *, namespace: str | None = None) -> Prefix:
         cidr = _cidr(child.cidr if isinstance(child, Prefix) else child)
         ns = namespace or (child.namespace if isinstance(child, Prefix) else ROOT_NAMESPACE)
-        return self._change(ns, lambda s: s.release_child_prefix(cidr), _prefix_event("release"))
+        return self._change(ns, lambda s: s.release_child_prefix(cidr), _PREFIX_RELEASED)
 
     def acquire_ip(self, prefix_cidr: str, *, namespace: str = ROOT_NAMESPACE) -> IP:
         prefix_cidr = _cidr(prefix_cidr)
-        return self._change(namespace, lambda s: s.acquire_ip(prefix_cidr), _ip_event("acquire"))
+        return self._change(namespace, lambda s: s.acquire_ip(prefix_cidr), _IP_ACQUIRED)
 
     def acquire_ips(self, prefix_cidr: str, count: int, *, namespace: str = ROOT_NAMESPACE) -> list[IP]:
         """The ``count`` lowest free addresses, all or nothing, in one transaction (metalnet's extension)."""
@@ -159,7 +161,7 @@ class Ipamer:
         (:class:`~metalnet.ipam.errors.ReservedAddressError` otherwise)."""
         prefix_cidr, ip, wanted = _cidr(prefix_cidr), _text(ip, parse_address), _flag(reserved, "reserved")
         return self._change(namespace, lambda s: s.acquire_specific_ip(prefix_cidr, ip, wanted),
-                            _ip_event("acquire"))
+                            _IP_ACQUIRED)
 
     def release_ip(self, ip: IP, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
         if not isinstance(ip, IP):
@@ -169,7 +171,7 @@ class Ipamer:
 
     def release_ip_from_prefix(self, prefix_cidr: str, ip: str, *, namespace: str = ROOT_NAMESPACE) -> IP:
         prefix_cidr, ip = _cidr(prefix_cidr), _text(ip, parse_address)
-        return self._change(namespace, lambda s: s.release_ip_from_prefix(prefix_cidr, ip), _ip_event("release"))
+        return self._change(namespace, lambda s: s.release_ip_from_prefix(prefix_cidr, ip), _IP_RELEASED)
 
     def reserve_range(self, prefix_cidr: str, first: str, last: str, *, description: str = "",
                       namespace: str = ROOT_NAMESPACE) -> ReservedRange:
@@ -235,6 +237,11 @@ def _ip_event(action: str) -> Describe[IP]:
 
     return describe
 
+
+# made once: the describing functions are passed on every call, history or not
+_PREFIX_CREATED, _PREFIX_DELETED = _prefix_event("create"), _prefix_event("delete")
+_PREFIX_ACQUIRED, _PREFIX_RELEASED = _prefix_event("acquire"), _prefix_event("release")
+_IP_ACQUIRED, _IP_RELEASED = _ip_event("acquire"), _ip_event("release")
 
 
 def _reserved_event(prefix_cidr: str, action: str) -> Describe[ReservedRange]:

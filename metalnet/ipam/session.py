@@ -10,8 +10,6 @@ from the free ranges; a prefix without any never looks them up.
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv6Address
-
 from msgspec.structs import replace
 from mypy_extensions import mypyc_attr
 
@@ -23,7 +21,6 @@ from metalnet.ipam.addresses import (
     format_address,
     parse_address,
     parse_cidr,
-    to_ip_address,
 )
 from metalnet.ipam.errors import (
     AlreadyAllocatedError,
@@ -54,10 +51,6 @@ def _has_ips(row: PrefixRow) -> bool:
     # go-ipam's threshold: more than 2 (IPv4) or 1 (IPv6) acquired addresses, network/broadcast included
     # (held addresses of reserved ranges are not acquired)
     return row.acquired_ips - row.reserved_free > (2 if row.version == 4 else 1)
-
-
-def _address_type(version: int) -> type[IPv4Address] | type[IPv6Address]:
-    return IPv4Address if version == 4 else IPv6Address
 
 
 def cidr_of(row: PrefixRow) -> Cidr:
@@ -224,7 +217,7 @@ class IpamSession:
             )
         start, row = taken
         self.tx.put(layout.prefix_key(self.namespace, prefix), row)
-        return IP(to_ip_address(prefix.version, start), cidr_text(prefix))
+        return IP(prefix.version, start, cidr_text(prefix))
 
     def acquire_ips(self, prefix_cidr: str, count: int) -> list[IP]:
         """The ``count`` lowest free addresses of the prefix, all or nothing (metalnet's extension).
@@ -243,8 +236,8 @@ class IpamSession:
             raise NoIPAvailableError(f"not enough ips in prefix: {prefix}, {count} requested, {free} free")
         runs, row = ranges.take_lowest_run(row, count)
         self.tx.put(layout.prefix_key(self.namespace, prefix), row)
-        make, parent = _address_type(prefix.version), cidr_text(prefix)
-        return [IP(make(address), parent) for first, last in runs for address in range(first, last + 1)]
+        version, parent = prefix.version, cidr_text(prefix)
+        return [IP(version, address, parent) for first, last in runs for address in range(first, last + 1)]
 
     def free_ip_count(self, prefix_cidr: str) -> int:
         """How many addresses of the prefix are free, uncapped (usage caps its counts as go-ipam does); held
@@ -279,12 +272,12 @@ class IpamSession:
                     raise AlreadyAllocatedError(f"given ip:{text} is already allocated")
                 self.tx.put(layout.prefix_key(self.namespace, prefix),
                             replace(row, reserved_free=row.reserved_free - 1))
-                return IP(to_ip_address(version, address), cidr_text(prefix))
+                return IP(version, address, cidr_text(prefix))
         changed = FreeRanges(self.tx, self.namespace, prefix).take(row, address)
         if changed is None:
             raise AlreadyAllocatedError(f"given ip:{format_address(version, address)} is already allocated")
         self.tx.put(layout.prefix_key(self.namespace, prefix), changed)
-        return IP(to_ip_address(version, address), cidr_text(prefix))
+        return IP(version, address, cidr_text(prefix))
 
     def release_ip_from_prefix(self, prefix_cidr: str, ip: str) -> IP:
         prefix = parse_cidr(prefix_cidr)
@@ -293,14 +286,14 @@ class IpamSession:
         row = self._row(prefix)
         version, address = parse_address(ip)
         self._release(prefix, row, version, address, ip)
-        return IP(to_ip_address(version, address), cidr_text(prefix))
+        return IP(version, address, cidr_text(prefix))
 
     def release_ip(self, ip: IP) -> Prefix:
         prefix = parse_cidr(ip.parent_prefix)
         if self._locks:
             self.tx.lock(layout.prefix_lock(self.namespace, prefix))
         row = self._row(prefix)
-        self._release(prefix, row, ip.ip.version, int(ip.ip), ip)
+        self._release(prefix, row, ip.version, ip.value, ip)
         return self._prefix(prefix, row.parent_cidr or "")
 
     def _release(self, prefix: Cidr, row: PrefixRow, version: int, address: int, text: object) -> None:

@@ -97,7 +97,7 @@ def _store_ips(
         entry
         for ip, address in zip(ips, acquired, strict=True)
         for key in (ip_key(namespace, ip.ipaddress),)
-        for entry in ((ip_prefix_key(prefix_space(namespace, ip.prefix), int(address.ip)), key),
+        for entry in ((ip_prefix_key(prefix_space(namespace, ip.prefix), address.value), key),
                       (index_key("ipproject", projectid, key), ""))
     ])
     return ips
