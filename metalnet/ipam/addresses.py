@@ -113,10 +113,21 @@ def parse_cidr(text: object) -> Cidr:
     """
     if not isinstance(text, str):
         raise InvalidInputError(f"invalid cidr {text!r}: not a string")
-    return _parse_cidr(text)
+    cidr = _PARSED.get(text)
+    if cidr is None:
+        cidr = _parse_cidr(text)
+        if len(_PARSED) >= _CACHED:
+            _PARSED.clear()
+        _PARSED[text] = cidr
+    return cidr
 
 
-@lru_cache(maxsize=4096)
+#: parsed CIDRs by text (callers parse the same few again and again); a dict read is cheaper than a call
+#: through functools' cache, and clearing it when full is cheap enough for loops over many prefixes
+_PARSED: dict[str, Cidr] = {}
+_CACHED = 4096
+
+
 def _parse_cidr(text: str) -> Cidr:
     address, slash, length_text = text.partition("/")
     if not slash or "%" in address or address != address.strip():
@@ -233,17 +244,13 @@ def capped(count: int) -> int:
 
 def prefixes_overlapping(existing: list[str], new: list[str]) -> None:
     """Raise :class:`ConflictError` naming the first pair of a new and an existing prefix that overlap."""
-    # (version, first, last) once per prefix (cached: callers check the same prefixes again and again), so
-    # that comparing a pair calls nothing
-    parsed = [(text, _span(text)) for text in existing]
+    # each text parsed once (cached: callers check the same prefixes again and again); comparing a pair
+    # reads attributes and calls nothing
+    parsed = [parse_cidr(text) for text in existing]
     for new_text in new:
-        version, first, last = _span(new_text)
-        for old_text, (old_version, old_first, old_last) in parsed:
-            if version == old_version and first <= old_last and old_first <= last:
-                raise ConflictError(f"{new_text} overlaps {old_text}")
+        cidr = parse_cidr(new_text)
+        version, first, last = cidr.version, cidr.first, cidr.last
+        for index, old in enumerate(parsed):
+            if version == old.version and first <= old.last and old.first <= last:
+                raise ConflictError(f"{new_text} overlaps {existing[index]}")
 
-
-@lru_cache(maxsize=4096)
-def _span(text: str) -> tuple[int, int, int]:
-    cidr = parse_cidr(text)
-    return cidr.version, cidr.first, cidr.last

@@ -33,7 +33,7 @@ def _text(value: object, check: Callable[[object], object]) -> str:
 
 
 def _cidr(value: object) -> str:
-    return _text(value, parse_cidr)
+    return value if isinstance(value, str) else _text(value, parse_cidr)
 
 
 def _ns(value: object) -> str:
