@@ -16,7 +16,7 @@ from metalnet.ipam.dump import dump_namespace, load_namespace
 from metalnet.ipam.errors import InvalidInputError
 from metalnet.ipam.model import IP, Prefix, ReservedRange, Usage
 from metalnet.ipam.namespaces import PROTECTED_NAMESPACES, ROOT_NAMESPACE, check_namespace_name, check_writable
-from metalnet.ipam.session import IpamSession
+from metalnet.ipam.session import IpamSession, SessionCall
 from metalnet.storage import deadlines
 from metalnet.storage.base import Storage, Transaction
 from metalnet.storage.memory import MemoryStorage
@@ -89,7 +89,7 @@ class Ipamer:
             check_writable(namespace)
         history = self.history
         if history is None:
-            return self.storage.run(lambda tx: fn(IpamSession(tx, namespace, self)), deadline=deadlines.current())
+            return self.storage.run(SessionCall(fn, namespace, self), deadline=deadlines.current())
 
         def unit(tx: Transaction) -> T:
             result = fn(IpamSession(tx, namespace, self))
@@ -108,7 +108,7 @@ class Ipamer:
         if not readonly:
             check_writable(namespace)
         # prefixes handed out read their usage through this Ipamer (the store), not a finished transaction
-        return self.storage.run(lambda tx: fn(IpamSession(tx, namespace, self)), readonly=readonly,
+        return self.storage.run(SessionCall(fn, namespace, self), readonly=readonly,
                                 deadline=deadlines.resolve(deadline))
 
     def usage_of(self, prefix: Prefix) -> Usage:

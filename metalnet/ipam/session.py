@@ -10,6 +10,9 @@ from the free ranges; a prefix without any never looks them up.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
 from msgspec.structs import replace
 from mypy_extensions import mypyc_attr
 
@@ -39,6 +42,7 @@ from metalnet.ipam.reservations import Reservations
 from metalnet.ipam.rows import NamespaceRow, PrefixRow
 from metalnet.storage.base import Transaction
 
+T = TypeVar("T")
 #: the most addresses one :meth:`IpamSession.acquire_ips` takes (one transaction holds them all)
 MAX_ACQUIRE = 10_000
 #: the longest description of a reserved range
@@ -55,6 +59,19 @@ def _has_ips(row: PrefixRow) -> bool:
 
 def cidr_of(row: PrefixRow) -> Cidr:
     return Cidr(row.version, row.first, row.length)
+
+
+class SessionCall(Generic[T]):
+    """``fn`` on a session of ``namespace`` over the transaction it is called with: what
+    :class:`~metalnet.ipam.ipamer.Ipamer` hands to ``Storage.run`` (compiled, unlike a lambda there)."""
+
+    def __init__(self, fn: Callable[[IpamSession], T], namespace: str, source: UsageSource) -> None:
+        self.fn = fn
+        self.namespace = namespace
+        self.source = source
+
+    def __call__(self, tx: Transaction) -> T:
+        return self.fn(IpamSession(tx, self.namespace, self.source))
 
 
 # callers may wrap the session by subclassing it (the network layer's tests inject faults that way)

@@ -284,8 +284,9 @@ class MemoryStorage(Storage):
         self._readonly_tx = ReadOnlyMemoryTransaction(self._state)
 
     def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False, deadline: float | None = None) -> T:
-        wait = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())  # -1: no limit
-        if not self._lock.acquire(timeout=wait):
+        if deadline is None:
+            self._lock.acquire()
+        elif not self._lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
             raise DeadlineExceededError("memory://: another transaction held the store past the deadline")
         try:
             if self._active:
