@@ -28,6 +28,7 @@ COMPILED_MODULES = (
     "metalnet.ipam.model",
     "metalnet.ipam.namespaces",
     "metalnet.ipam.reservations",
+    "metalnet.ipam.runner",
     "metalnet.ipam.session",
     "metalnet.storage.keys",
     "metalnet.storage.memory",
