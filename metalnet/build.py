@@ -18,17 +18,21 @@ from collections.abc import Sequence
 from importlib.machinery import ModuleSpec
 from types import ModuleType
 
-#: the modules on the hot path of every allocation: the IPAM core, the memory store, the key encoding
+#: the modules on the hot path of every allocation: the IPAM core, the memory store, the transaction interface
+#: and the key encoding
 COMPILED_MODULES = (
     "metalnet.ipam.addresses",
     "metalnet.ipam.free_blocks",
     "metalnet.ipam.free_ranges",
     "metalnet.ipam.layout",
     "metalnet.ipam.model",
+    "metalnet.ipam.namespaces",
     "metalnet.ipam.reservations",
+    "metalnet.ipam.runner",
     "metalnet.ipam.session",
     "metalnet.storage.keys",
     "metalnet.storage.memory",
+    "metalnet.storage.transaction",
 )
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextvars
 import hashlib
 from collections.abc import Callable
-from ipaddress import ip_address
 from typing import Any, TypeVar
 
 import msgspec
@@ -29,6 +28,7 @@ from metalnet.api.errors import ApiError, BadRequestError
 from metalnet.api.guards import principal_of
 from metalnet.idempotency import DEFAULT_TTL, Guard, KeyReused, guarded
 from metalnet.ipam import errors as ipam_errors
+from metalnet.ipam.addresses import parse_address
 from metalnet.network import IP, ErrorKind, Network, NetworkError, Partition, Project
 
 T = TypeVar("T")
@@ -79,7 +79,8 @@ def _ipam_prefix(data: dict[str, str]) -> ipam.Prefix:
 
 
 def _ipam_ip(data: dict[str, str]) -> ipam.IP:
-    return ipam.IP(ip_address(data["ip"]), data["parent_prefix"])
+    version, value = parse_address(data["ip"])
+    return ipam.IP(version, value, data["parent_prefix"])
 
 
 #: the IPAM core's results (dataclasses holding objects msgspec does not encode): to and from plain fields

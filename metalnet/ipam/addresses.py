@@ -18,7 +18,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Final, final
 
 from metalnet.ipam.errors import ConflictError, InvalidInputError
 
@@ -29,28 +29,33 @@ USAGE_CAP = 2**31 - 1
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-class Cidr(NamedTuple):
-    """A masked prefix: address family, first address as an integer, prefix length."""
+@final
+class Cidr:
+    """A masked prefix: address family, first address as an integer, prefix length.
 
-    version: int
-    first: int
-    length: int
+    A value: equal, hashed and ordered as the tuple ``(version, first, length)``. A plain class with its
+    derived ``width`` and ``last`` computed once (the core reads them on every operation) and its text
+    formatted on first use.
+    """
 
-    @property
-    def width(self) -> int:
-        return 32 if self.version == 4 else 128
+    __slots__ = ("_text", "first", "last", "length", "version", "width")
+
+    def __init__(self, version: int, first: int, length: int) -> None:
+        width = 32 if version == 4 else 128
+        self.version: Final = version
+        self.first: Final = first
+        self.length: Final = length
+        self.width: Final = width
+        self.last: Final = first + (1 << (width - length)) - 1
+        self._text: str | None = None
 
     @property
     def host_bits(self) -> int:
-        return (32 if self.version == 4 else 128) - self.length
+        return self.width - self.length
 
     @property
     def size(self) -> int:
-        return 1 << self.host_bits
-
-    @property
-    def last(self) -> int:
-        return self.first + (1 << self.host_bits) - 1
+        return 1 << (self.width - self.length)
 
     def contains(self, version: int, address: int) -> bool:
         return version == self.version and self.first <= address <= self.last
@@ -58,13 +63,42 @@ class Cidr(NamedTuple):
     def overlaps(self, other: Cidr) -> bool:
         return self.version == other.version and self.first <= other.last and other.first <= self.last
 
+    def key(self) -> tuple[int, int, int]:
+        return self.version, self.first, self.length
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Cidr):
+            return NotImplemented
+        return self.first == other.first and self.length == other.length and self.version == other.version
+
+    def __hash__(self) -> int:
+        return hash((self.version, self.first, self.length))
+
+    def __lt__(self, other: Cidr) -> bool:
+        return self.key() < other.key()
+
+    def __le__(self, other: Cidr) -> bool:
+        return self.key() <= other.key()
+
+    def __gt__(self, other: Cidr) -> bool:
+        return self.key() > other.key()
+
+    def __ge__(self, other: Cidr) -> bool:
+        return self.key() >= other.key()
+
+    def __repr__(self) -> str:
+        return f"Cidr(version={self.version}, first={self.first}, length={self.length})"
+
     def __str__(self) -> str:
         return cidr_text(self)
 
 
-@lru_cache(maxsize=4096)
 def cidr_text(cidr: Cidr) -> str:
-    return f"{format_address(cidr.version, cidr.first)}/{cidr.length}"
+    """``cidr`` as text (``10.0.0.0/8``), formatted once per object."""
+    text = cidr._text
+    if text is None:
+        text = cidr._text = f"{format_address(cidr.version, cidr.first)}/{cidr.length}"
+    return text
 
 
 #: IPv4-mapped IPv6 addresses are ``::ffff:0:0/96``: the 32 bits above the IPv4 address are 0xffff
@@ -79,10 +113,21 @@ def parse_cidr(text: object) -> Cidr:
     """
     if not isinstance(text, str):
         raise InvalidInputError(f"invalid cidr {text!r}: not a string")
-    return _parse_cidr(text)
+    cidr = _PARSED.get(text)
+    if cidr is None:
+        cidr = _parse_cidr(text)
+        if len(_PARSED) >= _CACHED:
+            _PARSED.clear()
+        _PARSED[text] = cidr
+    return cidr
 
 
-@lru_cache(maxsize=4096)
+#: parsed CIDRs by text (callers parse the same few again and again); a dict read is cheaper than a call
+#: through functools' cache, and clearing it when full is cheap enough for loops over many prefixes
+_PARSED: dict[str, Cidr] = {}
+_CACHED = 4096
+
+
 def _parse_cidr(text: str) -> Cidr:
     address, slash, length_text = text.partition("/")
     if not slash or "%" in address or address != address.strip():
@@ -199,17 +244,13 @@ def capped(count: int) -> int:
 
 def prefixes_overlapping(existing: list[str], new: list[str]) -> None:
     """Raise :class:`ConflictError` naming the first pair of a new and an existing prefix that overlap."""
-    # (version, first, last) once per prefix (cached: callers check the same prefixes again and again), so
-    # that comparing a pair calls nothing
-    parsed = [(text, _span(text)) for text in existing]
+    # each text parsed once (cached: callers check the same prefixes again and again); comparing a pair
+    # reads attributes and calls nothing
+    parsed = [parse_cidr(text) for text in existing]
     for new_text in new:
-        version, first, last = _span(new_text)
-        for old_text, (old_version, old_first, old_last) in parsed:
-            if version == old_version and first <= old_last and old_first <= last:
-                raise ConflictError(f"{new_text} overlaps {old_text}")
+        cidr = parse_cidr(new_text)
+        version, first, last = cidr.version, cidr.first, cidr.last
+        for index, old in enumerate(parsed):
+            if version == old.version and first <= old.last and old.first <= last:
+                raise ConflictError(f"{new_text} overlaps {existing[index]}")
 
-
-@lru_cache(maxsize=4096)
-def _span(text: str) -> tuple[int, int, int]:
-    cidr = parse_cidr(text)
-    return cidr.version, cidr.first, cidr.last

@@ -16,9 +16,10 @@ from metalnet.ipam.dump import dump_namespace, load_namespace
 from metalnet.ipam.errors import InvalidInputError
 from metalnet.ipam.model import IP, Prefix, ReservedRange, Usage
 from metalnet.ipam.namespaces import ROOT_NAMESPACE, check_namespace_name, check_writable
-from metalnet.ipam.session import IpamSession
+from metalnet.ipam.runner import ChangeRunner, Describe
+from metalnet.ipam.session import IpamSession, SessionCall
 from metalnet.storage import deadlines
-from metalnet.storage.base import Storage, Transaction
+from metalnet.storage.base import Storage
 from metalnet.storage.memory import MemoryStorage
 
 T = TypeVar("T")
@@ -33,7 +34,7 @@ def _text(value: object, check: Callable[[object], object]) -> str:
 
 
 def _cidr(value: object) -> str:
-    return _text(value, parse_cidr)
+    return value if isinstance(value, str) else _text(value, parse_cidr)
 
 
 def _ns(value: object) -> str:
@@ -62,12 +63,6 @@ def _length(value: object) -> int:
     return value
 
 
-#: what a change records: (kind, id, action, state) from its result; the state is "after" for acquisitions
-#: and creations, "before" for releases and deletions
-Describe = Callable[[T], tuple[str, str, str, dict[str, str]]]
-_REMOVALS = ("delete", "release")
-
-
 class Ipamer:
     """IP address management over a storage backend (in memory unless ``storage`` is given).
 
@@ -80,25 +75,8 @@ class Ipamer:
     def __init__(self, storage: Storage | None = None, *, history: History | None = None) -> None:
         self.storage = storage if storage is not None else MemoryStorage()
         self.history = history
-
-    def _change(self, namespace: str, fn: Callable[[IpamSession], T], describe: Describe[T]) -> T:
-        """Run the change ``fn``; with a history, record the event ``describe`` makes of its result."""
-        namespace = _ns(namespace)
-        check_writable(namespace)
-        history = self.history
-        if history is None:
-            return self.storage.run(lambda tx: fn(IpamSession(tx, namespace, self)), deadline=deadlines.current())
-
-        def unit(tx: Transaction) -> T:
-            result = fn(IpamSession(tx, namespace, self))
-            kind, ident, action, state = describe(result)
-            state = {**state, "namespace": namespace}
-            removed = action in _REMOVALS
-            history.record_state(tx, kind, ident, action, before=state if removed else None,
-                                 after=None if removed else state)
-            return result
-
-        return self.storage.run(unit, deadline=deadlines.current())
+        # runs every change (compiled with the core); it holds the store and the history given here
+        self._changes = ChangeRunner(self.storage, self, history)
 
     def _run(self, namespace: str, fn: Callable[[IpamSession], T], *, readonly: bool = False,
              deadline: float | None = None) -> T:
@@ -106,7 +84,7 @@ class Ipamer:
         if not readonly:
             check_writable(namespace)
         # prefixes handed out read their usage through this Ipamer (the store), not a finished transaction
-        return self.storage.run(lambda tx: fn(IpamSession(tx, namespace, self)), readonly=readonly,
+        return self.storage.run(SessionCall(fn, namespace, self), readonly=readonly,
                                 deadline=deadlines.resolve(deadline))
 
     def usage_of(self, prefix: Prefix) -> Usage:
@@ -114,11 +92,11 @@ class Ipamer:
 
     def new_prefix(self, cidr: str, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
         cidr = _cidr(cidr)
-        return self._change(namespace, lambda s: s.new_prefix(cidr), _prefix_event("create"))
+        return self._changes.change(namespace, lambda s: s.new_prefix(cidr), _PREFIX_CREATED)
 
     def delete_prefix(self, cidr: str, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
         cidr = _cidr(cidr)
-        return self._change(namespace, lambda s: s.delete_prefix(cidr), _prefix_event("delete"))
+        return self._changes.change(namespace, lambda s: s.delete_prefix(cidr), _PREFIX_DELETED)
 
     def prefix_from(self, cidr: str, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
         cidr = _cidr(cidr)
@@ -130,24 +108,24 @@ class Ipamer:
 
     def acquire_child_prefix(self, parent_cidr: str, length: int, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
         parent_cidr, length = _cidr(parent_cidr), _length(length)
-        return self._change(namespace, lambda s: s.acquire_child_prefix(parent_cidr, length),
-                            _prefix_event("acquire"))
+        return self._changes.change(namespace, lambda s: s.acquire_child_prefix(parent_cidr, length),
+                            _PREFIX_ACQUIRED)
 
     def acquire_specific_child_prefix(
         self, parent_cidr: str, child_cidr: str, *, namespace: str = ROOT_NAMESPACE
     ) -> Prefix:
         parent_cidr, child_cidr = _cidr(parent_cidr), _cidr(child_cidr)
-        return self._change(namespace, lambda s: s.acquire_specific_child_prefix(parent_cidr, child_cidr),
-                            _prefix_event("acquire"))
+        return self._changes.change(namespace, lambda s: s.acquire_specific_child_prefix(parent_cidr, child_cidr),
+                            _PREFIX_ACQUIRED)
 
     def release_child_prefix(self, child: Prefix | str, *, namespace: str | None = None) -> Prefix:
         cidr = _cidr(child.cidr if isinstance(child, Prefix) else child)
         ns = namespace or (child.namespace if isinstance(child, Prefix) else ROOT_NAMESPACE)
-        return self._change(ns, lambda s: s.release_child_prefix(cidr), _prefix_event("release"))
+        return self._changes.change(ns, lambda s: s.release_child_prefix(cidr), _PREFIX_RELEASED)
 
     def acquire_ip(self, prefix_cidr: str, *, namespace: str = ROOT_NAMESPACE) -> IP:
         prefix_cidr = _cidr(prefix_cidr)
-        return self._change(namespace, lambda s: s.acquire_ip(prefix_cidr), _ip_event("acquire"))
+        return self._changes.change(namespace, lambda s: s.acquire_ip(prefix_cidr), _IP_ACQUIRED)
 
     def acquire_ips(self, prefix_cidr: str, count: int, *, namespace: str = ROOT_NAMESPACE) -> list[IP]:
         """The ``count`` lowest free addresses, all or nothing, in one transaction (metalnet's extension)."""
@@ -158,32 +136,32 @@ class Ipamer:
         """Acquire ``ip``; an address inside a reserved range only with ``reserved=True``
         (:class:`~metalnet.ipam.errors.ReservedAddressError` otherwise)."""
         prefix_cidr, ip, wanted = _cidr(prefix_cidr), _text(ip, parse_address), _flag(reserved, "reserved")
-        return self._change(namespace, lambda s: s.acquire_specific_ip(prefix_cidr, ip, wanted),
-                            _ip_event("acquire"))
+        return self._changes.change(namespace, lambda s: s.acquire_specific_ip(prefix_cidr, ip, wanted),
+                            _IP_ACQUIRED)
 
     def release_ip(self, ip: IP, *, namespace: str = ROOT_NAMESPACE) -> Prefix:
         if not isinstance(ip, IP):
             raise InvalidInputError(f"invalid ip {ip!r}: expected an IP returned by acquire_ip")
-        return self._change(namespace, lambda s: s.release_ip(ip),
+        return self._changes.change(namespace, lambda s: s.release_ip(ip),
                             lambda _: ("ipam-ip", str(ip), "release", {"ip": str(ip), "prefix": ip.parent_prefix}))
 
     def release_ip_from_prefix(self, prefix_cidr: str, ip: str, *, namespace: str = ROOT_NAMESPACE) -> IP:
         prefix_cidr, ip = _cidr(prefix_cidr), _text(ip, parse_address)
-        return self._change(namespace, lambda s: s.release_ip_from_prefix(prefix_cidr, ip), _ip_event("release"))
+        return self._changes.change(namespace, lambda s: s.release_ip_from_prefix(prefix_cidr, ip), _IP_RELEASED)
 
     def reserve_range(self, prefix_cidr: str, first: str, last: str, *, description: str = "",
                       namespace: str = ROOT_NAMESPACE) -> ReservedRange:
         """Keep ``first``-``last`` of the prefix out of next-free allocation (see ``IpamSession.reserve_range``)."""
         prefix_cidr, first, last = _cidr(prefix_cidr), _address(first), _address(last)
         description = _description(description)
-        return self._change(namespace, lambda s: s.reserve_range(prefix_cidr, first, last, description),
+        return self._changes.change(namespace, lambda s: s.reserve_range(prefix_cidr, first, last, description),
                             _reserved_event(prefix_cidr, "create"))
 
     def unreserve_range(self, prefix_cidr: str, first: str, last: str, *,
                         namespace: str = ROOT_NAMESPACE) -> ReservedRange:
         """Remove the reserved range ``first``-``last``: its addresses not acquired become free."""
         prefix_cidr, first, last = _cidr(prefix_cidr), _address(first), _address(last)
-        return self._change(namespace, lambda s: s.unreserve_range(prefix_cidr, first, last),
+        return self._changes.change(namespace, lambda s: s.unreserve_range(prefix_cidr, first, last),
                             _reserved_event(prefix_cidr, "delete"))
 
     def reserved_ranges(self, prefix_cidr: str, *, namespace: str = ROOT_NAMESPACE) -> list[ReservedRange]:
@@ -201,12 +179,13 @@ class Ipamer:
         return self._run(namespace, dump_namespace, readonly=True)
 
     def load(self, dump: str, *, namespace: str = ROOT_NAMESPACE) -> None:
-        self._change(namespace, lambda s: load_namespace(s, dump), lambda _: ("namespace", namespace, "update", {}))
+        self._changes.change(namespace, lambda s: load_namespace(s, dump),
+                             lambda _: ("namespace", namespace, "update", {}))
 
     def create_namespace(self, name: str) -> None:
         name = _ns(name)
         check_writable(name)
-        self._change(ROOT_NAMESPACE, lambda s: s.create_namespace(name),
+        self._changes.change(ROOT_NAMESPACE, lambda s: s.create_namespace(name),
                      lambda _: ("namespace", name, "create", {"name": name}))
 
     def list_namespaces(self) -> list[str]:
@@ -215,7 +194,7 @@ class Ipamer:
     def delete_namespace(self, name: str) -> None:
         name = _ns(name)
         check_writable(name)
-        self._change(ROOT_NAMESPACE, lambda s: s.delete_namespace(name),
+        self._changes.change(ROOT_NAMESPACE, lambda s: s.delete_namespace(name),
                      lambda _: ("namespace", name, "delete", {"name": name}))
 
 
@@ -235,6 +214,11 @@ def _ip_event(action: str) -> Describe[IP]:
 
     return describe
 
+
+# made once: the describing functions are passed on every call, history or not
+_PREFIX_CREATED, _PREFIX_DELETED = _prefix_event("create"), _prefix_event("delete")
+_PREFIX_ACQUIRED, _PREFIX_RELEASED = _prefix_event("acquire"), _prefix_event("release")
+_IP_ACQUIRED, _IP_RELEASED = _ip_event("acquire"), _ip_event("release")
 
 
 def _reserved_event(prefix_cidr: str, action: str) -> Describe[ReservedRange]:

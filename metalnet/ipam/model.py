@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Protocol
 
-from metalnet.ipam.addresses import IPAddress, format_address, parse_address
+from metalnet.ipam.addresses import IPAddress, format_address, parse_address, to_ip_address
 
 
 @dataclass(frozen=True)
@@ -88,22 +88,35 @@ class Prefix:
 
 
 class IP:
-    """An acquired address and the prefix it was acquired from (a value, as :class:`Prefix`)."""
+    """An acquired address and the prefix it was acquired from (a value, as :class:`Prefix`).
 
-    def __init__(self, ip: IPAddress, parent_prefix: str) -> None:
-        self.ip: Final = ip
+    ``version`` and ``value`` (the address as an integer) are what the core knows; ``ip``, the
+    :mod:`ipaddress` object, is made on first use (most callers only print the address or store the integer).
+    """
+
+    def __init__(self, version: int, value: int, parent_prefix: str) -> None:
+        self.version: Final = version
+        self.value: Final = value
         self.parent_prefix: Final = parent_prefix
+        self._ip: IPAddress | None = None
+
+    @property
+    def ip(self) -> IPAddress:
+        made = self._ip
+        if made is None:
+            made = self._ip = to_ip_address(self.version, self.value)
+        return made
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, IP):
             return NotImplemented
-        return (self.ip, self.parent_prefix) == (other.ip, other.parent_prefix)
+        return (self.value, self.version, self.parent_prefix) == (other.value, other.version, other.parent_prefix)
 
     def __hash__(self) -> int:
-        return hash((self.ip, self.parent_prefix))
+        return hash((self.value, self.version, self.parent_prefix))
 
     def __repr__(self) -> str:
         return f"IP(ip={self.ip!r}, parent_prefix={self.parent_prefix!r})"
 
     def __str__(self) -> str:
-        return format_address(self.ip.version, int(self.ip))
+        return format_address(self.version, self.value)

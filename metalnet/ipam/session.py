@@ -10,7 +10,8 @@ from the free ranges; a prefix without any never looks them up.
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv6Address
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from msgspec.structs import replace
 from mypy_extensions import mypyc_attr
@@ -23,7 +24,6 @@ from metalnet.ipam.addresses import (
     format_address,
     parse_address,
     parse_cidr,
-    to_ip_address,
 )
 from metalnet.ipam.errors import (
     AlreadyAllocatedError,
@@ -42,6 +42,7 @@ from metalnet.ipam.reservations import Reservations
 from metalnet.ipam.rows import NamespaceRow, PrefixRow
 from metalnet.storage.base import Transaction
 
+T = TypeVar("T")
 #: the most addresses one :meth:`IpamSession.acquire_ips` takes (one transaction holds them all)
 MAX_ACQUIRE = 10_000
 #: the longest description of a reserved range
@@ -56,12 +57,21 @@ def _has_ips(row: PrefixRow) -> bool:
     return row.acquired_ips - row.reserved_free > (2 if row.version == 4 else 1)
 
 
-def _address_type(version: int) -> type[IPv4Address] | type[IPv6Address]:
-    return IPv4Address if version == 4 else IPv6Address
-
-
 def cidr_of(row: PrefixRow) -> Cidr:
     return Cidr(row.version, row.first, row.length)
+
+
+class SessionCall(Generic[T]):
+    """``fn`` on a session of ``namespace`` over the transaction it is called with: what
+    :class:`~metalnet.ipam.ipamer.Ipamer` hands to ``Storage.run`` (compiled, unlike a lambda there)."""
+
+    def __init__(self, fn: Callable[[IpamSession], T], namespace: str, source: UsageSource) -> None:
+        self.fn = fn
+        self.namespace = namespace
+        self.source = source
+
+    def __call__(self, tx: Transaction) -> T:
+        return self.fn(IpamSession(tx, self.namespace, self.source))
 
 
 # callers may wrap the session by subclassing it (the network layer's tests inject faults that way)
@@ -224,7 +234,7 @@ class IpamSession:
             )
         start, row = taken
         self.tx.put(layout.prefix_key(self.namespace, prefix), row)
-        return IP(to_ip_address(prefix.version, start), cidr_text(prefix))
+        return IP(prefix.version, start, cidr_text(prefix))
 
     def acquire_ips(self, prefix_cidr: str, count: int) -> list[IP]:
         """The ``count`` lowest free addresses of the prefix, all or nothing (metalnet's extension).
@@ -243,8 +253,8 @@ class IpamSession:
             raise NoIPAvailableError(f"not enough ips in prefix: {prefix}, {count} requested, {free} free")
         runs, row = ranges.take_lowest_run(row, count)
         self.tx.put(layout.prefix_key(self.namespace, prefix), row)
-        make, parent = _address_type(prefix.version), cidr_text(prefix)
-        return [IP(make(address), parent) for first, last in runs for address in range(first, last + 1)]
+        version, parent = prefix.version, cidr_text(prefix)
+        return [IP(version, address, parent) for first, last in runs for address in range(first, last + 1)]
 
     def free_ip_count(self, prefix_cidr: str) -> int:
         """How many addresses of the prefix are free, uncapped (usage caps its counts as go-ipam does); held
@@ -279,12 +289,12 @@ class IpamSession:
                     raise AlreadyAllocatedError(f"given ip:{text} is already allocated")
                 self.tx.put(layout.prefix_key(self.namespace, prefix),
                             replace(row, reserved_free=row.reserved_free - 1))
-                return IP(to_ip_address(version, address), cidr_text(prefix))
+                return IP(version, address, cidr_text(prefix))
         changed = FreeRanges(self.tx, self.namespace, prefix).take(row, address)
         if changed is None:
             raise AlreadyAllocatedError(f"given ip:{format_address(version, address)} is already allocated")
         self.tx.put(layout.prefix_key(self.namespace, prefix), changed)
-        return IP(to_ip_address(version, address), cidr_text(prefix))
+        return IP(version, address, cidr_text(prefix))
 
     def release_ip_from_prefix(self, prefix_cidr: str, ip: str) -> IP:
         prefix = parse_cidr(prefix_cidr)
@@ -293,14 +303,14 @@ class IpamSession:
         row = self._row(prefix)
         version, address = parse_address(ip)
         self._release(prefix, row, version, address, ip)
-        return IP(to_ip_address(version, address), cidr_text(prefix))
+        return IP(version, address, cidr_text(prefix))
 
     def release_ip(self, ip: IP) -> Prefix:
         prefix = parse_cidr(ip.parent_prefix)
         if self._locks:
             self.tx.lock(layout.prefix_lock(self.namespace, prefix))
         row = self._row(prefix)
-        self._release(prefix, row, ip.ip.version, int(ip.ip), ip)
+        self._release(prefix, row, ip.version, ip.value, ip)
         return self._prefix(prefix, row.parent_cidr or "")
 
     def _release(self, prefix: Cidr, row: PrefixRow, version: int, address: int, text: object) -> None:

@@ -113,7 +113,7 @@ def _write_ips(work: Work, network: Network, ips: list[IP], acquired: Sequence[i
         if project_head is None:
             project_head = by_project[ip.projectid] = index_key("ipproject", ip.projectid)
         # the core's address object carries the integer: no re-parse of the text just formatted
-        add(((*prefix_head, int(address.ip)), key))
+        add(((*prefix_head, address.value), key))
         add(((*project_head, key), ""))
     work.tx.put_many(entries)
 

@@ -131,7 +131,7 @@ def store_ip(work: Work, network: Network, request: IPAllocate, acquired: ipam_m
         raise conflict(f"ip already allocated: {address} has a record already", Reason.IP_TAKEN,
                        ip=address) from None
     # the core's address object carries the integer: no re-parse of the text just formatted
-    work.tx.put(ip_prefix_key(prefix_space(network.namespace, prefix), int(acquired.ip)), key)
+    work.tx.put(ip_prefix_key(prefix_space(network.namespace, prefix), acquired.value), key)
     work.tx.put(index_key("ipproject", ip.projectid, key), "")
     return ip
 

@@ -54,8 +54,9 @@ from typing import ClassVar, NoReturn, TypeVar
 from metalnet.storage import event_log
 from metalnet.storage.event_log import EventBounds, EventFilter, EventRecord, StoredEvent
 from metalnet.storage.rows import Value
+from metalnet.storage.transaction import Key as Key
+from metalnet.storage.transaction import Transaction as Transaction
 
-Key = tuple[str | int, ...]
 T = TypeVar("T")
 
 
@@ -98,80 +99,6 @@ class KeyExistsError(StorageError):
     def __init__(self, key: Key) -> None:
         super().__init__(f"key {key!r} exists")
         self.key = key
-
-
-class Transaction(ABC):
-    """One unit of work; see the module docstring for the contract."""
-
-    #: True where no two transactions of the store ever run at once, so that :meth:`lock` does nothing and
-    #: callers on a hot path may skip calling it
-    serial: ClassVar[bool] = False
-
-    @abstractmethod
-    def get(self, key: Key) -> Value | None:
-        """The value stored under ``key``, or ``None``."""
-
-    @abstractmethod
-    def put(self, key: Key, value: Value) -> None:
-        """Store ``value`` under ``key``, replacing any previous value."""
-
-    @abstractmethod
-    def insert(self, key: Key, value: Value) -> None:
-        """Store ``value`` under a key that must not exist yet; raises :class:`KeyExistsError` otherwise."""
-
-    @abstractmethod
-    def delete(self, key: Key) -> None:
-        """Remove ``key``; a missing key is a no-op."""
-
-    @abstractmethod
-    def first(self, low: Key, within: Key) -> tuple[Key, Value] | None:
-        """The entry with the smallest key ``>= low`` among the keys starting with ``within``."""
-
-    @abstractmethod
-    def last(self, high: Key, within: Key) -> tuple[Key, Value] | None:
-        """The entry with the largest key ``<= high`` among the keys starting with ``within``."""
-
-    @abstractmethod
-    def scan(self, within: Key) -> list[tuple[Key, Value]]:
-        """Every entry whose key starts with ``within``, in key order."""
-
-    def put_many(self, items: Sequence[tuple[Key, Value]]) -> None:
-        """:meth:`put` of every item, in order; a backend may send them in one round trip (bulk writes)."""
-        for key, value in items:
-            self.put(key, value)
-
-    def insert_many(self, items: Sequence[tuple[Key, Value]]) -> None:
-        """:meth:`insert` of every item; :class:`KeyExistsError` (for one existing key) if any key exists.
-
-        After the error some items may be written: the caller lets the transaction fail, which undoes them.
-        """
-        for key, value in items:
-            self.insert(key, value)
-
-    def pop_first(self, within: Key) -> tuple[Key, Value] | None:
-        """Remove and return the entry with the smallest key starting with ``within`` (``None``: none).
-
-        ``first`` then ``delete``; a backend may do both in one step.
-        """
-        found = self.first(within, within)
-        if found is not None:
-            self.delete(found[0])
-        return found
-
-    def lock(self, name: str) -> None:  # noqa: B027 - a no-op is the right default for serial backends
-        """Serialise this transaction against others that lock ``name`` (no-op where all are serial)."""
-
-    def exists(self, key: Key) -> bool:
-        return self.get(key) is not None
-
-    def append_event(self, event: EventRecord) -> None:
-        """Append ``event`` to the store's history in this transaction; it is numbered by the next sequence
-        number and visible exactly when the transaction commits (a rollback leaves no trace of it).
-
-        The default takes the number from a counter row at once, which is exact only where writers are
-        serial or commits are ordered by a log; stores with concurrent writers override it.
-        """
-        event_log.append(self, event)
 
 
 class Storage(ABC):
@@ -220,7 +147,7 @@ class Storage(ABC):
         self.close()
 
 
-def _refuse_write(action: str, key: Key) -> NoReturn:
+def refuse_write(action: str, key: Key) -> NoReturn:
     """What a read-only transaction does when asked to write."""
     raise StorageError(f"{action} of {key!r} in a read-only transaction (run(..., readonly=True))")
 
@@ -229,25 +156,25 @@ class RefusesWrites:
     """Mixed in before a backend's transaction class: the transaction of ``run(..., readonly=True)``."""
 
     def put(self, key: Key, value: Value) -> None:
-        _refuse_write("put", key)
+        refuse_write("put", key)
 
     def insert(self, key: Key, value: Value) -> None:
-        _refuse_write("insert", key)
+        refuse_write("insert", key)
 
     def delete(self, key: Key) -> None:
-        _refuse_write("delete", key)
+        refuse_write("delete", key)
 
     def pop_first(self, within: Key) -> tuple[Key, Value] | None:
-        _refuse_write("pop_first", within)
+        refuse_write("pop_first", within)
 
     def append_event(self, event: EventRecord) -> None:
-        _refuse_write("append_event", (event.kind, event.ident))
+        refuse_write("append_event", (event.kind, event.ident))
 
     def put_many(self, items: Sequence[tuple[Key, Value]]) -> None:
-        _refuse_write("put_many", items[0][0] if items else ())
+        refuse_write("put_many", items[0][0] if items else ())
 
     def insert_many(self, items: Sequence[tuple[Key, Value]]) -> None:
-        _refuse_write("insert_many", items[0][0] if items else ())
+        refuse_write("insert_many", items[0][0] if items else ())
 
 
 def seconds_left(deadline: float, where: str) -> float:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from mypy_extensions import mypyc_attr
@@ -23,13 +23,14 @@ from metalnet.storage.base import (
     DeadlineExceededError,
     Key,
     KeyExistsError,
-    RefusesWrites,
     Storage,
     StorageError,
     Transaction,
-    remaining,
+    refuse_write,
+    seconds_left,
     within_prefix,
 )
+from metalnet.storage.event_log import EventRecord
 from metalnet.storage.rows import Value
 from metalnet.storage.sorted_bucket import SortedBucket
 
@@ -181,10 +182,6 @@ class MemoryTransaction(Transaction):
         # (key, value before the write) per write, in order: undoing them backwards restores the oldest
         # (a list, not a dict, so that a write pays no extra hashing of its key)
         self._undo: list[tuple[Key, object]] = []
-        # the ordered look-ups change nothing, so they go straight to the state (one call less per seek)
-        self.first = state.first  # type: ignore[method-assign]
-        self.last = state.last  # type: ignore[method-assign]
-        self.scan = state.items_within  # type: ignore[method-assign]
 
     def get(self, key: Key) -> Value | None:
         return self._values.get(key)
@@ -244,8 +241,31 @@ class MemoryTransaction(Transaction):
         return [(key, values.get(key)) for key in dict.fromkeys(key for key, _ in self._undo)]
 
 
-class ReadOnlyMemoryTransaction(RefusesWrites, MemoryTransaction):
-    """A transaction of ``run(..., readonly=True)``: reads as any, refuses every write."""
+class ReadOnlyMemoryTransaction(MemoryTransaction):
+    """A transaction of ``run(..., readonly=True)``: reads as any, refuses every write (what the other
+    backends mix in with :class:`~metalnet.storage.base.RefusesWrites`, spelled out: a compiled class has
+    one base)."""
+
+    def put(self, key: Key, value: Value) -> None:
+        refuse_write("put", key)
+
+    def insert(self, key: Key, value: Value) -> None:
+        refuse_write("insert", key)
+
+    def delete(self, key: Key) -> None:
+        refuse_write("delete", key)
+
+    def pop_first(self, within: Key) -> tuple[Key, Value] | None:
+        refuse_write("pop_first", within)
+
+    def append_event(self, event: EventRecord) -> None:
+        refuse_write("append_event", (event.kind, event.ident))
+
+    def put_many(self, items: Sequence[tuple[Key, Value]]) -> None:
+        refuse_write("put_many", items[0][0] if items else ())
+
+    def insert_many(self, items: Sequence[tuple[Key, Value]]) -> None:
+        refuse_write("insert_many", items[0][0] if items else ())
 
 
 # tests (and callers) wrap the store by subclassing it, which a compiled class allows only when it says so
@@ -264,8 +284,9 @@ class MemoryStorage(Storage):
         self._readonly_tx = ReadOnlyMemoryTransaction(self._state)
 
     def run(self, fn: Callable[[Transaction], T], *, readonly: bool = False, deadline: float | None = None) -> T:
-        wait = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())  # -1: no limit
-        if not self._lock.acquire(timeout=wait):
+        if deadline is None:
+            self._lock.acquire()
+        elif not self._lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
             raise DeadlineExceededError("memory://: another transaction held the store past the deadline")
         try:
             if self._active:
@@ -278,7 +299,8 @@ class MemoryStorage(Storage):
             tx = self._readonly_tx if readonly else self._tx
             try:
                 result = fn(tx)
-                remaining(deadline, "memory://")  # past the deadline: roll back rather than commit
+                if deadline is not None:  # past the deadline: roll back rather than commit
+                    seconds_left(deadline, "memory://")
                 return result
             except BaseException:
                 tx.rollback()
